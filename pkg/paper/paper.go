@@ -1,0 +1,159 @@
+// Package paper defines the domain types of paperlens: a paper, a ranked hit
+// and a page of hits. Every other package speaks in these types.
+package paper
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Paper is one paper abstract with its metadata. Published is a calendar
+// date in the form YYYY-MM-DD, or empty when unknown.
+type Paper struct {
+	ID         string   `json:"id"`
+	Title      string   `json:"title"`
+	Abstract   string   `json:"abstract"`
+	Authors    []string `json:"authors"`
+	Published  string   `json:"published,omitempty"`
+	Categories []string `json:"categories"`
+	URL        string   `json:"url,omitempty"`
+}
+
+// Hit is a paper in a ranked list, with its similarity score (higher is
+// closer; cosine similarity for vector rankings).
+type Hit struct {
+	Paper
+	Score float64 `json:"score"`
+}
+
+// Page is one page of a ranked list. Total counts every paper the ranking
+// could have returned, so Offset+len(Results) < Total means there is more.
+type Page struct {
+	Results []Hit `json:"results"`
+	Total   int   `json:"total"`
+	Limit   int   `json:"limit"`
+	Offset  int   `json:"offset"`
+	TookMS  int64 `json:"took_ms"`
+}
+
+// MaxIDLength bounds a paper id; longer ids are rejected by Validate.
+const MaxIDLength = 200
+
+var arxivVersion = regexp.MustCompile(`^((?:\d{4}\.\d{4,5})|(?:[a-z\-]+(?:\.[A-Z]{2})?/\d{7}))v\d+$`)
+
+// NormalizeID trims an id and drops an arXiv version suffix, so that
+// "2509.03687v2" and "2509.03687" name the same paper. Other ids are only
+// trimmed.
+func NormalizeID(id string) string {
+	id = strings.TrimSpace(id)
+	id = strings.TrimPrefix(id, "arXiv:")
+	if m := arxivVersion.FindStringSubmatch(id); m != nil {
+		return m[1]
+	}
+	return id
+}
+
+var arxivID = regexp.MustCompile(`^(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})$`)
+
+// IsArxivID reports whether id (already normalised) looks like an arXiv id.
+func IsArxivID(id string) bool { return arxivID.MatchString(id) }
+
+// ContentHash is a short hex digest of the title and abstract: the text that
+// is embedded. A re-ingested paper with the same hash need not be re-embedded.
+func (p Paper) ContentHash() string {
+	sum := sha256.Sum256([]byte(p.Title + "\x00" + p.Abstract))
+	return hex.EncodeToString(sum[:16])
+}
+
+// Text is what embedders and lexical rankers see for a paper: its title and
+// abstract.
+func (p Paper) Text() string {
+	switch {
+	case p.Title == "":
+		return p.Abstract
+	case p.Abstract == "":
+		return p.Title
+	}
+	return p.Title + ". " + p.Abstract
+}
+
+// ErrInvalid is wrapped by every error Validate returns.
+var ErrInvalid = errors.New("invalid paper")
+
+// Normalize cleans a paper in place: trims fields, normalises the id and the
+// date, drops empty authors and categories, and fills an arXiv URL when the
+// id is an arXiv id and no URL is given.
+func (p *Paper) Normalize() {
+	p.ID = NormalizeID(p.ID)
+	p.Title = strings.Join(strings.Fields(p.Title), " ")
+	p.Abstract = strings.TrimSpace(p.Abstract)
+	p.Authors = cleanList(p.Authors)
+	p.Categories = cleanList(p.Categories)
+	p.Published = strings.TrimSpace(p.Published)
+	if d, err := ParseDate(p.Published); err == nil {
+		p.Published = d
+	}
+	p.URL = strings.TrimSpace(p.URL)
+	if p.URL == "" && IsArxivID(p.ID) {
+		p.URL = "https://arxiv.org/abs/" + p.ID
+	}
+}
+
+// Validate reports why a paper cannot be stored: a missing or overlong id, a
+// missing abstract, text that is not UTF-8, or a date that is not a date.
+func (p Paper) Validate() error {
+	switch {
+	case p.ID == "":
+		return fmt.Errorf("%w: missing id", ErrInvalid)
+	case len(p.ID) > MaxIDLength:
+		return fmt.Errorf("%w: id longer than %d bytes", ErrInvalid, MaxIDLength)
+	case strings.ContainsAny(p.ID, "\x00\n\r\t"):
+		return fmt.Errorf("%w: id %q contains control characters", ErrInvalid, p.ID)
+	case strings.TrimSpace(p.Abstract) == "":
+		return fmt.Errorf("%w: paper %q has no abstract", ErrInvalid, p.ID)
+	}
+	for name, s := range map[string]string{"id": p.ID, "title": p.Title, "abstract": p.Abstract, "url": p.URL} {
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("%w: paper %q: %s is not valid UTF-8", ErrInvalid, p.ID, name)
+		}
+	}
+	for _, s := range append(append([]string{}, p.Authors...), p.Categories...) {
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("%w: paper %q: author or category is not valid UTF-8", ErrInvalid, p.ID)
+		}
+	}
+	if p.Published != "" {
+		if _, err := time.Parse(time.DateOnly, p.Published); err != nil {
+			return fmt.Errorf("%w: paper %q: published %q is not a YYYY-MM-DD date", ErrInvalid, p.ID, p.Published)
+		}
+	}
+	return nil
+}
+
+// ParseDate accepts a date as YYYY-MM-DD, an RFC 3339 timestamp, or a date
+// written out such as "Dec 8, 2022", and returns it as YYYY-MM-DD.
+func ParseDate(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{time.DateOnly, time.RFC3339, time.RFC3339Nano, "Jan 2, 2006", "January 2, 2006", "2 Jan 2006"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.Format(time.DateOnly), nil
+		}
+	}
+	return "", fmt.Errorf("%q is not a date (want YYYY-MM-DD)", s)
+}
+
+func cleanList(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
