@@ -1,0 +1,215 @@
+// Package ingest is the write road: it reads papers, embeds the ones whose
+// text is new or changed, and stores them. A paper whose title and abstract
+// are unchanged keeps its vector: re-ingesting a file embeds nothing.
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/paperlens/paperlens/embeddings"
+	"github.com/paperlens/paperlens/pkg/loader"
+	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/store"
+)
+
+// DefaultBatchSize is how many papers are embedded and stored together.
+const DefaultBatchSize = 64
+
+// Stats counts what an ingest did. Embedded counts the texts sent to the
+// embedder: Added plus the Updated papers whose text changed.
+type Stats struct {
+	Added     int `json:"added"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	Embedded  int `json:"embedded"`
+}
+
+// Total is the number of papers seen.
+func (s Stats) Total() int { return s.Added + s.Updated + s.Unchanged }
+
+func (s *Stats) add(o Stats) {
+	s.Added += o.Added
+	s.Updated += o.Updated
+	s.Unchanged += o.Unchanged
+	s.Embedded += o.Embedded
+}
+
+// Ingester embeds and stores papers. BatchSize may be set before use.
+type Ingester struct {
+	embedder embeddings.Embedder
+	store    *store.Store
+	// BatchSize is how many papers are embedded and then stored at once;
+	// a failure loses at most the batch in flight. 0 means DefaultBatchSize.
+	BatchSize int
+}
+
+// New returns an ingester that embeds with e and stores into s.
+func New(e embeddings.Embedder, s *store.Store) *Ingester {
+	return &Ingester{embedder: e, store: s}
+}
+
+// Upsert normalises and stores papers, embedding only those whose content
+// hash differs from the stored one. All papers are validated first: if one is
+// invalid nothing is stored and the error names it. Papers are written batch
+// by batch; if embedding fails, the batches before are kept and the returned
+// Stats count them.
+func (in *Ingester) Upsert(ctx context.Context, papers []paper.Paper) (Stats, error) {
+	clean := make([]paper.Paper, 0, len(papers))
+	pos := make(map[string]int, len(papers))
+	for i, p := range papers {
+		p.Normalize()
+		if err := p.Validate(); err != nil {
+			return Stats{}, fmt.Errorf("paper %d: %w", i+1, err)
+		}
+		if j, ok := pos[p.ID]; ok { // the later copy wins
+			clean[j] = p
+			continue
+		}
+		pos[p.ID] = len(clean)
+		clean = append(clean, p)
+	}
+	var total Stats
+	size := in.BatchSize
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	for start := 0; start < len(clean); start += size {
+		st, err := in.upsertBatch(ctx, clean[start:min(start+size, len(clean))])
+		total.add(st)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+func (in *Ingester) upsertBatch(ctx context.Context, batch []paper.Paper) (Stats, error) {
+	var st Stats
+	var recs []store.Record
+	var toEmbed []int // indexes into recs
+	for _, p := range batch {
+		hash := p.ContentHash()
+		old, err := in.store.Get(ctx, p.ID)
+		switch {
+		case err != nil: // new
+			st.Added++
+		case old.Hash == hash && samePaper(old.Paper, p):
+			st.Unchanged++
+			continue
+		case old.Hash == hash: // metadata only: keep the vector
+			st.Updated++
+			recs = append(recs, store.Record{Paper: p, Hash: hash, Vector: old.Vector})
+			continue
+		default:
+			st.Updated++
+		}
+		toEmbed = append(toEmbed, len(recs))
+		recs = append(recs, store.Record{Paper: p, Hash: hash})
+	}
+	if len(toEmbed) > 0 {
+		texts := make([]string, len(toEmbed))
+		for i, r := range toEmbed {
+			texts[i] = recs[r].Paper.Text()
+		}
+		vecs, err := in.embedder.Embed(ctx, texts, embeddings.Document)
+		if err != nil {
+			return Stats{}, fmt.Errorf("cannot embed papers %s…: %w", recs[toEmbed[0]].Paper.ID, err)
+		}
+		if len(vecs) != len(texts) {
+			return Stats{}, fmt.Errorf("embedder returned %d vectors for %d texts", len(vecs), len(texts))
+		}
+		for i, r := range toEmbed {
+			recs[r].Vector = vecs[i]
+		}
+		st.Embedded = len(texts)
+	}
+	if err := in.store.Upsert(ctx, recs); err != nil {
+		return Stats{}, err
+	}
+	return st, nil
+}
+
+func samePaper(a, b paper.Paper) bool {
+	return a.ID == b.ID && a.Title == b.Title && a.Abstract == b.Abstract &&
+		a.Published == b.Published && a.URL == b.URL &&
+		slices.Equal(a.Authors, b.Authors) && slices.Equal(a.Categories, b.Categories)
+}
+
+// Progress reports how far a file ingest has come.
+type Progress struct {
+	Path      string
+	BytesRead int64
+	BytesSize int64
+	Stats     Stats
+}
+
+// File ingests the papers of one file in the given format, in batches, and
+// reports progress after each batch if progress is not nil. Malformed
+// records are skipped and listed in the report, or with opts.Strict stop the
+// ingest after the papers read before them are stored. Papers stored before
+// an error stay stored.
+func (in *Ingester) File(ctx context.Context, path string, opts loader.Options, progress func(Progress)) (Stats, loader.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Stats{}, loader.Report{}, fmt.Errorf("cannot open %s: %w", path, err)
+	}
+	defer f.Close()
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	cr := &countingReader{r: f}
+	var total Stats
+	size64 := in.BatchSize
+	if size64 <= 0 {
+		size64 = DefaultBatchSize
+	}
+	pending := make([]paper.Paper, 0, size64)
+	var flushErr error
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		st, err := in.Upsert(ctx, pending)
+		flushErr = err
+		total.add(st)
+		pending = pending[:0]
+		if progress != nil {
+			progress(Progress{Path: path, BytesRead: cr.n, BytesSize: size, Stats: total})
+		}
+		return err
+	}
+	rep, err := loader.Load(cr, opts, func(p paper.Paper) error {
+		pending = append(pending, p)
+		if len(pending) >= size64 {
+			return flush()
+		}
+		return ctx.Err()
+	})
+	// Papers read before a malformed record (with opts.Strict) are valid:
+	// keep them, unless storing was what failed.
+	if flushErr == nil && ctx.Err() == nil {
+		if ferr := flush(); err == nil {
+			err = ferr
+		}
+	}
+	if err != nil {
+		return total, rep, fmt.Errorf("%s: %w", path, err)
+	}
+	return total, rep, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

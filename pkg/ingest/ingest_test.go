@@ -1,0 +1,199 @@
+package ingest_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/paperlens/paperlens/embeddings"
+	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/ingest"
+	"github.com/paperlens/paperlens/pkg/loader"
+	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/store"
+)
+
+const seeds = "../../testdata/papers.jsonl"
+
+// counting wraps the real built-in embedder and counts the texts it embeds.
+// failAfter > 0 makes it fail once that many texts were embedded.
+type counting struct {
+	embeddings.Embedder
+	texts     atomic.Int64
+	failAfter int64
+}
+
+func (c *counting) Embed(ctx context.Context, texts []string, p embeddings.Purpose) ([][]float32, error) {
+	if c.failAfter > 0 && c.texts.Load()+int64(len(texts)) > c.failAfter {
+		return nil, errors.New("embedder went away")
+	}
+	c.texts.Add(int64(len(texts)))
+	return c.Embedder.Embed(ctx, texts, p)
+}
+
+func setup(t *testing.T) (*counting, *store.Store, string) {
+	t.Helper()
+	b, err := builtin.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb := &counting{Embedder: b}
+	dir := t.TempDir()
+	st, err := store.Open(dir, emb.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return emb, st, dir
+}
+
+func TestIngestFileTwiceEmbedsNothingTheSecondTime(t *testing.T) {
+	ctx := context.Background()
+	emb, st, dir := setup(t)
+	ing := ingest.New(emb, st)
+	stats, rep, err := ing.File(ctx, seeds, loader.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Added != 38 || stats.Embedded != 38 || rep.Read != 38 || len(rep.Skipped) != 0 {
+		t.Fatalf("first ingest: %+v, report %+v; want 38 added and embedded", stats, rep)
+	}
+	// Reopen, as a second run of the command would.
+	st2, err := store.Open(dir, emb.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := emb.texts.Load()
+	stats, _, err = ingest.New(emb, st2).File(ctx, seeds, loader.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Unchanged != 38 || stats.Embedded != 0 || emb.texts.Load() != before {
+		t.Errorf("second ingest: %+v and %d texts embedded; want 38 unchanged and none embedded", stats, emb.texts.Load()-before)
+	}
+}
+
+func TestIngestUpsertEmbedsOnlyChangedText(t *testing.T) {
+	ctx := context.Background()
+	emb, st, _ := setup(t)
+	ing := ingest.New(emb, st)
+	a := paper.Paper{ID: "2509.03687v2", Title: "Fast Evaluation of Derivatives", Abstract: "Green's functions and recurrences."}
+	b := paper.Paper{ID: "x1", Title: "Meta-learning", Abstract: "Learning to learn across tasks."}
+	if _, err := ing.Upsert(ctx, []paper.Paper{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Get(ctx, "2509.03687"); err != nil || got.Paper.URL == "" {
+		t.Fatalf("the arXiv id was not normalised or no URL filled: %+v, %v", got.Paper, err)
+	}
+	tests := []struct {
+		name   string
+		change func(p paper.Paper) paper.Paper
+		want   ingest.Stats
+	}{
+		{"same paper again is unchanged", func(p paper.Paper) paper.Paper { return p },
+			ingest.Stats{Unchanged: 1}},
+		{"new authors update without embedding", func(p paper.Paper) paper.Paper { p.Authors = []string{"H. Chandrasekaran"}; return p },
+			ingest.Stats{Updated: 1}},
+		{"a new abstract is embedded again", func(p paper.Paper) paper.Paper { p.Abstract += " More."; return p },
+			ingest.Stats{Updated: 1, Embedded: 1}},
+		{"a later copy in the same batch wins", func(p paper.Paper) paper.Paper { p.Title = "Second"; return p },
+			ingest.Stats{Updated: 1, Embedded: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := emb.texts.Load()
+			batch := []paper.Paper{tt.change(a)}
+			if strings.Contains(tt.name, "later copy") {
+				batch = []paper.Paper{a, tt.change(a)}
+			}
+			got, err := ing.Upsert(ctx, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want || emb.texts.Load()-before != int64(tt.want.Embedded) {
+				t.Errorf("stats = %+v (%d embedded), want %+v", got, emb.texts.Load()-before, tt.want)
+			}
+			a = batch[len(batch)-1]
+		})
+	}
+	if got, _ := st.Get(ctx, "2509.03687"); got.Paper.Title != "Second" {
+		t.Errorf("stored title = %q, want the later copy's", got.Paper.Title)
+	}
+}
+
+func TestIngestRejectsAnInvalidBatchWhole(t *testing.T) {
+	emb, st, _ := setup(t)
+	_, err := ingest.New(emb, st).Upsert(context.Background(), []paper.Paper{
+		{ID: "ok", Title: "Fine", Abstract: "A fine abstract."},
+		{ID: "bad", Title: "No abstract"},
+	})
+	if !errors.Is(err, paper.ErrInvalid) || !strings.Contains(err.Error(), "bad") {
+		t.Fatalf("Upsert = %v, want an error naming paper bad", err)
+	}
+	if st.Count() != 0 {
+		t.Errorf("count = %d, want 0: nothing is stored from an invalid batch", st.Count())
+	}
+}
+
+func TestIngestKeepsStoredBatchesWhenTheEmbedderFails(t *testing.T) {
+	ctx := context.Background()
+	emb, st, dir := setup(t)
+	emb.failAfter = 20
+	ing := ingest.New(emb, st)
+	ing.BatchSize = 8
+	stats, _, err := ing.File(ctx, seeds, loader.Options{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "embedder went away") {
+		t.Fatalf("File = %v, want the embedder's error", err)
+	}
+	if stats.Added != 16 || st.Count() != 16 {
+		t.Fatalf("stats %+v, count %d; want the two whole batches (16 papers) stored", stats, st.Count())
+	}
+	// Resume: only the missing papers are embedded.
+	emb.failAfter = 0
+	before := emb.texts.Load()
+	st2, err := store.Open(dir, emb.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, _, err = ingest.New(emb, st2).File(ctx, seeds, loader.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Unchanged != 16 || stats.Added != 22 || emb.texts.Load()-before != 22 || st2.Count() != 38 {
+		t.Errorf("resume: %+v, %d embedded, count %d; want 16 unchanged, 22 added and embedded, 38 stored",
+			stats, emb.texts.Load()-before, st2.Count())
+	}
+}
+
+func TestIngestFileReportsMalformedLinesAndKeepsTheRest(t *testing.T) {
+	ctx := context.Background()
+	emb, st, _ := setup(t)
+	path := filepath.Join(t.TempDir(), "mixed.jsonl")
+	data := `{"id":"a","title":"A","abstract":"Transformers learn in context."}
+{"id":"b","title":"B","abstract":
+{"id":"c","title":"C","abstract":"Meta-learning of optimizers."}
+`
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stats, rep, err := ingest.New(emb, st).File(ctx, path, loader.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Added != 2 || len(rep.Skipped) != 1 || rep.Skipped[0].Line != 2 {
+		t.Errorf("stats %+v, skipped %v; want 2 added and line 2 skipped", stats, rep.Skipped)
+	}
+	t.Run("strict mode fails at the bad line and keeps what was stored", func(t *testing.T) {
+		_, _, err := ingest.New(emb, st).File(ctx, path, loader.Options{Strict: true}, nil)
+		var le *loader.LineError
+		if !errors.As(err, &le) || le.Line != 2 {
+			t.Fatalf("File = %v, want a LineError on line 2", err)
+		}
+		if st.Count() != 2 {
+			t.Errorf("count = %d, want 2", st.Count())
+		}
+	})
+}

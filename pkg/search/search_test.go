@@ -1,0 +1,172 @@
+package search_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/ingest"
+	"github.com/paperlens/paperlens/pkg/loader"
+	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/search"
+	"github.com/paperlens/paperlens/pkg/store"
+)
+
+// seedEngine ingests the 38 seed papers with the built-in embedder into a
+// fresh data folder and returns an engine over them and the papers by title.
+func seedEngine(t *testing.T) (*search.Engine, map[string]paper.Paper) {
+	t.Helper()
+	emb, err := builtin.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.TempDir(), emb.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byTitle := map[string]paper.Paper{}
+	papers := []paper.Paper{}
+	if _, err := loader.LoadFile("../../testdata/papers.jsonl", loader.Options{}, func(p paper.Paper) error {
+		byTitle[p.Title] = p
+		papers = append(papers, p)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.New(emb, st).Upsert(context.Background(), papers); err != nil {
+		t.Fatal(err)
+	}
+	return search.New(emb, st), byTitle
+}
+
+func ids(hits []paper.Hit) []string {
+	out := make([]string, len(hits))
+	for i, h := range hits {
+		out[i] = h.ID
+	}
+	return out
+}
+
+func TestSimilarFindsTheOtherInContextLearningPapers(t *testing.T) {
+	eng, byTitle := seedEngine(t)
+	prism, ok := byTitle["In-Context Learning through the Bayesian Prism"]
+	if !ok {
+		t.Fatal("seed papers lack In-Context Learning through the Bayesian Prism")
+	}
+	others := []string{
+		"General-Purpose In-Context Learning by Meta-Learning Transformers",
+		"Towards Better Understanding of In-Context Learning Ability from In-Context Uncertainty Quantification",
+	}
+	page, err := eng.Similar(context.Background(), prism.ID, search.Options{Limit: 37})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Results) != 37 || page.Total != 37 {
+		t.Fatalf("got %d results of %d, want all 37 other papers", len(page.Results), page.Total)
+	}
+	best := -1
+	for rank, h := range page.Results {
+		if h.ID == prism.ID {
+			t.Fatalf("the paper itself is in its own similar list at rank %d", rank+1)
+		}
+		for _, o := range others {
+			if h.Title == o && best < 0 {
+				best = rank + 1
+			}
+		}
+	}
+	t.Logf("first other in-context-learning paper at rank %d; top 3: %q", best, ids(page.Results[:3]))
+	if best < 1 || best > 3 {
+		t.Errorf("best rank of the other in-context-learning papers = %d, want 1..3", best)
+	}
+}
+
+func TestSearchRanksAndPages(t *testing.T) {
+	ctx := context.Background()
+	eng, byTitle := seedEngine(t)
+	const q = "meta-learning for reinforcement learning"
+	all, err := eng.Search(ctx, q, search.Options{Limit: 38})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all.Results) != 38 || all.Total != 38 {
+		t.Fatalf("got %d of %d results, want 38 of 38", len(all.Results), all.Total)
+	}
+	for i := 1; i < len(all.Results); i++ {
+		if all.Results[i].Score > all.Results[i-1].Score {
+			t.Fatalf("results not sorted by score at %d", i)
+		}
+	}
+	top := strings.ToLower(all.Results[0].Title + " " + all.Results[0].Abstract)
+	if !strings.Contains(top, "reinforcement") {
+		t.Errorf("top hit %q says nothing of reinforcement learning", all.Results[0].Title)
+	}
+	t.Run("pages continue one another without overlap", func(t *testing.T) {
+		var got []string
+		for off := 0; off < 38; off += 10 {
+			p, err := eng.Search(ctx, q, search.Options{Limit: 10, Offset: off})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Offset != off || p.Limit != 10 {
+				t.Errorf("page echoes offset %d limit %d", p.Offset, p.Limit)
+			}
+			got = append(got, ids(p.Results)...)
+		}
+		if strings.Join(got, " ") != strings.Join(ids(all.Results), " ") {
+			t.Errorf("pages %q\n differ from the whole list %q", got, ids(all.Results))
+		}
+	})
+	t.Run("an offset past the end gives an empty page, not an error", func(t *testing.T) {
+		p, err := eng.Search(ctx, q, search.Options{Limit: 10, Offset: 100})
+		if err != nil || len(p.Results) != 0 || p.Results == nil || p.Total != 38 {
+			t.Errorf("page = %+v, %v; want no results, total 38", p, err)
+		}
+	})
+	t.Run("similar text finds the paper it was copied from first", func(t *testing.T) {
+		src := byTitle["Model-agnostic Measure of Generalization Difficulty"]
+		p, err := eng.SimilarText(ctx, src.Abstract, search.Options{Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Results) == 0 || p.Results[0].ID != src.ID {
+			t.Errorf("top hits %q, want %s first", ids(p.Results), src.ID)
+		}
+	})
+}
+
+func TestSearchRejectsBadRequests(t *testing.T) {
+	ctx := context.Background()
+	eng, _ := seedEngine(t)
+	tests := []struct {
+		name  string
+		query string
+		opts  search.Options
+	}{
+		{"an empty query", "  ", search.Options{}},
+		{"a limit over the maximum", "x", search.Options{Limit: search.MaxLimit + 1}},
+		{"a negative limit", "x", search.Options{Limit: -1}},
+		{"a negative offset", "x", search.Options{Offset: -5}},
+		{"a page deeper than the maximum depth", "x", search.Options{Offset: search.MaxDepth}},
+		{"an offset so large that offset+limit overflows", "x", search.Options{Offset: math.MaxInt}},
+		{"a query longer than the limit", strings.Repeat("a", search.MaxQueryLength+1), search.Options{}},
+		{"a query that is not UTF-8", "caf\xe9", search.Options{}},
+	}
+	for _, tt := range tests {
+		t.Run("rejects "+tt.name, func(t *testing.T) {
+			_, err := eng.Search(ctx, tt.query, tt.opts)
+			if !errors.Is(err, search.ErrInvalid) {
+				t.Errorf("Search = %v, want ErrInvalid", err)
+			}
+		})
+	}
+	t.Run("similar to an unknown id is not found", func(t *testing.T) {
+		_, err := eng.Similar(ctx, "no-such-paper", search.Options{})
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Similar = %v, want ErrNotFound", err)
+		}
+	})
+}

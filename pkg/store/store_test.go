@@ -1,0 +1,223 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/paperlens/paperlens/embeddings"
+	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/store"
+)
+
+var info3 = embeddings.Info{Embedder: "test", Model: "axes", Dimension: 3}
+
+// rec makes a record whose vector points along the given direction.
+func rec(id string, v ...float32) store.Record {
+	var n float64
+	for _, x := range v {
+		n += float64(x * x)
+	}
+	for i := range v {
+		v[i] /= float32(math.Sqrt(n))
+	}
+	p := paper.Paper{ID: id, Title: "Title " + id, Abstract: "Abstract of " + id,
+		Authors: []string{"Ada Lovelace", "Smith, J."}, Categories: []string{"cs.LG"}, Published: "2024-01-02"}
+	return store.Record{Paper: p, Hash: p.ContentHash(), Vector: v}
+}
+
+func open(t *testing.T, dir string, info embeddings.Info) *store.Store {
+	t.Helper()
+	s, err := store.Open(dir, info)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", dir, err)
+	}
+	return s
+}
+
+func TestStorePersistsAndReopens(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir, info3)
+	if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0), rec("c", 1, 1, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, dir, info3) // a second process would see the same
+	if got := s.Count(); got != 3 {
+		t.Fatalf("count after reopen = %d, want 3", got)
+	}
+	got, err := s.Get(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := rec("b", 0, 1, 0)
+	if got.Paper.Title != want.Paper.Title || got.Paper.Abstract != want.Paper.Abstract ||
+		strings.Join(got.Paper.Authors, "|") != "Ada Lovelace|Smith, J." || got.Paper.Published != "2024-01-02" ||
+		got.Hash != want.Hash || len(got.Vector) != 3 {
+		t.Errorf("Get(b) = %+v, want %+v", got, want)
+	}
+	m := s.Manifest()
+	if m.Count != 3 || m.Dimension != 3 || m.Embedder != "test" || m.Model != "axes" {
+		t.Errorf("manifest = %+v", m)
+	}
+}
+
+func TestStoreNearest(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir(), info3)
+	if err := s.Upsert(ctx, []store.Record{rec("x", 1, 0, 0), rec("xy", 1, 0.5, 0), rec("y", 0, 1, 0), rec("z", 0, 0, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		n       int
+		exclude []string
+		want    string
+	}{
+		{"ranks by cosine similarity, best first", 4, nil, "x xy y z"},
+		{"returns at most n", 2, nil, "x xy"},
+		{"returns what there is when n exceeds the count", 50, nil, "x xy y z"},
+		{"leaves out excluded ids and still fills n", 2, []string{"x"}, "xy y"},
+		{"returns nothing for n = 0", 0, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hits, err := s.Nearest(ctx, []float32{1, 0, 0}, tt.n, tt.exclude...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, h := range hits {
+				ids = append(ids, h.ID)
+			}
+			if got := strings.Join(ids, " "); got != tt.want {
+				t.Errorf("ids = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStoreUpsertReplacesAndDeleteRemoves(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir, info3)
+	if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	changed := rec("a", 0, 0, 1)
+	changed.Paper.Title = "A new title"
+	if err := s.Upsert(ctx, []store.Record{changed}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(ctx, "a"); got.Paper.Title != "A new title" || s.Count() != 2 {
+		t.Errorf("after upsert: title %q, count %d; want the new title and 2 papers", got.Paper.Title, s.Count())
+	}
+	if err := s.Delete(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("second Delete = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Get(ctx, "a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get after delete = %v, want ErrNotFound", err)
+	}
+	s = open(t, dir, info3)
+	if s.Count() != 1 || s.Manifest().Count != 1 {
+		t.Errorf("after reopen count = %d (manifest %d), want 1", s.Count(), s.Manifest().Count)
+	}
+}
+
+func TestStoreRefusesAnotherEmbedderOrDimension(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir, info3)
+	if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		info embeddings.Info
+	}{
+		{"another embedder", embeddings.Info{Embedder: "ollama", Model: "axes", Dimension: 3}},
+		{"another model", embeddings.Info{Embedder: "test", Model: "nomic-embed-text"}},
+		{"another dimension", embeddings.Info{Embedder: "test", Model: "axes", Dimension: 768}},
+	}
+	for _, tt := range tests {
+		t.Run("refuses "+tt.name+" with a message that says how to rebuild", func(t *testing.T) {
+			_, err := store.Open(dir, tt.info)
+			if !errors.Is(err, store.ErrMismatch) {
+				t.Fatalf("Open = %v, want ErrMismatch", err)
+			}
+			if !strings.Contains(err.Error(), "paperlens ingest --data") {
+				t.Errorf("message %q does not say how to rebuild", err)
+			}
+		})
+	}
+	t.Run("refuses a vector of another dimension on upsert", func(t *testing.T) {
+		err := s.Upsert(ctx, []store.Record{rec("b", 1, 0, 0, 0)})
+		if !errors.Is(err, store.ErrMismatch) {
+			t.Fatalf("Upsert = %v, want ErrMismatch", err)
+		}
+		if s.Count() != 1 {
+			t.Errorf("count = %d after a refused upsert, want 1", s.Count())
+		}
+	})
+	t.Run("learns the dimension when the embedder does not know it yet", func(t *testing.T) {
+		if _, err := store.Open(dir, embeddings.Info{Embedder: "test", Model: "axes"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestStoreRejectsBadRecords(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir(), info3)
+	nan := rec("n", 1, 0, 0)
+	nan.Vector[1] = float32(math.NaN())
+	noAbstract := rec("e", 1, 0, 0)
+	noAbstract.Paper.Abstract = ""
+	tests := []struct {
+		name string
+		rec  store.Record
+	}{
+		{"a vector with NaN", nan},
+		{"a zero vector", store.Record{Paper: rec("z", 1, 0, 0).Paper, Vector: []float32{0, 0, 0}}},
+		{"no vector", store.Record{Paper: rec("v", 1, 0, 0).Paper}},
+		{"a paper without abstract", noAbstract},
+	}
+	for _, tt := range tests {
+		t.Run("rejects "+tt.name, func(t *testing.T) {
+			if err := s.Upsert(ctx, []store.Record{tt.rec}); err == nil {
+				t.Fatal("Upsert succeeded")
+			}
+			if s.Count() != 0 {
+				t.Errorf("count = %d, want 0", s.Count())
+			}
+		})
+	}
+}
+
+func TestStoreReportsADamagedManifest(t *testing.T) {
+	dir := t.TempDir()
+	open(t, dir, info3)
+	if err := os.WriteFile(filepath.Join(dir, store.ManifestFile), []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := store.Open(dir, info3)
+	if err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("Open = %v, want a damaged-manifest error", err)
+	}
+}
+
+func TestStoreCollectionNameIsSafeForFiles(t *testing.T) {
+	for _, model := range []string{"nomic-embed-text:latest", "../../etc", "a/b c"} {
+		name := store.CollectionName(embeddings.Info{Embedder: "ollama", Model: model})
+		if strings.ContainsAny(name, "/: ") {
+			t.Errorf("CollectionName(%q) = %q contains path characters", model, name)
+		}
+	}
+}
