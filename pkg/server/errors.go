@@ -1,0 +1,72 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/paperlens/paperlens/embeddings"
+	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/search"
+	"github.com/paperlens/paperlens/pkg/store"
+)
+
+// Error codes of the API; the package documentation says when each is used.
+const (
+	codeInvalidParameter     = "invalid_parameter"
+	codeEmptyQuery           = "empty_query"
+	codeQueryTooLong         = "query_too_long"
+	codeMalformedJSON        = "malformed_json"
+	codeEmptyBody            = "empty_body"
+	codeInvalidPaper         = "invalid_paper"
+	codeNotFound             = "not_found"
+	codeMethodNotAllowed     = "method_not_allowed"
+	codeBodyTooLarge         = "body_too_large"
+	codeUnsupportedMediaType = "unsupported_media_type"
+	codeEmbedderUnavailable  = "embedder_unavailable"
+	codeInternal             = "internal"
+)
+
+// apiError is the body of every error answer.
+type apiError struct {
+	Error errorBody `json:"error"`
+}
+
+type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// fail answers an error and stops the handler chain.
+func (s *server) fail(c *gin.Context, status int, code, message string) {
+	c.AbortWithStatusJSON(status, apiError{Error: errorBody{Code: code, Message: message}})
+}
+
+func (s *server) tooLarge(c *gin.Context) {
+	s.fail(c, http.StatusRequestEntityTooLarge, codeBodyTooLarge,
+		"the request body is longer than "+strconv.FormatInt(s.maxBody, 10)+" bytes: send fewer papers per request")
+}
+
+// failWith answers err with the status its kind calls for: 400 for a bad
+// request, 404 for an unknown paper, 503 when the embedder is down, and 500
+// for anything else.
+func (s *server) failWith(c *gin.Context, err error) {
+	_ = c.Error(err) // for the request log
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		s.tooLarge(c)
+	case errors.Is(err, embeddings.ErrUnavailable):
+		s.fail(c, http.StatusServiceUnavailable, codeEmbedderUnavailable,
+			"the embedder is unavailable: "+err.Error()+"; start it or check its address, then retry")
+	case errors.Is(err, store.ErrNotFound):
+		s.fail(c, http.StatusNotFound, codeNotFound, err.Error()+": check the id, or add the paper with POST /v1/papers")
+	case errors.Is(err, paper.ErrInvalid):
+		s.fail(c, http.StatusBadRequest, codeInvalidPaper, err.Error()+"; nothing was stored: fix that paper and send the request again")
+	case errors.Is(err, search.ErrInvalid):
+		s.fail(c, http.StatusBadRequest, codeInvalidParameter, err.Error())
+	default:
+		s.fail(c, http.StatusInternalServerError, codeInternal, "the server could not answer: "+err.Error())
+	}
+}

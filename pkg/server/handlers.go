@@ -1,0 +1,381 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/paperlens/paperlens/embeddings"
+	"github.com/paperlens/paperlens/pkg/loader"
+	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/search"
+)
+
+func (s *server) health(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// statsBody is the answer of GET /v1/stats.
+type statsBody struct {
+	Count int `json:"count"`
+	embeddings.Info
+}
+
+func (s *server) stats(c *gin.Context) {
+	m := s.eng.Store().Manifest()
+	c.JSON(http.StatusOK, statsBody{Count: m.Count, Info: m.Info})
+}
+
+func (s *server) searchGet(c *gin.Context) {
+	o, ok := s.queryOptions(c)
+	if !ok {
+		return
+	}
+	q, ok := s.checkText(c, "q", c.Query("q"))
+	if !ok {
+		return
+	}
+	s.answerPage(c, func() (paper.Page, error) { return s.eng.Search(c.Request.Context(), q, o) })
+}
+
+// pageBody holds the paging fields of a JSON request body. Pointers tell a
+// missing field (the default) from an explicit 0 (an error for limit).
+type pageBody struct {
+	Limit  *int `json:"limit"`
+	Offset *int `json:"offset"`
+}
+
+// searchBody is the body of POST /v1/search; "query" is a synonym of "q".
+type searchBody struct {
+	Q     string `json:"q"`
+	Query string `json:"query"`
+	pageBody
+}
+
+func (s *server) searchPost(c *gin.Context) {
+	var req searchBody
+	if !s.decodeBody(c, &req, `{"q": "graph neural networks", "limit": 10}`) {
+		return
+	}
+	o, ok := s.bodyOptions(c, req.pageBody)
+	if !ok {
+		return
+	}
+	q := req.Q
+	if strings.TrimSpace(q) == "" {
+		q = req.Query
+	}
+	q, ok = s.checkText(c, "q", q)
+	if !ok {
+		return
+	}
+	s.answerPage(c, func() (paper.Page, error) { return s.eng.Search(c.Request.Context(), q, o) })
+}
+
+// textBody is the body of POST /v1/similar.
+type textBody struct {
+	Text string `json:"text"`
+	pageBody
+}
+
+func (s *server) similarText(c *gin.Context) {
+	var req textBody
+	if !s.decodeBody(c, &req, `{"text": "<an abstract>", "limit": 10}`) {
+		return
+	}
+	o, ok := s.bodyOptions(c, req.pageBody)
+	if !ok {
+		return
+	}
+	text, ok := s.checkText(c, "text", req.Text)
+	if !ok {
+		return
+	}
+	s.answerPage(c, func() (paper.Page, error) { return s.eng.SimilarText(c.Request.Context(), text, o) })
+}
+
+// getPaper serves both GET /v1/papers/{id} and GET /v1/papers/{id}/similar.
+func (s *server) getPaper(c *gin.Context) {
+	id := strings.TrimPrefix(c.Param("rest"), "/")
+	if base, ok := strings.CutSuffix(id, "/similar"); ok && base != "" {
+		o, ok := s.queryOptions(c)
+		if !ok {
+			return
+		}
+		s.answerPage(c, func() (paper.Page, error) { return s.eng.Similar(c.Request.Context(), base, o) })
+		return
+	}
+	p, err := s.eng.Get(c.Request.Context(), id)
+	if err != nil {
+		s.failWith(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (s *server) deletePaper(c *gin.Context) {
+	id := paper.NormalizeID(strings.TrimPrefix(c.Param("rest"), "/"))
+	if err := s.eng.Store().Delete(c.Request.Context(), id); err != nil {
+		s.failWith(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"deleted": id})
+}
+
+func (s *server) upsertPapers(c *gin.Context) {
+	b, ok := s.readBody(c)
+	if !ok {
+		return
+	}
+	papers, err := decodePapers(b)
+	var bad *badPapers
+	switch {
+	case errors.As(err, &bad):
+		s.fail(c, http.StatusBadRequest, bad.code, bad.message)
+		return
+	case err != nil:
+		s.failWith(c, err)
+		return
+	}
+	st, err := s.ing.Upsert(c.Request.Context(), papers)
+	if err != nil {
+		s.failWith(c, err)
+		return
+	}
+	status := http.StatusOK
+	if st.Added+st.Updated > 0 {
+		status = http.StatusCreated
+	}
+	c.JSON(status, st)
+}
+
+// answerPage runs a ranking and answers its page or its error.
+func (s *server) answerPage(c *gin.Context, rank func() (paper.Page, error)) {
+	page, err := rank()
+	if err != nil {
+		s.failWith(c, err)
+		return
+	}
+	if page.Results == nil {
+		page.Results = []paper.Hit{}
+	}
+	c.JSON(http.StatusOK, page)
+}
+
+// checkText trims a query or text and rejects it when empty or too long,
+// with its own error codes; the engine checks the rest.
+func (s *server) checkText(c *gin.Context, name, text string) (string, bool) {
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		s.fail(c, http.StatusBadRequest, codeEmptyQuery, name+" is empty: give the text to search with")
+		return "", false
+	case len(text) > search.MaxQueryLength:
+		s.fail(c, http.StatusBadRequest, codeQueryTooLong, fmt.Sprintf("%s is %d bytes long, the limit is %d: shorten it", name, len(text), search.MaxQueryLength))
+		return "", false
+	}
+	return text, true
+}
+
+// queryOptions reads limit and offset from the URL query.
+func (s *server) queryOptions(c *gin.Context) (search.Options, bool) {
+	var pb pageBody
+	for _, f := range []struct {
+		name string
+		dst  **int
+	}{{"limit", &pb.Limit}, {"offset", &pb.Offset}} {
+		v, given := c.GetQuery(f.name)
+		if !given {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("%s must be a whole number, got %q", f.name, v))
+			return search.Options{}, false
+		}
+		*f.dst = &n
+	}
+	return s.bodyOptions(c, pb)
+}
+
+// bodyOptions checks paging values, given or not, and fills the defaults.
+func (s *server) bodyOptions(c *gin.Context, pb pageBody) (search.Options, bool) {
+	var o search.Options
+	if pb.Limit != nil {
+		if *pb.Limit == 0 {
+			s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("limit must be between 1 and %d, got 0: leave it out for %d", search.MaxLimit, search.DefaultLimit))
+			return o, false
+		}
+		o.Limit = *pb.Limit
+	}
+	if pb.Offset != nil {
+		o.Offset = *pb.Offset
+	}
+	// Checked here too because a huge offset would overflow offset+limit
+	// in Options.Validate.
+	if o.Offset > search.MaxDepth {
+		s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("offset must be at most %d, got %d", search.MaxDepth, o.Offset))
+		return o, false
+	}
+	if err := o.Validate(); err != nil {
+		s.failWith(c, err)
+		return o, false
+	}
+	return o, true
+}
+
+// decodeBody reads a JSON object into v, answering 400 or 413 when it
+// cannot. example shows a good body in the error message.
+func (s *server) decodeBody(c *gin.Context, v any, example string) bool {
+	b, ok := s.readBody(c)
+	if !ok {
+		return false
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		s.fail(c, http.StatusBadRequest, codeMalformedJSON, "the body is empty: send a JSON object such as "+example)
+		return false
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		s.fail(c, http.StatusBadRequest, codeMalformedJSON, describeJSONError(err)+": send a JSON object such as "+example)
+		return false
+	}
+	return true
+}
+
+// requireJSON answers 415 to a body whose Content-Type is given and is not
+// some kind of JSON or plain text.
+func (s *server) requireJSON(c *gin.Context) {
+	ct := c.GetHeader("Content-Type")
+	if ct == "" {
+		c.Next()
+		return
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil {
+		switch {
+		case mt == "application/json", mt == "application/x-ndjson", mt == "application/jsonl",
+			mt == "application/x-jsonlines", mt == "text/plain", strings.HasSuffix(mt, "+json"):
+			c.Next()
+			return
+		}
+	}
+	s.fail(c, http.StatusUnsupportedMediaType, codeUnsupportedMediaType,
+		fmt.Sprintf("Content-Type %q is not JSON: send application/json (or application/x-ndjson for JSON Lines)", ct))
+}
+
+// badPapers is why a POST /v1/papers body cannot be stored.
+type badPapers struct{ code, message string }
+
+func (e *badPapers) Error() string { return e.message }
+
+// decodePapers reads a JSON array of papers, one paper object (even spread
+// over several lines), or JSON Lines. Each paper goes through package
+// loader as a line of canonical JSON Lines, so the API reads papers exactly
+// as 'paperlens ingest' reads a file: "date" stands for "published", and an
+// author list may be one comma-separated string. The first bad paper stops
+// the read with a *badPapers naming it by its place in the array (from 1)
+// or its line.
+func decodePapers(b []byte) ([]paper.Paper, error) {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // a byte-order mark
+	trimmed := bytes.TrimSpace(b)
+	fromArray := false
+	switch {
+	case len(trimmed) == 0:
+		return nil, errNoPapers
+	case trimmed[0] == '[':
+		var elems []json.RawMessage
+		if err := json.Unmarshal(trimmed, &elems); err != nil {
+			return nil, &badPapers{codeMalformedJSON, describeJSONError(err) + ": send a JSON array of paper objects; nothing was stored"}
+		}
+		var lines bytes.Buffer
+		for _, e := range elems {
+			_ = json.Compact(&lines, e) // valid, so it cannot fail
+			lines.WriteByte('\n')
+		}
+		b, fromArray = lines.Bytes(), true
+	case trimmed[0] == '{' && json.Valid(trimmed):
+		var line bytes.Buffer
+		_ = json.Compact(&line, trimmed)
+		b = line.Bytes()
+	}
+	var papers []paper.Paper
+	_, err := loader.Load(bytes.NewReader(b), loader.Options{Format: loader.JSONL, Strict: true}, func(p paper.Paper) error {
+		papers = append(papers, p)
+		return nil
+	})
+	var le *loader.LineError
+	switch {
+	case errors.As(err, &le):
+		where := fmt.Sprintf("line %d", le.Line)
+		if fromArray {
+			where = fmt.Sprintf("paper %d of the array", le.Line)
+		}
+		if le.ID != "" {
+			where += " (id " + le.ID + ")"
+		}
+		code := codeInvalidPaper
+		if !json.Valid(nthLine(b, le.Line)) {
+			code = codeMalformedJSON
+		}
+		return nil, &badPapers{code, where + ": " + le.Err.Error() + "; nothing was stored: fix it and send the request again"}
+	case err != nil:
+		return nil, err
+	case len(papers) == 0:
+		return nil, errNoPapers
+	}
+	return papers, nil
+}
+
+// errNoPapers is a body without a single paper.
+var errNoPapers = &badPapers{codeEmptyBody, "the body holds no papers: send a JSON array of papers, one paper object, or JSON Lines"}
+
+// nthLine returns line n (from 1) of b.
+func nthLine(b []byte, n int) []byte {
+	for i := 1; i < n; i++ {
+		_, rest, ok := bytes.Cut(b, []byte("\n"))
+		if !ok {
+			return nil
+		}
+		b = rest
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	return line
+}
+
+// describeJSONError says what is wrong with a JSON body in words a client
+// can act on.
+func describeJSONError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Sprintf("field %q must be %s, not a JSON %s", typ.Field, jsonKind(typ.Type.String()), typ.Value)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("expected a JSON object, got a JSON %s", typ.Value)
+	case errors.As(err, &syn):
+		return fmt.Sprintf("the body is not valid JSON (at byte %d: %v)", syn.Offset, err)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "the body ends in the middle of a JSON value"
+	}
+	return "the body is not valid JSON (" + err.Error() + ")"
+}
+
+// jsonKind names a Go type the way a JSON client thinks of it.
+func jsonKind(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "*int"):
+		return "a whole number"
+	case goType == "string":
+		return "a string"
+	}
+	return "a " + goType
+}

@@ -1,0 +1,215 @@
+// Package server is the HTTP API of paperlens: JSON in, JSON out, over the
+// query road (package search) and the write road (package ingest). It is
+// built on gin, which stays inside this package: New returns a plain
+// http.Handler.
+//
+// # Routes
+//
+//	GET    /healthz                       {"status":"ok"}
+//	GET    /v1/stats                      {"count","embedder","model","dimension"}
+//	GET    /v1/search?q=…&limit=&offset=  a page of hits for a query
+//	POST   /v1/search                     the same, from {"q"|"query","limit","offset"}
+//	POST   /v1/similar                    a page of hits like {"text","limit","offset"}
+//	GET    /v1/papers/{id}                one paper
+//	GET    /v1/papers/{id}/similar        a page of hits like a stored paper, without it
+//	DELETE /v1/papers/{id}                {"deleted":"ID"}
+//	POST   /v1/papers                     upsert papers: {"added","updated","unchanged","embedded"}
+//
+// A page is paper.Page: {"results":[…],"total","limit","offset","took_ms"},
+// with results [] rather than null when empty. limit defaults to
+// search.DefaultLimit and must be 1..search.MaxLimit; offset must be 0 or
+// more, and offset+limit at most search.MaxDepth.
+//
+// # Paper ids with a slash
+//
+// Old-style arXiv ids contain a slash (hep-th/9901001). The /v1/papers/…
+// routes are one catch-all route, so such an id may be sent as it is
+// (/v1/papers/hep-th/9901001) or escaped (/v1/papers/hep-th%2F9901001). A
+// path ending in "/similar" always means the similar-papers route, so a paper
+// whose id itself ends in "/similar" cannot be fetched by id. Ids are
+// normalised with paper.NormalizeID: a version suffix such as "v2" is
+// dropped.
+//
+// # Bodies
+//
+// POST bodies are JSON and at most Config.MaxBodyBytes long. A Content-Type,
+// when present, must be JSON-like: application/json (or any +json type),
+// application/x-ndjson, application/jsonl, or text/plain. POST /v1/papers
+// takes a JSON array of papers, a single paper object, or JSON Lines (one
+// object per line); a paper has id, title, abstract, authors (list),
+// published (YYYY-MM-DD; "date" is accepted as a synonym), categories (list)
+// and url. Papers are read by package loader, as 'paperlens ingest' reads a
+// JSON Lines file. Unknown fields are ignored. It answers 201 when a paper was
+// added or updated, 200 when all were unchanged; if one paper is invalid or
+// an id comes twice, none is stored and the error names the paper by its
+// place in the array or its line.
+//
+// # Errors
+//
+// Every error is {"error":{"code":"…","message":"…"}}, where the message
+// says what was wrong and what to do. The codes are:
+//
+//	invalid_parameter      400  limit, offset or another parameter out of range or not a number
+//	empty_query            400  q (or text) is missing or blank
+//	query_too_long         400  q (or text) is longer than search.MaxQueryLength bytes
+//	malformed_json         400  the body is not valid JSON, or a field has the wrong type
+//	empty_body             400  POST /v1/papers without any paper
+//	invalid_paper          400  a paper cannot be stored (no id, no abstract, bad date…); names it
+//	not_found              404  unknown paper id or unknown route
+//	method_not_allowed     405  the route exists for other methods (see the Allow header)
+//	body_too_large         413  the body is longer than Config.MaxBodyBytes
+//	unsupported_media_type 415  a POST whose Content-Type is not JSON
+//	embedder_unavailable   503  the embedder cannot be reached; retry when it is back
+//	internal               500  anything else, including a recovered panic
+package server
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/paperlens/paperlens/pkg/ingest"
+	"github.com/paperlens/paperlens/pkg/search"
+)
+
+// DefaultMaxBodyBytes bounds a request body when Config.MaxBodyBytes is 0.
+const DefaultMaxBodyBytes int64 = 16 << 20
+
+// Config tunes the handler. The zero value works.
+type Config struct {
+	// MaxBodyBytes bounds a request body; a longer one is answered 413.
+	// 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// Logger receives one record per request (Info; Error for a 5xx or a
+	// recovered panic). nil discards them.
+	Logger *slog.Logger
+}
+
+// server holds what the handlers need.
+type server struct {
+	eng     *search.Engine
+	ing     *ingest.Ingester
+	maxBody int64
+	log     *slog.Logger
+}
+
+// New returns the HTTP API over eng (queries) and ing (writes). Both must
+// share one store. gin runs in release mode and prints nothing; requests are
+// logged through cfg.Logger only.
+func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	s := &server{eng: eng, ing: ing, maxBody: cfg.MaxBodyBytes, log: cfg.Logger}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+
+	r := gin.New()
+	// Answer the path asked for, never a redirect to a guessed one.
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.HandleMethodNotAllowed = true
+	r.Use(s.logRequests, s.recoverPanics, s.limitBody)
+	r.NoRoute(func(c *gin.Context) {
+		s.fail(c, http.StatusNotFound, codeNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path+": the API serves /healthz, /v1/stats, /v1/search, /v1/similar and /v1/papers")
+	})
+	r.NoMethod(func(c *gin.Context) {
+		s.fail(c, http.StatusMethodNotAllowed, codeMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path+": use "+c.Writer.Header().Get("Allow"))
+	})
+
+	r.GET("/healthz", s.health)
+	v1 := r.Group("/v1")
+	v1.GET("/stats", s.stats)
+	v1.GET("/search", s.searchGet)
+	v1.POST("/search", s.requireJSON, s.searchPost)
+	v1.POST("/similar", s.requireJSON, s.similarText)
+	v1.POST("/papers", s.requireJSON, s.upsertPapers)
+	// One catch-all for /v1/papers/{id} and /v1/papers/{id}/similar, since
+	// ids may contain a slash.
+	v1.GET("/papers/*rest", s.getPaper)
+	v1.DELETE("/papers/*rest", s.deletePaper)
+	return r
+}
+
+// logRequests logs each request once it is answered.
+func (s *server) logRequests(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	status := c.Writer.Status()
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{
+		slog.String("method", c.Request.Method),
+		slog.String("path", c.Request.URL.Path),
+		slog.Int("status", status),
+		slog.Int("bytes", c.Writer.Size()),
+		slog.Duration("took", time.Since(start)),
+	}
+	if len(c.Errors) > 0 {
+		attrs = append(attrs, slog.String("error", c.Errors.Last().Error()))
+	}
+	s.log.LogAttrs(c.Request.Context(), level, "request", attrs...)
+}
+
+// recoverPanics turns a panic in a handler into a JSON 500 and a log record.
+func (s *server) recoverPanics(c *gin.Context) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler { // let net/http abort the response as asked
+			panic(v)
+		}
+		s.log.LogAttrs(c.Request.Context(), slog.LevelError, "panic",
+			slog.String("method", c.Request.Method),
+			slog.String("path", c.Request.URL.Path),
+			slog.Any("value", v),
+			slog.String("stack", string(debug.Stack())))
+		if c.Writer.Written() {
+			c.Abort()
+			return
+		}
+		s.fail(c, http.StatusInternalServerError, codeInternal, "the server failed while answering this request; the server log has the details")
+	}()
+	c.Next()
+}
+
+// limitBody caps every request body at s.maxBody bytes.
+func (s *server) limitBody(c *gin.Context) {
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody)
+	}
+	c.Next()
+}
+
+// readBody reads the whole (capped) body, answering 413 when it is too long
+// or 400 when it cannot be read. It reports whether the handler may go on.
+func (s *server) readBody(c *gin.Context) ([]byte, bool) {
+	if c.Request.ContentLength > s.maxBody {
+		s.tooLarge(c)
+		return nil, false
+	}
+	if c.Request.Body == nil {
+		return nil, true
+	}
+	b, err := io.ReadAll(c.Request.Body)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		s.tooLarge(c)
+		return nil, false
+	case err != nil:
+		s.fail(c, http.StatusBadRequest, codeMalformedJSON, "cannot read the request body ("+err.Error()+"): send it again")
+		return nil, false
+	}
+	return b, true
+}
