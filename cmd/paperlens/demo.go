@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/paperlens/paperlens/pkg/ingest"
+	"github.com/paperlens/paperlens/pkg/loader"
+	"github.com/paperlens/paperlens/pkg/search"
+)
+
+// seedFile is the 38 seed papers, relative to the repository root.
+const seedFile = "testdata/papers.jsonl"
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	var c config
+	fs := newFlagSet(e, "demo", "",
+		"Ingests the 38 seed papers into a demo data folder with the built-in embedder and serves\n"+
+			"the HTTP API. Run it from the repository root, or point --file at the seed papers.")
+	c.register(fs, e, defaultDataDir(e, "demo"))
+	file := fs.String("file", seedFile, "papers to ingest")
+	addr := fs.String("addr", envOr(e, "PAPERLENS_ADDR", defaultAddr), "`host:port` to listen on (env PAPERLENS_ADDR)")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: demo takes no arguments, got %q", errUsage, rest)
+	}
+	if _, err := os.Stat(*file); err != nil {
+		return fmt.Errorf("cannot find the seed papers at %s: run the demo from the repository root or pass --file", *file)
+	}
+	emb, st, err := c.open()
+	if err != nil {
+		return err
+	}
+	ing := ingest.New(emb, st)
+	if err := ingestFiles(ctx, e, ing, []string{*file}, loader.Options{}, false); err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(st.Dir())
+	return serve(ctx, e, emb, st, *addr, 16<<20, false, func(url string) {
+		w := e.stdout
+		fmt.Fprintf(w, "paperlens demo: %d papers in %s\n", st.Count(), abs)
+		fmt.Fprintf(w, "Serving the HTTP API at %s (Ctrl-C to stop). Try:\n\n", url)
+		fmt.Fprintf(w, "  curl '%s/v1/search?q=meta-learning+for+reinforcement+learning&limit=5'\n", url)
+		// Show "papers like this one" for a real stored paper.
+		page, err := search.New(emb, st).Search(ctx, "in-context learning through the Bayesian prism", search.Options{Limit: 1})
+		if err == nil && len(page.Results) > 0 {
+			fmt.Fprintf(w, "  curl '%s/v1/papers/%s/similar?limit=5'\n\n", url, page.Results[0].ID)
+		} else {
+			fmt.Fprintf(w, "  curl '%s/v1/stats'\n\n", url)
+		}
+	})
+}

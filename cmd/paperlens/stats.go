@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+func runStats(ctx context.Context, e *env, args []string) error {
+	var c config
+	fs := newFlagSet(e, "stats", "", "Shows what a data folder holds: papers, embedder, model and dimension.")
+	c.register(fs, e, defaultDataDir(e, "default"))
+	asJSON := fs.Bool("json", false, "print as JSON")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: stats takes no arguments, got %q", errUsage, rest)
+	}
+	_, st, err := c.openExisting()
+	if err != nil {
+		return err
+	}
+	m := st.Manifest()
+	if *asJSON {
+		return writeJSON(e.stdout, map[string]any{
+			"count": m.Count, "embedder": m.Embedder, "model": m.Model, "dimension": m.Dimension, "data": st.Dir(),
+		})
+	}
+	fmt.Fprintf(e.stdout, "data:      %s\npapers:    %d\nembedder:  %s\nmodel:     %s\ndimension: %d\nupdated:   %s\n",
+		st.Dir(), m.Count, m.Embedder, m.Model, m.Dimension, m.Updated.Format("2006-01-02 15:04:05 MST"))
+	return nil
+}
