@@ -86,7 +86,7 @@ func TestStoreNearest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hits, err := s.Nearest(ctx, []float32{1, 0, 0}, tt.n, tt.exclude...)
+			hits, err := s.Nearest(ctx, []float32{1, 0.1, 0}, tt.n, tt.exclude...)
 			if err != nil {
 				t.Fatal(err)
 			}
