@@ -36,6 +36,8 @@ var commands = []command{
 	{"similar", "list papers like a stored paper", runSimilar},
 	{"serve", "answer the HTTP JSON API", runServe},
 	{"stats", "show what a data folder holds", runStats},
+	{"eval", "measure ranking quality on a BEIR data set (nDCG@10, Recall@100, MRR@10)", runEval},
+	{"bench", "measure query latency, ingest rate and start-up time", runBench},
 }
 
 // env is what a command may touch of the outside world, so tests can run

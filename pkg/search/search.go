@@ -124,7 +124,7 @@ func (e *Engine) Get(ctx context.Context, id string) (paper.Paper, error) {
 }
 
 func (e *Engine) rank(ctx context.Context, v []float32, o Options, total int, start time.Time, exclude ...string) (paper.Page, error) {
-	hits, err := e.store.Nearest(ctx, v, o.Offset+o.Limit, exclude...)
+	hits, err := e.store.Nearest(ctx, v, o.Offset+o.Limit, nil, exclude...)
 	if err != nil {
 		return paper.Page{}, err
 	}

@@ -274,10 +274,36 @@ func (s *Store) Hash(ctx context.Context, id string) (string, bool) {
 	return r.Hash, true
 }
 
+// Filter decides whether a stored paper may be returned by Nearest; nil
+// lets every paper through. It must not keep or modify p.
+type Filter func(p *paper.Paper) bool
+
+// Each calls fn for every stored record, in no particular order, until fn
+// returns an error, which Each returns.
+func (s *Store) Each(ctx context.Context, fn func(Record) error) error {
+	n := s.coll.Count()
+	if n == 0 || s.manifest.Dimension == 0 {
+		return nil
+	}
+	// chromem-go has no iterator: a query for every document returns them all.
+	probe := make([]float32, s.manifest.Dimension)
+	probe[0] = 1
+	res, err := s.coll.QueryEmbedding(ctx, probe, n, nil, nil)
+	if err != nil {
+		return fmt.Errorf("store: cannot list papers: %w", err)
+	}
+	for _, r := range res {
+		if err := fn(fromDocument(r.ID, r.Metadata, r.Content, r.Embedding)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Nearest returns the n papers whose vectors are closest to v by cosine
-// similarity, best first, leaving out the ids in exclude. n larger than the
-// collection is fine: it returns what there is.
-func (s *Store) Nearest(ctx context.Context, v []float32, n int, exclude ...string) ([]paper.Hit, error) {
+// similarity, best first, that pass filter (nil: all), leaving out the ids
+// in exclude. n larger than the collection is fine: it returns what there is.
+func (s *Store) Nearest(ctx context.Context, v []float32, n int, filter Filter, exclude ...string) ([]paper.Hit, error) {
 	if n <= 0 {
 		return nil, nil
 	}
@@ -287,6 +313,9 @@ func (s *Store) Nearest(ctx context.Context, v []float32, n int, exclude ...stri
 	// chromem-go fails when asked for more results than it holds, and has no
 	// way to skip ids: ask for at most what it holds, plus the excluded ids.
 	ask := min(n+len(exclude), s.coll.Count())
+	if filter != nil { // chromem-go filters only by equality: rank all, then filter
+		ask = s.coll.Count()
+	}
 	if ask == 0 {
 		return nil, nil
 	}
@@ -309,6 +338,9 @@ func (s *Store) Nearest(ctx context.Context, v []float32, n int, exclude ...stri
 			continue
 		}
 		rec := fromDocument(r.ID, r.Metadata, r.Content, nil)
+		if filter != nil && !filter(&rec.Paper) {
+			continue
+		}
 		hits = append(hits, paper.Hit{Paper: rec.Paper, Score: float64(r.Similarity)})
 	}
 	// Equal scores come back in map order; make ties deterministic.

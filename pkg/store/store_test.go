@@ -76,17 +76,20 @@ func TestStoreNearest(t *testing.T) {
 		name    string
 		n       int
 		exclude []string
+		filter  store.Filter
 		want    string
 	}{
-		{"ranks by cosine similarity, best first", 4, nil, "x xy y z"},
-		{"returns at most n", 2, nil, "x xy"},
-		{"returns what there is when n exceeds the count", 50, nil, "x xy y z"},
-		{"leaves out excluded ids and still fills n", 2, []string{"x"}, "xy y"},
-		{"returns nothing for n = 0", 0, nil, ""},
+		{"ranks by cosine similarity, best first", 4, nil, nil, "x xy y z"},
+		{"returns at most n", 2, nil, nil, "x xy"},
+		{"returns what there is when n exceeds the count", 50, nil, nil, "x xy y z"},
+		{"leaves out excluded ids and still fills n", 2, []string{"x"}, nil, "xy y"},
+		{"returns nothing for n = 0", 0, nil, nil, ""},
+		{"returns only papers that pass the filter, still n of them", 2, nil,
+			func(p *paper.Paper) bool { return !strings.HasPrefix(p.ID, "x") }, "y z"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hits, err := s.Nearest(ctx, []float32{1, 0.1, 0}, tt.n, tt.exclude...)
+			hits, err := s.Nearest(ctx, []float32{1, 0.1, 0}, tt.n, tt.filter, tt.exclude...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,6 +101,25 @@ func TestStoreNearest(t *testing.T) {
 				t.Errorf("ids = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestStoreEachVisitsEveryRecord(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir(), info3)
+	if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0), rec("c", 0, 0, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	err := s.Each(ctx, func(r store.Record) error {
+		if len(r.Vector) != 3 || r.Paper.Title == "" || r.Hash == "" {
+			t.Errorf("incomplete record %+v", r)
+		}
+		seen[r.Paper.ID] = true
+		return nil
+	})
+	if err != nil || len(seen) != 3 {
+		t.Errorf("Each saw %v, err %v; want a, b and c", seen, err)
 	}
 }
 
