@@ -1,0 +1,277 @@
+// Package vecindex ranks vectors by cosine similarity with an exhaustive
+// scan that is fast enough for millions of rows: the vectors sit in one
+// contiguous int8 matrix (one scale per row) scanned in parallel with SIMD,
+// each worker keeping a bounded heap of candidates, and the best candidates
+// are re-scored exactly against their float32 vectors. The answer is the
+// exact top k unless the int8 error moves a row by more than the gap between
+// the k-th best and the (2k+32)-th best score, which needs near-ties.
+//
+// An Index is not safe for concurrent writes: callers serialise Set and
+// Delete against each other and against Search. Searches may run in
+// parallel with each other.
+package vecindex
+
+import (
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+)
+
+// Hit is one ranked row: its id, its item and its exact cosine similarity.
+type Hit[T any] struct {
+	ID    string
+	Item  T
+	Score float32
+}
+
+// Index holds unit vectors of one dimension, each with an id and an item.
+type Index[T any] struct {
+	dim, pdim int       // dimension, and padded to a multiple of 32
+	codes     []int8    // row r is codes[r*pdim : (r+1)*pdim]
+	scales    []float32 // row r's value i is codes[r*pdim+i] * scales[r]
+	vecs      [][]float32
+	ids       []string
+	items     []T
+	row       map[string]int
+}
+
+// New returns an empty index for vectors of dimension dim.
+func New[T any](dim int) *Index[T] {
+	return &Index[T]{dim: dim, pdim: (dim + 31) &^ 31, row: map[string]int{}}
+}
+
+// Dim is the dimension of the index's vectors.
+func (x *Index[T]) Dim() int { return x.dim }
+
+// Len is the number of rows.
+func (x *Index[T]) Len() int { return len(x.ids) }
+
+// Bytes is the memory the index itself holds per row, not counting the
+// float32 vectors and items it points to.
+func (x *Index[T]) Bytes() int {
+	return len(x.ids)*(x.pdim+4+24+16) + len(x.row)*48
+}
+
+// Set adds or replaces the row id. v must be a unit vector of the index's
+// dimension; the index keeps v itself (for exact re-scoring), not a copy,
+// so the caller must not modify it afterwards.
+func (x *Index[T]) Set(id string, v []float32, item T) {
+	r, ok := x.row[id]
+	if !ok {
+		r = len(x.ids)
+		x.row[id] = r
+		x.ids = append(x.ids, id)
+		x.items = append(x.items, item)
+		x.vecs = append(x.vecs, v)
+		x.scales = append(x.scales, 0)
+		x.codes = slices.Grow(x.codes, x.pdim)[:len(x.codes)+x.pdim]
+	}
+	x.items[r], x.vecs[r] = item, v
+	x.scales[r] = quantize(v, x.codes[r*x.pdim:(r+1)*x.pdim])
+}
+
+// Get returns the vector and item of id, and whether id is present.
+func (x *Index[T]) Get(id string) ([]float32, T, bool) {
+	r, ok := x.row[id]
+	if !ok {
+		var zero T
+		return nil, zero, false
+	}
+	return x.vecs[r], x.items[r], true
+}
+
+// Delete removes id and reports whether it was there. The last row moves
+// into its place.
+func (x *Index[T]) Delete(id string) bool {
+	r, ok := x.row[id]
+	if !ok {
+		return false
+	}
+	last := len(x.ids) - 1
+	if r != last {
+		x.ids[r], x.items[r], x.vecs[r], x.scales[r] = x.ids[last], x.items[last], x.vecs[last], x.scales[last]
+		copy(x.codes[r*x.pdim:(r+1)*x.pdim], x.codes[last*x.pdim:])
+		x.row[x.ids[r]] = r
+	}
+	var zero T
+	x.items[last], x.vecs[last], x.ids[last] = zero, nil, ""
+	x.ids, x.items, x.vecs, x.scales = x.ids[:last], x.items[:last], x.vecs[:last], x.scales[:last]
+	x.codes = x.codes[:last*x.pdim]
+	delete(x.row, id)
+	return true
+}
+
+// Each calls fn for every row, in row order, until fn returns false.
+func (x *Index[T]) Each(fn func(id string, v []float32, item T) bool) {
+	for r, id := range x.ids {
+		if !fn(id, x.vecs[r], x.items[r]) {
+			return
+		}
+	}
+}
+
+// quantize writes v as int8 codes and returns the scale that maps them back.
+func quantize(v []float32, codes []int8) float32 {
+	var m float32
+	for _, f := range v {
+		m = max(m, float32(math.Abs(float64(f))))
+	}
+	clear(codes)
+	if m == 0 {
+		return 0
+	}
+	s := m / 127
+	for i, f := range v {
+		codes[i] = int8(math.Round(float64(f / s)))
+	}
+	return s
+}
+
+// Search returns the k rows most similar to the unit vector q, best first,
+// with ties broken by id, among the rows for which accept (nil: all) returns
+// true. accept is called only for rows good enough to be candidates, from
+// several goroutines at once.
+func (x *Index[T]) Search(q []float32, k int, accept func(id string, item T) bool) []Hit[T] {
+	n := len(x.ids)
+	if k <= 0 || n == 0 || len(q) != x.dim {
+		return nil
+	}
+	qc := make([]int8, x.pdim)
+	qs := quantize(q, qc)
+	q16 := make([]int16, x.pdim)
+	for i, c := range qc {
+		q16[i] = int16(c)
+	}
+	want := min(2*k+32, n) // candidates to re-score exactly
+
+	workers := 1
+	if n*x.pdim >= 1<<18 {
+		workers = min(runtime.GOMAXPROCS(0), n/1024+1)
+	}
+	heaps := make([]candidates, workers)
+	var wg sync.WaitGroup
+	per := (n + workers - 1) / workers
+	for w := range workers {
+		lo, hi := w*per, min((w+1)*per, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			heaps[w] = x.scan(q16, qs, lo, hi, want, accept)
+		}()
+	}
+	wg.Wait()
+
+	all := heaps[0]
+	for _, h := range heaps[1:] {
+		all = append(all, h...)
+	}
+	hits := make([]Hit[T], len(all))
+	for i, c := range all {
+		hits[i] = Hit[T]{ID: x.ids[c.row], Item: x.items[c.row], Score: dot(q, x.vecs[c.row])}
+	}
+	slices.SortFunc(hits, func(a, b Hit[T]) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		if a.ID < b.ID {
+			return -1
+		}
+		if a.ID > b.ID {
+			return 1
+		}
+		return 0
+	})
+	return hits[:min(k, len(hits))]
+}
+
+// block is how many rows one call of dots scores.
+const block = 256
+
+// scan keeps the want best accepted rows of lo..hi by approximate score.
+func (x *Index[T]) scan(q []int16, qs float32, lo, hi, want int, accept func(string, T) bool) candidates {
+	h := make(candidates, 0, want)
+	var out [block]int32
+	for b := lo; b < hi; b += block {
+		m := min(block, hi-b)
+		dots(q, x.codes[b*x.pdim:(b+m)*x.pdim], out[:m])
+		for i, d := range out[:m] {
+			r := b + i
+			s := float32(d) * qs * x.scales[r]
+			if len(h) == want && s <= h[0].score {
+				continue
+			}
+			if accept != nil && !accept(x.ids[r], x.items[r]) {
+				continue
+			}
+			if len(h) < want {
+				h.push(candidate{r, s})
+			} else {
+				h[0] = candidate{r, s}
+				h.down(0)
+			}
+		}
+	}
+	return h
+}
+
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return s0 + s1 + s2 + s3
+}
+
+type candidate struct {
+	row   int
+	score float32
+}
+
+// candidates is a min-heap by score: the worst candidate is at the top,
+// ready to be replaced.
+type candidates []candidate
+
+func (h *candidates) push(c candidate) {
+	*h = append(*h, c)
+	s := *h
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if s[p].score <= s[i].score {
+			break
+		}
+		s[p], s[i] = s[i], s[p]
+		i = p
+	}
+}
+
+func (h candidates) down(i int) {
+	n := len(h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		c := l
+		if r := l + 1; r < n && h[r].score < h[l].score {
+			c = r
+		}
+		if h[i].score <= h[c].score {
+			return
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+}
