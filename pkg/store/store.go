@@ -1,10 +1,18 @@
-// Package store keeps papers and their vectors on disk. It wraps chromem-go,
-// the embedded vector store, so that nothing else imports it.
+// Package store keeps papers and their vectors. It wraps chromem-go, the
+// embedded vector store, so that nothing else imports it.
 //
 // A data folder holds one collection, named after the embedder and model that
 // made its vectors, and a manifest (manifest.json) recording embedder, model,
 // dimension and count. Opening a folder with another embedder or dimension is
 // refused: vectors from different models cannot be compared.
+//
+// chromem-go's collection is the system of record: it is what is written to
+// disk, as one snapshot file in chromem-go's export format (snapshot.gob)
+// plus a log of the changes made since (changes.log), fsynced before a write
+// returns. Queries are answered by a vecindex kept in step with it, which
+// scans an int8 matrix in parallel and re-scores the best candidates
+// exactly; it is several times faster than chromem-go's own query. See
+// docs/performance.md.
 package store
 
 import (
@@ -16,21 +24,18 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/store/vecindex"
 	chromem "github.com/philippgille/chromem-go"
 )
 
 // ManifestFile is the name of the manifest inside a data folder.
 const ManifestFile = "manifest.json"
-
-// vectorsDir is chromem-go's persistence folder inside a data folder.
-const vectorsDir = "vectors"
 
 var (
 	// ErrNotFound is returned for an id the store does not hold.
@@ -56,19 +61,47 @@ type Record struct {
 	Vector []float32
 }
 
-// Store is a persistent collection of papers and vectors. It is safe for
-// concurrent use: reads run in parallel, writes are serialised.
+// entry is what the vector index keeps per row besides the vector: enough
+// to answer Get and to run a Filter during the scan.
+type entry struct {
+	paper paper.Paper
+	hash  string
+}
+
+// Store is a collection of papers and vectors, on disk unless made by
+// NewMemory. It is safe for concurrent use: reads run in parallel and keep
+// answering while a write is being made durable; writes are serialised.
 type Store struct {
-	dir  string
+	dir  string // "" for a store that keeps nothing on disk
+	db   *chromem.DB
 	coll *chromem.Collection
 
-	mu       sync.Mutex // serialises writes and guards manifest
+	wmu sync.Mutex // serialises writers: the log, snapshots, the manifest file
+	log *changeLog // nil for a memory store
+
+	mu       sync.RWMutex // guards idx, coll's contents and manifest
+	idx      *vecindex.Index[*entry]
 	manifest Manifest
+	written  WriteStats
+}
+
+// WriteStats adds up where the time of writes went since the store was
+// opened, for the bench command.
+type WriteStats struct {
+	// Log is the time spent encoding and appending changes to the log,
+	// Sync the time spent in fsync, Apply the time spent updating
+	// chromem-go's collection and the vector index, and Snapshot the time
+	// spent writing snapshots.
+	Log, Sync, Apply, Snapshot time.Duration
+	// Snapshots counts the snapshots written.
+	Snapshots int
 }
 
 // Open opens the data folder dir for papers embedded by info, creating it if
 // needed. It refuses a folder built with a different embedder, model or
-// (when both are known) dimension, wrapping ErrMismatch.
+// (when both are known) dimension, wrapping ErrMismatch. A folder written by
+// an earlier version (chromem-go's one file per paper under vectors/) is
+// migrated to a snapshot on open.
 func Open(dir string, info embeddings.Info) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("store: no data folder given (set --data or PAPERLENS_DATA)")
@@ -92,20 +125,50 @@ func Open(dir string, info embeddings.Info) (*Store, error) {
 	if m.Dimension == 0 {
 		m.Dimension = info.Dimension
 	}
-	db, err := chromem.NewPersistentDB(filepath.Join(dir, vectorsDir), false)
+	s, err := newStore(dir, m)
 	if err != nil {
-		return nil, fmt.Errorf("store: cannot read vectors in %q: %w", dir, err)
+		return nil, err
 	}
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	s.manifest.Count = s.idx.Len()
+	if err := s.writeManifest(s.manifest); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// NewMemory returns an empty store for papers embedded by info that keeps
+// nothing on disk: for benchmarks and for trying things out.
+func NewMemory(info embeddings.Info) *Store {
+	now := time.Now().UTC()
+	s, err := newStore("", Manifest{Info: info, Collection: CollectionName(info), Created: now, Updated: now})
+	if err != nil { // an in-memory chromem-go collection cannot fail to open
+		panic(err)
+	}
+	return s
+}
+
+func newStore(dir string, m Manifest) (*Store, error) {
+	db := chromem.NewDB()
 	coll, err := db.GetOrCreateCollection(m.Collection, map[string]string{"embedder": m.Embedder, "model": m.Model}, refuseToEmbed)
 	if err != nil {
 		return nil, fmt.Errorf("store: cannot open collection %q in %q: %w", m.Collection, dir, err)
 	}
-	s := &Store{dir: dir, coll: coll, manifest: m}
-	s.manifest.Count = coll.Count()
-	if err := s.writeManifest(); err != nil {
-		return nil, err
+	return &Store{dir: dir, db: db, coll: coll, manifest: m, idx: vecindex.New[*entry](m.Dimension)}, nil
+}
+
+// Close releases the change log. The store must not be used afterwards.
+func (s *Store) Close() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.log == nil {
+		return nil
 	}
-	return s, nil
+	err := s.log.close()
+	s.log = nil
+	return err
 }
 
 // refuseToEmbed is the collection's embedding function: every vector comes
@@ -146,9 +209,13 @@ func readManifest(dir string) (Manifest, error) {
 	return m, nil
 }
 
-// writeManifest replaces the manifest atomically. Callers hold s.mu or own s.
-func (s *Store) writeManifest() error {
-	b, err := json.MarshalIndent(s.manifest, "", "  ")
+// writeManifest replaces the manifest file atomically. The papers do not
+// depend on it (their count is recounted on open), so it is not fsynced.
+func (s *Store) writeManifest(m Manifest) error {
+	if s.dir == "" {
+		return nil
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -165,135 +232,224 @@ func (s *Store) writeManifest() error {
 
 // Manifest returns a copy of the folder's manifest with the current count.
 func (s *Store) Manifest() Manifest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	m := s.manifest
-	m.Count = s.coll.Count()
+	m.Count = s.idx.Len()
 	return m
 }
 
-// Dir is the data folder.
+// WriteStats returns where the time of writes went since the store opened.
+func (s *Store) WriteStats() WriteStats {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.written
+}
+
+// Dir is the data folder ("" for a memory store).
 func (s *Store) Dir() string { return s.dir }
 
 // Count is the number of papers stored.
-func (s *Store) Count() int { return s.coll.Count() }
+func (s *Store) Count() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.idx.Len()
+}
 
-// Upsert stores records, replacing papers with the same id. Each record is
-// on disk when Upsert returns; on error, records written before it stay.
+// Upsert stores records, replacing papers with the same id. The records are
+// on disk (fsynced) when Upsert returns without error; a failed Upsert
+// stores none of them, unless the process dies while writing, in which case
+// a prefix of them may be kept.
 func (s *Store) Upsert(ctx context.Context, recs []Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	docs := make([]chromem.Document, 0, len(recs))
-	for _, r := range recs {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	dim := s.manifest.Dimension // changes only under wmu
+	if dim == 0 {
+		dim = len(recs[0].Vector)
+	}
+	clean := make([]Record, len(recs))
+	for i, r := range recs {
 		if err := r.Paper.Validate(); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		if err := s.checkVector(r.Paper.ID, r.Vector); err != nil {
+		v, err := s.unitVector(r.Paper.ID, r.Vector, dim)
+		if err != nil {
 			return err
 		}
-		docs = append(docs, toDocument(r))
+		r.Vector = v
+		r.Paper.Authors, r.Paper.Categories = slices.Clone(r.Paper.Authors), slices.Clone(r.Paper.Categories)
+		clean[i] = r
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var logged, synced time.Duration
+	if s.log != nil {
+		var err error
+		if logged, synced, err = s.log.append(upserts(clean)); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	s.mu.Lock()
 	if s.manifest.Dimension == 0 {
-		s.manifest.Dimension = len(recs[0].Vector)
+		s.manifest.Dimension = dim
+		s.idx = vecindex.New[*entry](dim)
 	}
-	var err error
-	for _, d := range docs {
-		if err = ctx.Err(); err != nil {
-			break
-		}
-		if err = s.coll.AddDocument(ctx, d); err != nil {
-			err = fmt.Errorf("store: cannot write paper %q: %w", d.ID, err)
-			break
-		}
+	for _, r := range clean {
+		s.apply(r)
 	}
 	s.manifest.Updated = time.Now().UTC()
-	s.manifest.Count = s.coll.Count()
-	if merr := s.writeManifest(); err == nil {
-		err = merr
+	s.manifest.Count = s.idx.Len()
+	m := s.manifest
+	s.written.Log += logged
+	s.written.Sync += synced
+	s.written.Apply += time.Since(start)
+	s.mu.Unlock()
+	if err := s.writeManifest(m); err != nil {
+		return err
 	}
-	return err
+	return s.maybeSnapshot()
 }
 
-func (s *Store) checkVector(id string, v []float32) error {
+// apply puts r in chromem-go's collection and the vector index. The caller
+// holds s.mu for writing, or owns s.
+func (s *Store) apply(r Record) {
+	// The collection is in memory: AddDocument fails only for an empty id
+	// or vector, which Upsert and the log reader have ruled out.
+	_ = s.coll.AddDocument(context.Background(), toDocument(r))
+	s.idx.Set(r.Paper.ID, r.Vector, &entry{paper: r.Paper, hash: r.Hash})
+}
+
+// remove takes id out of the collection and the index. The caller holds
+// s.mu for writing, or owns s.
+func (s *Store) remove(id string) {
+	_ = s.coll.Delete(context.Background(), nil, nil, id)
+	s.idx.Delete(id)
+}
+
+// unitVector checks v and returns a normalised copy of it.
+func (s *Store) unitVector(id string, v []float32, dim int) ([]float32, error) {
 	if len(v) == 0 {
-		return fmt.Errorf("store: paper %q has no vector", id)
+		return nil, fmt.Errorf("store: paper %q has no vector", id)
 	}
-	if s.manifest.Dimension != 0 && len(v) != s.manifest.Dimension {
-		return fmt.Errorf("%w: paper %q has a %d-dim vector but %q holds %d-dim vectors from %s",
-			ErrMismatch, id, len(v), s.dir, s.manifest.Dimension, describe(s.manifest.Info))
+	if len(v) != dim {
+		return nil, fmt.Errorf("%w: paper %q has a %d-dim vector but %q holds %d-dim vectors from %s",
+			ErrMismatch, id, len(v), s.dir, dim, describe(s.manifest.Info))
 	}
 	var norm float64
 	for _, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return fmt.Errorf("store: paper %q has a vector with NaN or Inf", id)
+			return nil, fmt.Errorf("store: paper %q has a vector with NaN or Inf", id)
 		}
 		norm += float64(x) * float64(x)
 	}
 	if norm == 0 {
-		return fmt.Errorf("store: paper %q has a zero vector", id)
+		return nil, fmt.Errorf("store: paper %q has a zero vector", id)
 	}
-	return nil
+	u := make([]float32, len(v))
+	inv := 1 / math.Sqrt(norm)
+	for i, x := range v {
+		u[i] = float32(float64(x) * inv)
+	}
+	return u, nil
 }
 
-// Delete removes the paper id, or returns ErrNotFound.
+// Delete removes the paper id, or returns ErrNotFound. The removal is on
+// disk when Delete returns.
 func (s *Store) Delete(ctx context.Context, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, err := s.coll.GetByID(ctx, id); err != nil {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.mu.RLock()
+	_, _, ok := s.idx.Get(id)
+	s.mu.RUnlock()
+	if !ok {
 		return fmt.Errorf("%w: %q", ErrNotFound, id)
 	}
-	if err := s.coll.Delete(ctx, nil, nil, id); err != nil {
-		return fmt.Errorf("store: cannot delete %q: %w", id, err)
+	var logged, synced time.Duration
+	if s.log != nil {
+		var err error
+		if logged, synced, err = s.log.append(deletion(id)); err != nil {
+			return fmt.Errorf("store: cannot delete %q: %w", id, err)
+		}
 	}
+	s.mu.Lock()
+	s.remove(id)
 	s.manifest.Updated = time.Now().UTC()
-	s.manifest.Count = s.coll.Count()
-	return s.writeManifest()
+	s.manifest.Count = s.idx.Len()
+	m := s.manifest
+	s.written.Log += logged
+	s.written.Sync += synced
+	s.mu.Unlock()
+	if err := s.writeManifest(m); err != nil {
+		return err
+	}
+	return s.maybeSnapshot()
 }
 
-// Get returns the stored record for id, or ErrNotFound.
+// Get returns the stored record for id, or ErrNotFound. The record's vector
+// is shared with the store: do not modify it.
 func (s *Store) Get(ctx context.Context, id string) (Record, error) {
 	if id == "" {
 		return Record{}, fmt.Errorf("%w: empty id", ErrNotFound)
 	}
-	d, err := s.coll.GetByID(ctx, id)
-	if err != nil {
+	s.mu.RLock()
+	v, e, ok := s.idx.Get(id)
+	s.mu.RUnlock()
+	if !ok {
 		return Record{}, fmt.Errorf("%w: %q", ErrNotFound, id)
 	}
-	return fromDocument(d.ID, d.Metadata, d.Content, d.Embedding), nil
+	return Record{Paper: clonePaper(e.paper), Hash: e.hash, Vector: v}, nil
+}
+
+// clonePaper copies p's lists, so a caller cannot change a stored paper.
+func clonePaper(p paper.Paper) paper.Paper {
+	p.Authors, p.Categories = slices.Clone(p.Authors), slices.Clone(p.Categories)
+	if p.Authors == nil {
+		p.Authors = []string{}
+	}
+	if p.Categories == nil {
+		p.Categories = []string{}
+	}
+	return p
 }
 
 // Hash returns the content hash stored for id, and whether id is stored.
 func (s *Store) Hash(ctx context.Context, id string) (string, bool) {
-	r, err := s.Get(ctx, id)
-	if err != nil {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, e, ok := s.idx.Get(id)
+	if !ok {
 		return "", false
 	}
-	return r.Hash, true
+	return e.hash, true
 }
 
 // Filter decides whether a stored paper may be returned by Nearest; nil
-// lets every paper through. It must not keep or modify p.
+// lets every paper through. It must not keep or modify p, and may be called
+// from several goroutines at once.
 type Filter func(p *paper.Paper) bool
 
 // Each calls fn for every stored record, in no particular order, until fn
-// returns an error, which Each returns.
+// returns an error, which Each returns. It sees the papers stored when it
+// starts; fn may call the store, including to write.
 func (s *Store) Each(ctx context.Context, fn func(Record) error) error {
-	n := s.coll.Count()
-	if n == 0 || s.manifest.Dimension == 0 {
-		return nil
-	}
-	// chromem-go has no iterator: a query for every document returns them all.
-	probe := make([]float32, s.manifest.Dimension)
-	probe[0] = 1
-	res, err := s.coll.QueryEmbedding(ctx, probe, n, nil, nil)
-	if err != nil {
-		return fmt.Errorf("store: cannot list papers: %w", err)
-	}
-	for _, r := range res {
-		if err := fn(fromDocument(r.ID, r.Metadata, r.Content, r.Embedding)); err != nil {
+	s.mu.RLock()
+	recs := make([]Record, 0, s.idx.Len())
+	s.idx.Each(func(_ string, v []float32, e *entry) bool {
+		recs = append(recs, Record{Paper: e.paper, Hash: e.hash, Vector: v})
+		return true
+	})
+	s.mu.RUnlock()
+	for _, r := range recs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r.Paper = clonePaper(r.Paper)
+		if err := fn(r); err != nil {
 			return err
 		}
 	}
@@ -301,126 +457,56 @@ func (s *Store) Each(ctx context.Context, fn func(Record) error) error {
 }
 
 // Nearest returns the n papers whose vectors are closest to v by cosine
-// similarity, best first, that pass filter (nil: all), leaving out the ids
-// in exclude. n larger than the collection is fine: it returns what there is.
+// similarity, best first (ties by id), that pass filter (nil: all), leaving
+// out the ids in exclude. n larger than the collection is fine: it returns
+// what there is. It scans every paper; the cost grows linearly with their
+// number (see docs/performance.md).
 func (s *Store) Nearest(ctx context.Context, v []float32, n int, filter Filter, exclude ...string) ([]paper.Hit, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	if s.manifest.Dimension != 0 && len(v) != s.manifest.Dimension {
-		return nil, fmt.Errorf("%w: query vector has %d dims, %q holds %d", ErrMismatch, len(v), s.dir, s.manifest.Dimension)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	// chromem-go fails when asked for more results than it holds, and has no
-	// way to skip ids: ask for at most what it holds, plus the excluded ids.
-	ask := min(n+len(exclude), s.coll.Count())
-	if filter != nil { // chromem-go filters only by equality: rank all, then filter
-		ask = s.coll.Count()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if dim := s.manifest.Dimension; dim != 0 && len(v) != dim {
+		return nil, fmt.Errorf("%w: query vector has %d dims, %q holds %d", ErrMismatch, len(v), s.dir, dim)
 	}
-	if ask == 0 {
-		return nil, nil
-	}
-	res, err := s.coll.QueryEmbedding(ctx, v, ask, nil, nil)
+	q, err := s.unitVector("(query)", v, len(v))
 	if err != nil {
-		// The collection may have shrunk between Count and the query.
-		if ask = min(ask, s.coll.Count()); ask == 0 {
-			return nil, nil
-		}
-		if res, err = s.coll.QueryEmbedding(ctx, v, ask, nil, nil); err != nil {
-			return nil, fmt.Errorf("store: query failed: %w", err)
+		return nil, nil // a zero query is similar to nothing
+	}
+	var accept func(string, *entry) bool
+	if filter != nil || len(exclude) > 0 {
+		accept = func(id string, e *entry) bool {
+			return !slices.Contains(exclude, id) && (filter == nil || filter(&e.paper))
 		}
 	}
-	hits := make([]paper.Hit, 0, min(n, len(res)))
-	for _, r := range res {
-		if len(hits) == n {
-			break
-		}
-		if contains(exclude, r.ID) {
-			continue
-		}
-		rec := fromDocument(r.ID, r.Metadata, r.Content, nil)
-		if filter != nil && !filter(&rec.Paper) {
-			continue
-		}
-		hits = append(hits, paper.Hit{Paper: rec.Paper, Score: float64(r.Similarity)})
+	found := s.idx.Search(q, n, accept)
+	hits := make([]paper.Hit, len(found))
+	for i, h := range found {
+		hits[i] = paper.Hit{Paper: clonePaper(h.Item.paper), Score: float64(h.Score)}
 	}
-	// Equal scores come back in map order; make ties deterministic.
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].Score != hits[j].Score {
-			return hits[i].Score > hits[j].Score
-		}
-		return hits[i].ID < hits[j].ID
-	})
 	return hits, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+// ReferenceNearest ranks with chromem-go's own exhaustive query
+// (Collection.QueryEmbedding) instead of the vector index: the exact
+// baseline the bench command compares Nearest against. Hits carry only the
+// id and score.
+func (s *Store) ReferenceNearest(ctx context.Context, v []float32, n int) ([]paper.Hit, error) {
+	n = min(n, s.coll.Count())
+	if n <= 0 {
+		return nil, nil
 	}
-	return false
-}
-
-// Metadata keys of a stored document; the abstract is its content.
-const (
-	keyTitle      = "title"
-	keyAuthors    = "authors"
-	keyPublished  = "published"
-	keyCategories = "categories"
-	keyURL        = "url"
-	keyHash       = "hash"
-)
-
-func toDocument(r Record) chromem.Document {
-	p := r.Paper
-	return chromem.Document{
-		ID: p.ID,
-		Metadata: map[string]string{
-			keyTitle:      p.Title,
-			keyAuthors:    joinList(p.Authors),
-			keyPublished:  p.Published,
-			keyCategories: joinList(p.Categories),
-			keyURL:        p.URL,
-			keyHash:       r.Hash,
-		},
-		Embedding: r.Vector,
-		Content:   p.Abstract,
+	res, err := s.coll.QueryEmbedding(ctx, v, n, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: chromem-go query failed: %w", err)
 	}
-}
-
-func fromDocument(id string, md map[string]string, content string, vec []float32) Record {
-	return Record{
-		Paper: paper.Paper{
-			ID:         id,
-			Title:      md[keyTitle],
-			Abstract:   content,
-			Authors:    splitList(md[keyAuthors]),
-			Published:  md[keyPublished],
-			Categories: splitList(md[keyCategories]),
-			URL:        md[keyURL],
-		},
-		Hash:   md[keyHash],
-		Vector: vec,
+	hits := make([]paper.Hit, len(res))
+	for i, r := range res {
+		hits[i] = paper.Hit{Paper: paper.Paper{ID: r.ID}, Score: float64(r.Similarity)}
 	}
-}
-
-// Lists are kept as JSON arrays: author names may contain commas.
-func joinList(l []string) string {
-	if len(l) == 0 {
-		return ""
-	}
-	b, _ := json.Marshal(l)
-	return string(b)
-}
-
-func splitList(s string) []string {
-	var l []string
-	if s == "" || json.Unmarshal([]byte(s), &l) != nil {
-		if s != "" && !strings.HasPrefix(s, "[") {
-			return []string{s}
-		}
-		return []string{}
-	}
-	return l
+	return hits, nil
 }

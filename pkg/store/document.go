@@ -1,0 +1,72 @@
+package store
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/paperlens/paperlens/pkg/paper"
+	chromem "github.com/philippgille/chromem-go"
+)
+
+// Metadata keys of a stored document; the abstract is its content.
+const (
+	keyTitle      = "title"
+	keyAuthors    = "authors"
+	keyPublished  = "published"
+	keyCategories = "categories"
+	keyURL        = "url"
+	keyHash       = "hash"
+)
+
+func toDocument(r Record) chromem.Document {
+	p := r.Paper
+	return chromem.Document{
+		ID: p.ID,
+		Metadata: map[string]string{
+			keyTitle:      p.Title,
+			keyAuthors:    joinList(p.Authors),
+			keyPublished:  p.Published,
+			keyCategories: joinList(p.Categories),
+			keyURL:        p.URL,
+			keyHash:       r.Hash,
+		},
+		Embedding: r.Vector,
+		Content:   p.Abstract,
+	}
+}
+
+func fromDocument(id string, md map[string]string, content string, vec []float32) Record {
+	return Record{
+		Paper: paper.Paper{
+			ID:         id,
+			Title:      md[keyTitle],
+			Abstract:   content,
+			Authors:    splitList(md[keyAuthors]),
+			Published:  md[keyPublished],
+			Categories: splitList(md[keyCategories]),
+			URL:        md[keyURL],
+		},
+		Hash:   md[keyHash],
+		Vector: vec,
+	}
+}
+
+// Lists are kept as JSON arrays: author names may contain commas.
+func joinList(l []string) string {
+	if len(l) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(l)
+	return string(b)
+}
+
+func splitList(s string) []string {
+	var l []string
+	if s == "" || json.Unmarshal([]byte(s), &l) != nil {
+		if s != "" && !strings.HasPrefix(s, "[") {
+			return []string{s}
+		}
+		return []string{}
+	}
+	return l
+}
