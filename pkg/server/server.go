@@ -15,6 +15,17 @@
 //	DELETE /v1/papers/{id}                {"deleted":"ID"}
 //	POST   /v1/papers                     upsert papers: {"added","updated","unchanged","embedded"}
 //
+// The pages for people (/, /papers/{id}, /widget.js, /widget/{id},
+// /static/…) are package web's, mounted beside the API.
+//
+// # CORS
+//
+// Config.CORSOrigins names the sites whose pages may call the API from a
+// browser (the related-papers widget does). By default none may; same-origin
+// pages need no permission. Only the read routes are shared (GET, and POST
+// /v1/search and /v1/similar); a preflight from another site or for another
+// route is answered 403 cors_forbidden.
+//
 // A page is paper.Page: {"results":[…],"total","limit","offset","took_ms"},
 // with results [] rather than null when empty. limit defaults to
 // search.DefaultLimit and must be 1..search.MaxLimit; offset must be 0 or
@@ -55,6 +66,7 @@
 //	malformed_json         400  the body is not valid JSON, or a field has the wrong type
 //	empty_body             400  POST /v1/papers without any paper
 //	invalid_paper          400  a paper cannot be stored (no id, no abstract, bad date…); names it
+//	cors_forbidden         403  a preflight from a site not in Config.CORSOrigins, or for a write route
 //	not_found              404  unknown paper id or unknown route
 //	method_not_allowed     405  the route exists for other methods (see the Allow header)
 //	body_too_large         413  the body is longer than Config.MaxBodyBytes
@@ -74,6 +86,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/search"
+	"github.com/paperlens/paperlens/pkg/web"
 )
 
 // DefaultMaxBodyBytes bounds a request body when Config.MaxBodyBytes is 0.
@@ -87,6 +100,10 @@ type Config struct {
 	// Logger receives one record per request (Info; Error for a 5xx or a
 	// recovered panic). nil discards them.
 	Logger *slog.Logger
+	// CORSOrigins are the origins (scheme://host[:port], or "*" for any)
+	// whose pages may call the read routes from a browser. Empty allows
+	// same-origin pages only. Check values with ParseOrigin.
+	CORSOrigins []string
 }
 
 // server holds what the handlers need.
@@ -115,7 +132,7 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = true
-	r.Use(s.logRequests, s.recoverPanics, s.limitBody)
+	r.Use(s.logRequests, s.recoverPanics, newCORS(cfg.CORSOrigins).handle(s), s.limitBody)
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, http.StatusNotFound, codeNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path+": the API serves /healthz, /v1/stats, /v1/search, /v1/similar and /v1/papers")
 	})
@@ -134,6 +151,12 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	// ids may contain a slash.
 	v1.GET("/papers/*rest", s.getPaper)
 	v1.DELETE("/papers/*rest", s.deletePaper)
+
+	pages := gin.WrapH(web.New(eng, web.Config{Logger: s.log}))
+	for _, path := range []string{"/", "/papers/*id", "/widget.js", "/widget/*id", "/static/*file"} {
+		r.GET(path, pages)
+		r.HEAD(path, pages)
+	}
 	return r
 }
 
