@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,6 +16,7 @@ import (
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/embeddings/builtin"
 	"github.com/paperlens/paperlens/embeddings/ollama"
+	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/store"
 )
 
@@ -81,6 +83,12 @@ func newFlagSet(e *env, name, args, about string) *flag.FlagSet {
 // environment.
 func (c *config) register(fs *flag.FlagSet, e *env, dataDefault string) {
 	fs.StringVar(&c.data, "data", envOr(e, "PAPERLENS_DATA", dataDefault), "data `folder` (env PAPERLENS_DATA)")
+	c.registerEmbedder(fs, e)
+}
+
+// registerEmbedder adds the embedder flags to fs, with defaults from the
+// environment.
+func (c *config) registerEmbedder(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&c.embedder, "embedder", e.getenv("PAPERLENS_EMBEDDER"), "embedder: builtin or ollama (env PAPERLENS_EMBEDDER; default: the one the data folder was built with, else builtin)")
 	fs.StringVar(&c.model, "model", e.getenv("PAPERLENS_MODEL"), "Ollama model `name`, e.g. nomic-embed-text (env PAPERLENS_MODEL)")
 	fs.StringVar(&c.ollamaHost, "ollama-host", e.getenv("OLLAMA_HOST"), "Ollama server `URL` (env OLLAMA_HOST; default http://127.0.0.1:11434)")
@@ -190,6 +198,24 @@ func (c *config) openExisting() (embeddings.Embedder, *store.Store, error) {
 		return nil, nil, fmt.Errorf("no papers in %q yet: run 'paperlens ingest --data %s FILE...' first", c.data, c.data)
 	}
 	return c.open()
+}
+
+// openIndexed opens the embedder, the data folder and its word index
+// (rebuilt from the papers when missing). The caller closes the index.
+func (c *config) openIndexed(ctx context.Context, existing bool) (embeddings.Embedder, *store.Store, *lexical.Index, error) {
+	open := c.open
+	if existing {
+		open = c.openExisting
+	}
+	emb, st, err := open()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	lx, err := lexical.Open(ctx, st)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return emb, st, lx, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

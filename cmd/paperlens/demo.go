@@ -32,22 +32,23 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if _, err := os.Stat(*file); err != nil {
 		return fmt.Errorf("cannot find the seed papers at %s: run the demo from the repository root or pass --file", *file)
 	}
-	emb, st, err := c.open()
+	emb, st, lx, err := c.openIndexed(ctx, false)
 	if err != nil {
 		return err
 	}
-	ing := ingest.New(emb, st)
+	defer lx.Close()
+	ing := ingest.New(emb, st, lx)
 	if err := ingestFiles(ctx, e, ing, []string{*file}, loader.Options{}, false); err != nil {
 		return err
 	}
 	abs, _ := filepath.Abs(st.Dir())
-	return serve(ctx, e, emb, st, *addr, 16<<20, false, func(url string) {
+	return serve(ctx, e, emb, st, lx, *addr, 16<<20, false, func(url string) {
 		w := e.stdout
 		fmt.Fprintf(w, "paperlens demo: %d papers in %s\n", st.Count(), abs)
 		fmt.Fprintf(w, "Serving the HTTP API at %s (Ctrl-C to stop). Try:\n\n", url)
 		fmt.Fprintf(w, "  curl '%s/v1/search?q=meta-learning+for+reinforcement+learning&limit=5'\n", url)
 		// Show "papers like this one" for a real stored paper.
-		page, err := search.New(emb, st).Search(ctx, "in-context learning through the Bayesian prism", search.Options{Limit: 1})
+		page, err := search.New(emb, st, lx).Search(ctx, "in-context learning through the Bayesian prism", search.Options{Limit: 1})
 		if err == nil && len(page.Results) > 0 {
 			fmt.Fprintf(w, "  curl '%s/v1/papers/%s/similar?limit=5'\n\n", url, page.Results[0].ID)
 		} else {

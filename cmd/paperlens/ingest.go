@@ -31,11 +31,12 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	emb, st, err := c.open()
+	emb, st, lx, err := c.openIndexed(ctx, false)
 	if err != nil {
 		return err
 	}
-	ing := ingest.New(emb, st)
+	defer lx.Close()
+	ing := ingest.New(emb, st, lx)
 	if c.batchSize > 0 {
 		ing.BatchSize = c.batchSize
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -14,8 +15,29 @@ import (
 
 // pageFlags are the flags of the commands that print a ranked list.
 type pageFlags struct {
-	limit, offset int
-	json          bool
+	limit, offset      int
+	json               bool
+	mode               string
+	yearFrom, yearTo   int
+	categories         listFlag
+	author             string
+	highlight, explain bool
+}
+
+// listFlag is a flag that may be given several times.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error {
+	*l = append(*l, s)
+	return nil
+}
+
+// options are the search options the flags ask for; the engine checks
+// them.
+func (p *pageFlags) options() search.Options {
+	return search.Options{Limit: p.limit, Offset: p.offset, Mode: search.Mode(p.mode), Highlight: p.highlight, Explain: p.explain,
+		Filter: search.Filter{YearFrom: p.yearFrom, YearTo: p.yearTo, Categories: p.categories, Author: p.author}}
 }
 
 func (p *pageFlags) register(c *config, e *env, name, args, about string) *flag.FlagSet {
@@ -24,6 +46,13 @@ func (p *pageFlags) register(c *config, e *env, name, args, about string) *flag.
 	fs.IntVar(&p.limit, "limit", search.DefaultLimit, fmt.Sprintf("number of results (1..%d)", search.MaxLimit))
 	fs.IntVar(&p.offset, "offset", 0, "number of results to skip, for paging")
 	fs.BoolVar(&p.json, "json", false, "print the results as JSON")
+	fs.StringVar(&p.mode, "mode", string(search.Hybrid), "ranking: hybrid (words and vectors fused), vector or lexical (BM25)")
+	fs.IntVar(&p.yearFrom, "year-from", 0, "keep papers published in this `year` or later")
+	fs.IntVar(&p.yearTo, "year-to", 0, "keep papers published in this `year` or earlier")
+	fs.Var(&p.categories, "category", "keep papers in this `category` (repeat for any of several)")
+	fs.StringVar(&p.author, "author", "", "keep papers with an author whose name contains this `text`")
+	fs.BoolVar(&p.highlight, "highlight", false, "show abstract fragments with the matched words")
+	fs.BoolVar(&p.explain, "explain", false, "show each hit's lexical and vector scores and ranks")
 	return fs
 }
 
@@ -39,11 +68,13 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	if strings.TrimSpace(query) == "" {
 		return fmt.Errorf("%w: no QUERY given (e.g. paperlens search \"meta-learning for reinforcement learning\")", errUsage)
 	}
-	emb, st, err := c.openExisting()
+	o := p.options()
+	emb, st, lx, err := c.openIndexed(ctx, true)
 	if err != nil {
 		return err
 	}
-	page, err := search.New(emb, st).Search(ctx, query, search.Options{Limit: p.limit, Offset: p.offset})
+	defer lx.Close()
+	page, err := search.New(emb, st, lx).Search(ctx, query, o)
 	if err != nil {
 		return err
 	}
@@ -61,12 +92,14 @@ func runSimilar(ctx context.Context, e *env, args []string) error {
 	if len(ids) != 1 {
 		return fmt.Errorf("%w: want exactly one paper ID, got %d", errUsage, len(ids))
 	}
-	emb, st, err := c.openExisting()
+	o := p.options()
+	emb, st, lx, err := c.openIndexed(ctx, true)
 	if err != nil {
 		return err
 	}
-	eng := search.New(emb, st)
-	page, err := eng.Similar(ctx, ids[0], search.Options{Limit: p.limit, Offset: p.offset})
+	defer lx.Close()
+	eng := search.New(emb, st, lx)
+	page, err := eng.Similar(ctx, ids[0], o)
 	if err != nil {
 		return err
 	}
@@ -97,9 +130,23 @@ func (p *pageFlags) print(w io.Writer, page paper.Page) error {
 			line += " · " + shorten(strings.Join(h.Authors, ", "), 60)
 		}
 		fmt.Fprintf(w, "            %s\n", line)
+		for _, f := range h.Highlights {
+			fmt.Fprintf(w, "            … %s …\n", markToTerminal(f))
+		}
+		if x := h.Explain; x != nil {
+			fmt.Fprintf(w, "            lexical %.3f (rank %d) · vector %.3f (rank %d) · fused rank %d\n",
+				x.LexicalScore, x.LexicalRank, x.VectorScore, x.VectorRank, x.FusedRank)
+		}
 	}
 	fmt.Fprintf(w, "\n%d–%d of %d papers in %d ms\n", page.Offset+1, page.Offset+len(page.Results), page.Total, page.TookMS)
 	return nil
+}
+
+// markToTerminal turns a highlight's HTML into plain text with the matched
+// words in [brackets].
+func markToTerminal(s string) string {
+	s = strings.NewReplacer("<mark>", "[", "</mark>", "]").Replace(s)
+	return html.UnescapeString(s)
 }
 
 // shorten cuts s to at most n runes, ending with "…" when cut.

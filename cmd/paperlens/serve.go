@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/pkg/ingest"
+	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/server"
 	"github.com/paperlens/paperlens/pkg/store"
@@ -25,6 +27,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	addr := fs.String("addr", envOr(e, "PAPERLENS_ADDR", defaultAddr), "`host:port` to listen on (env PAPERLENS_ADDR)")
 	maxBody := fs.Int64("max-body", 16<<20, "largest request body in `bytes`")
 	verbose := fs.Bool("verbose", false, "log every request to stderr")
+	var cors originsFlag
+	fs.Var(&cors, "cors-origin", "a site (`scheme://host[:port]`, or * for any) whose pages may call the API, as the related-papers widget does; repeat for more (env PAPERLENS_CORS_ORIGINS, comma-separated; default: none but this server's own pages)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -32,22 +36,31 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: serve takes no arguments, got %q", errUsage, rest)
 	}
-	emb, st, err := c.open()
+	if len(cors) == 0 && e.getenv("PAPERLENS_CORS_ORIGINS") != "" {
+		for _, o := range strings.Split(e.getenv("PAPERLENS_CORS_ORIGINS"), ",") {
+			if err := cors.Set(o); err != nil {
+				return fmt.Errorf("%w: PAPERLENS_CORS_ORIGINS: %v", errUsage, err)
+			}
+		}
+	}
+	emb, st, lx, err := c.openIndexed(ctx, false)
 	if err != nil {
 		return err
 	}
-	return serve(ctx, e, emb, st, *addr, *maxBody, *verbose, nil)
+	defer lx.Close()
+	return serve(ctx, e, emb, st, lx, *addr, *maxBody, *verbose, nil, cors...)
 }
 
 // serve answers the API on addr until ctx is done, then shuts down
 // gracefully. banner, if not nil, is called once the listener is open.
-func serve(ctx context.Context, e *env, emb embeddings.Embedder, st *store.Store, addr string, maxBody int64, verbose bool, banner func(url string)) error {
+// corsOrigins are the sites allowed to call the API (server.Config).
+func serve(ctx context.Context, e *env, emb embeddings.Embedder, st *store.Store, lx *lexical.Index, addr string, maxBody int64, verbose bool, banner func(url string), corsOrigins ...string) error {
 	level := slog.LevelWarn
 	if verbose {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-	h := server.New(server.Config{MaxBodyBytes: maxBody, Logger: log}, search.New(emb, st), ingest.New(emb, st))
+	h := server.New(server.Config{MaxBodyBytes: maxBody, Logger: log, CORSOrigins: corsOrigins}, search.New(emb, st, lx), ingest.New(emb, st, lx))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (is another server running there? choose another with --addr)", addr, err)
@@ -82,5 +95,19 @@ func serve(ctx context.Context, e *env, emb embeddings.Embedder, st *store.Store
 		return err
 	}
 	fmt.Fprintln(e.stderr, "paperlens: stopped")
+	return nil
+}
+
+// originsFlag collects --cors-origin values, checked as they are given.
+type originsFlag []string
+
+func (o *originsFlag) String() string { return strings.Join(*o, ",") }
+
+func (o *originsFlag) Set(s string) error {
+	origin, err := server.ParseOrigin(s)
+	if err != nil {
+		return err
+	}
+	*o = append(*o, origin)
 	return nil
 }

@@ -1,6 +1,7 @@
 // Package ingest is the write road: it reads papers, embeds the ones whose
-// text is new or changed, and stores them. A paper whose title and abstract
-// are unchanged keeps its vector: re-ingesting a file embeds nothing.
+// text is new or changed, and stores them in the vector store and the word
+// index, which it keeps in step. A paper whose title and abstract are
+// unchanged keeps its vector: re-ingesting a file embeds nothing.
 package ingest
 
 import (
@@ -11,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/paperlens/paperlens/embeddings"
+	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/store"
@@ -42,14 +44,28 @@ func (s *Stats) add(o Stats) {
 type Ingester struct {
 	embedder embeddings.Embedder
 	store    *store.Store
+	lex      *lexical.Index
 	// BatchSize is how many papers are embedded and then stored at once;
 	// a failure loses at most the batch in flight. 0 means DefaultBatchSize.
 	BatchSize int
 }
 
-// New returns an ingester that embeds with e and stores into s.
-func New(e embeddings.Embedder, s *store.Store) *Ingester {
-	return &Ingester{embedder: e, store: s}
+// New returns an ingester that embeds with e and stores into s and its word
+// index lx (see lexical.Open).
+func New(e embeddings.Embedder, s *store.Store, lx *lexical.Index) *Ingester {
+	return &Ingester{embedder: e, store: s, lex: lx}
+}
+
+// Delete removes the paper id from the store and the word index, or wraps
+// store.ErrNotFound.
+func (in *Ingester) Delete(ctx context.Context, id string) error {
+	id = paper.NormalizeID(id)
+	if err := in.store.Delete(ctx, id); err != nil {
+		return err
+	}
+	// After the store: if this fails, the index holds one paper more than
+	// the store, and lexical.Open rebuilds it.
+	return in.lex.Delete(ctx, id)
 }
 
 // Upsert normalises and stores papers, embedding only those whose content
@@ -126,6 +142,16 @@ func (in *Ingester) upsertBatch(ctx context.Context, batch []paper.Paper) (Stats
 			recs[r].Vector = vecs[i]
 		}
 		st.Embedded = len(texts)
+	}
+	// The word index first: if the store then fails, the index holds papers
+	// the store does not, which the query road skips and lexical.Open
+	// repairs by a rebuild.
+	ps := make([]paper.Paper, len(recs))
+	for i, r := range recs {
+		ps[i] = r.Paper
+	}
+	if err := in.lex.Upsert(ctx, ps); err != nil {
+		return Stats{}, err
 	}
 	if err := in.store.Upsert(ctx, recs); err != nil {
 		return Stats{}, err

@@ -12,6 +12,7 @@ import (
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/embeddings/builtin"
 	"github.com/paperlens/paperlens/pkg/ingest"
+	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/store"
@@ -35,7 +36,7 @@ func (c *counting) Embed(ctx context.Context, texts []string, p embeddings.Purpo
 	return c.Embedder.Embed(ctx, texts, p)
 }
 
-func setup(t *testing.T) (*counting, *store.Store, string) {
+func setup(t *testing.T) (*counting, *ingest.Ingester, *store.Store, string) {
 	t.Helper()
 	b, err := builtin.New()
 	if err != nil {
@@ -43,17 +44,44 @@ func setup(t *testing.T) (*counting, *store.Store, string) {
 	}
 	emb := &counting{Embedder: b}
 	dir := t.TempDir()
+	ing, st := open(t, emb, dir)
+	return emb, ing, st, dir
+}
+
+// open opens the data folder dir and its word index, as a command would,
+// and returns an ingester over them. It closes the index the previous open
+// of dir left open, as a command's exit would, and the last one when the
+// test ends.
+func open(t *testing.T, emb embeddings.Embedder, dir string) (*ingest.Ingester, *store.Store) {
+	t.Helper()
+	if lx := openIndexes[dir]; lx != nil {
+		lx.Close()
+	}
 	st, err := store.Open(dir, emb.Info())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return emb, st, dir
+	lx, err := lexical.Open(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	openIndexes[dir] = lx
+	t.Cleanup(func() {
+		if openIndexes[dir] == lx {
+			lx.Close()
+			delete(openIndexes, dir)
+		}
+	})
+	return ingest.New(emb, st, lx), st
 }
+
+// openIndexes are the word indexes open, by data folder; tests that use it
+// do not run in parallel.
+var openIndexes = map[string]*lexical.Index{}
 
 func TestIngestFileTwiceEmbedsNothingTheSecondTime(t *testing.T) {
 	ctx := context.Background()
-	emb, st, dir := setup(t)
-	ing := ingest.New(emb, st)
+	emb, ing, st, dir := setup(t)
 	stats, rep, err := ing.File(ctx, seeds, loader.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -62,12 +90,10 @@ func TestIngestFileTwiceEmbedsNothingTheSecondTime(t *testing.T) {
 		t.Fatalf("first ingest: %+v, report %+v; want 38 added and embedded", stats, rep)
 	}
 	// Reopen, as a second run of the command would.
-	st2, err := store.Open(dir, emb.Info())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_ = st
+	ing2, _ := open(t, emb, dir)
 	before := emb.texts.Load()
-	stats, _, err = ingest.New(emb, st2).File(ctx, seeds, loader.Options{}, nil)
+	stats, _, err = ing2.File(ctx, seeds, loader.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +104,7 @@ func TestIngestFileTwiceEmbedsNothingTheSecondTime(t *testing.T) {
 
 func TestIngestUpsertEmbedsOnlyChangedText(t *testing.T) {
 	ctx := context.Background()
-	emb, st, _ := setup(t)
-	ing := ingest.New(emb, st)
+	emb, ing, st, _ := setup(t)
 	a := paper.Paper{ID: "2509.03687v2", Title: "Fast Evaluation of Derivatives", Abstract: "Green's functions and recurrences."}
 	b := paper.Paper{ID: "x1", Title: "Meta-learning", Abstract: "Learning to learn across tasks."}
 	if _, err := ing.Upsert(ctx, []paper.Paper{a, b}); err != nil {
@@ -125,8 +150,8 @@ func TestIngestUpsertEmbedsOnlyChangedText(t *testing.T) {
 }
 
 func TestIngestRejectsAnInvalidBatchWhole(t *testing.T) {
-	emb, st, _ := setup(t)
-	_, err := ingest.New(emb, st).Upsert(context.Background(), []paper.Paper{
+	_, ing, st, _ := setup(t)
+	_, err := ing.Upsert(context.Background(), []paper.Paper{
 		{ID: "ok", Title: "Fine", Abstract: "A fine abstract."},
 		{ID: "bad", Title: "No abstract"},
 	})
@@ -140,9 +165,8 @@ func TestIngestRejectsAnInvalidBatchWhole(t *testing.T) {
 
 func TestIngestKeepsStoredBatchesWhenTheEmbedderFails(t *testing.T) {
 	ctx := context.Background()
-	emb, st, dir := setup(t)
+	emb, ing, st, dir := setup(t)
 	emb.failAfter = 20
-	ing := ingest.New(emb, st)
 	ing.BatchSize = 8
 	stats, _, err := ing.File(ctx, seeds, loader.Options{}, nil)
 	if err == nil || !strings.Contains(err.Error(), "embedder went away") {
@@ -154,11 +178,8 @@ func TestIngestKeepsStoredBatchesWhenTheEmbedderFails(t *testing.T) {
 	// Resume: only the missing papers are embedded.
 	emb.failAfter = 0
 	before := emb.texts.Load()
-	st2, err := store.Open(dir, emb.Info())
-	if err != nil {
-		t.Fatal(err)
-	}
-	stats, _, err = ingest.New(emb, st2).File(ctx, seeds, loader.Options{}, nil)
+	ing2, st2 := open(t, emb, dir)
+	stats, _, err = ing2.File(ctx, seeds, loader.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +191,7 @@ func TestIngestKeepsStoredBatchesWhenTheEmbedderFails(t *testing.T) {
 
 func TestIngestFileReportsMalformedLinesAndKeepsTheRest(t *testing.T) {
 	ctx := context.Background()
-	emb, st, _ := setup(t)
+	_, ing, st, _ := setup(t)
 	path := filepath.Join(t.TempDir(), "mixed.jsonl")
 	data := `{"id":"a","title":"A","abstract":"Transformers learn in context."}
 {"id":"b","title":"B","abstract":
@@ -179,7 +200,7 @@ func TestIngestFileReportsMalformedLinesAndKeepsTheRest(t *testing.T) {
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	stats, rep, err := ingest.New(emb, st).File(ctx, path, loader.Options{}, nil)
+	stats, rep, err := ing.File(ctx, path, loader.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +208,7 @@ func TestIngestFileReportsMalformedLinesAndKeepsTheRest(t *testing.T) {
 		t.Errorf("stats %+v, skipped %v; want 2 added and line 2 skipped", stats, rep.Skipped)
 	}
 	t.Run("strict mode fails at the bad line and keeps what was stored", func(t *testing.T) {
-		_, _, err := ingest.New(emb, st).File(ctx, path, loader.Options{Strict: true}, nil)
+		_, _, err := ing.File(ctx, path, loader.Options{Strict: true}, nil)
 		var le *loader.LineError
 		if !errors.As(err, &le) || le.Line != 2 {
 			t.Fatalf("File = %v, want a LineError on line 2", err)

@@ -30,6 +30,24 @@ type Paper struct {
 type Hit struct {
 	Paper
 	Score float64 `json:"score"`
+	// Highlights are short fragments of the abstract with the query's words
+	// marked <mark>…</mark> and the rest HTML-escaped; only when asked for.
+	Highlights []string `json:"highlights,omitempty"`
+	// Explain says why the paper is where it is; only when asked for.
+	Explain *Explanation `json:"explain,omitempty"`
+}
+
+// Explanation breaks a hit's place down into the lexical (BM25) and vector
+// (cosine) rankings that were fused. A rank is the place in that ranking's
+// candidate list, from 1, or 0 when the paper was not among the candidates;
+// a lexical score of 0 means no word of the query is in the paper.
+type Explanation struct {
+	Mode         string  `json:"mode"`
+	LexicalScore float64 `json:"lexical_score"`
+	LexicalRank  int     `json:"lexical_rank"`
+	VectorScore  float64 `json:"vector_score"`
+	VectorRank   int     `json:"vector_rank"`
+	FusedRank    int     `json:"fused_rank"`
 }
 
 // Page is one page of a ranked list. Total counts every paper the ranking

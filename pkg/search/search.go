@@ -1,17 +1,22 @@
 // Package search answers queries: it embeds a query text (or looks up a
-// stored paper's vector) and ranks the stored papers against it, one page at
-// a time. It is the query road; package ingest is the other one.
+// stored paper's vector), ranks the stored papers against it by their
+// vectors, by their words (BM25), or by both fused into one list, and
+// returns one page at a time. It is the query road; package ingest is the
+// other one.
 package search
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/paperlens/paperlens/embeddings"
+	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/store"
 )
@@ -25,23 +30,70 @@ const (
 	MaxDepth = 10000
 	// MaxQueryLength bounds the bytes of a query or a text to compare.
 	MaxQueryLength = 20000
+	// MaxYear bounds the years a filter may name.
+	MaxYear = 9999
+	// maxHighlights is how many fragments a hit carries at most.
+	maxHighlights = 3
 )
 
 // ErrInvalid is wrapped by errors about a bad request (a parameter out of
 // range, an empty query); the HTTP API answers 400 for it.
 var ErrInvalid = errors.New("invalid request")
 
-// Options page a ranked list. A zero Limit means DefaultLimit.
-type Options struct {
-	Limit  int `json:"limit"`
-	Offset int `json:"offset"`
+// Mode names a ranking.
+type Mode string
+
+// The rankings. Hybrid, the default, fuses the other two.
+const (
+	Hybrid  Mode = "hybrid"
+	Vector  Mode = "vector"
+	Lexical Mode = "lexical"
+)
+
+// Modes lists the rankings, the default first.
+var Modes = []Mode{Hybrid, Vector, Lexical}
+
+// ParseMode reads a mode name; "" is Hybrid.
+func ParseMode(s string) (Mode, error) {
+	m := Mode(strings.ToLower(strings.TrimSpace(s)))
+	if m == "" {
+		return Hybrid, nil
+	}
+	if !slices.Contains(Modes, m) {
+		return "", fmt.Errorf("%w: mode must be hybrid, vector or lexical, got %q", ErrInvalid, s)
+	}
+	return m, nil
 }
 
-// Validate fills the default limit and rejects values out of range.
+// Filter narrows a ranking by year, category and author; see
+// lexical.Filter.
+type Filter = lexical.Filter
+
+// Options choose and page a ranking. A zero Limit means DefaultLimit and a
+// zero Mode means Hybrid.
+type Options struct {
+	Limit  int  `json:"limit"`
+	Offset int  `json:"offset"`
+	Mode   Mode `json:"mode,omitempty"`
+	// Filter keeps only the papers that pass it; Total counts those.
+	Filter Filter `json:"-"`
+	// Highlight adds abstract fragments with the matched words marked.
+	Highlight bool `json:"highlight,omitempty"`
+	// Explain adds each hit's lexical and vector scores and ranks.
+	Explain bool `json:"explain,omitempty"`
+}
+
+// Validate fills the defaults and rejects values out of range.
 func (o *Options) Validate() error {
 	if o.Limit == 0 {
 		o.Limit = DefaultLimit
 	}
+	m, err := ParseMode(string(o.Mode))
+	if err != nil {
+		return err
+	}
+	o.Mode = m
+	f := o.Filter
 	switch {
 	case o.Limit < 1 || o.Limit > MaxLimit:
 		return fmt.Errorf("%w: limit must be between 1 and %d, got %d", ErrInvalid, MaxLimit, o.Limit)
@@ -49,19 +101,78 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("%w: offset must be 0 or more, got %d", ErrInvalid, o.Offset)
 	case o.Offset > MaxDepth-o.Limit: // not Offset+Limit: it could overflow
 		return fmt.Errorf("%w: offset+limit must be at most %d, got %d", ErrInvalid, MaxDepth, o.Offset+o.Limit)
+	case f.YearFrom < 0 || f.YearFrom > MaxYear:
+		return fmt.Errorf("%w: year_from must be a year between 1 and %d, got %d", ErrInvalid, MaxYear, f.YearFrom)
+	case f.YearTo < 0 || f.YearTo > MaxYear:
+		return fmt.Errorf("%w: year_to must be a year between 1 and %d, got %d", ErrInvalid, MaxYear, f.YearTo)
+	case f.YearFrom != 0 && f.YearTo != 0 && f.YearFrom > f.YearTo:
+		return fmt.Errorf("%w: year_from (%d) is after year_to (%d)", ErrInvalid, f.YearFrom, f.YearTo)
+	case len(f.Author) > 200:
+		return fmt.Errorf("%w: author is %d bytes, the limit is 200", ErrInvalid, len(f.Author))
+	}
+	for _, c := range f.Categories {
+		if strings.TrimSpace(c) == "" {
+			return fmt.Errorf("%w: category is empty: give a category such as cs.LG", ErrInvalid)
+		}
 	}
 	return nil
 }
 
-// Engine ranks stored papers against queries. It is safe for concurrent use.
+// FusionMethod names a way to fuse two rankings.
+type FusionMethod string
+
+// The fusion methods.
+const (
+	// Scores fuses min-max normalised scores: a paper earns
+	// weight × (score − min)/(max − min) from each ranking it is in, min and
+	// max taken over that ranking's candidates.
+	Scores FusionMethod = "score"
+	// RRF is reciprocal-rank fusion: a paper at rank r (from 1) of a ranking
+	// earns weight/(K+r).
+	RRF FusionMethod = "rrf"
+)
+
+// Fusion says how the hybrid mode merges the lexical and the vector
+// ranking.
+type Fusion struct {
+	Method FusionMethod
+	// LexicalWeight and VectorWeight weigh the two rankings.
+	LexicalWeight, VectorWeight float64
+	// K damps the head of each ranking for RRF; 60 is the usual value.
+	K float64
+	// Depth is how many candidates each ranking gives at least; a deeper
+	// page asks for offset+limit.
+	Depth int
+}
+
+// DefaultFusion is the fusion a new engine uses: normalised scores, the
+// lexical ranking weighed 0.8 and the vector ranking 0.2. docs/quality.md
+// shows the measurements behind it.
+var DefaultFusion = Fusion{Method: Scores, LexicalWeight: 0.8, VectorWeight: 0.2, K: 60, Depth: 100}
+
+// ParseFusion reads a fusion method name.
+func ParseFusion(s string) (FusionMethod, error) {
+	switch m := FusionMethod(strings.ToLower(strings.TrimSpace(s))); m {
+	case Scores, RRF:
+		return m, nil
+	}
+	return "", fmt.Errorf("%w: fusion must be score or rrf, got %q", ErrInvalid, s)
+}
+
+// Engine ranks stored papers against queries. It is safe for concurrent
+// use; Fusion may be set before the first query.
 type Engine struct {
 	embedder embeddings.Embedder
 	store    *store.Store
+	lex      *lexical.Index
+	// Fusion tunes the hybrid mode.
+	Fusion Fusion
 }
 
-// New returns an engine that embeds queries with e and ranks the papers in s.
-func New(e embeddings.Embedder, s *store.Store) *Engine {
-	return &Engine{embedder: e, store: s}
+// New returns an engine that embeds queries with e and ranks the papers in
+// s, whose word index is lx (see lexical.Open).
+func New(e embeddings.Embedder, s *store.Store, lx *lexical.Index) *Engine {
+	return &Engine{embedder: e, store: s, lex: lx, Fusion: DefaultFusion}
 }
 
 // Store is the store the engine ranks.
@@ -95,15 +206,23 @@ func (e *Engine) byText(ctx context.Context, text, name string, purpose embeddin
 	case !utf8.ValidString(text):
 		return paper.Page{}, fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, name)
 	}
-	vecs, err := e.embedder.Embed(ctx, []string{text}, purpose)
-	if err != nil {
-		return paper.Page{}, fmt.Errorf("cannot embed the %s: %w", name, err)
+	q := request{text: text}
+	if o.Mode != Lexical || o.Explain {
+		vecs, err := e.embedder.Embed(ctx, []string{text}, purpose)
+		if err != nil {
+			return paper.Page{}, fmt.Errorf("cannot embed the %s: %w", name, err)
+		}
+		if len(vecs) != 1 {
+			return paper.Page{}, fmt.Errorf("embedder returned %d vectors for 1 text", len(vecs))
+		}
+		q.vector = vecs[0]
 	}
-	return e.rank(ctx, vecs[0], o, e.store.Count(), start)
+	return e.rank(ctx, q, o, start)
 }
 
 // Similar ranks the stored papers against the stored paper id: "papers like
-// this one". The paper itself is never in the list. It wraps
+// this one", by the paper's vector and by its title and abstract as a
+// lexical query. The paper itself is never in the list. It wraps
 // store.ErrNotFound for an unknown id.
 func (e *Engine) Similar(ctx context.Context, id string, o Options) (paper.Page, error) {
 	start := time.Now()
@@ -114,7 +233,7 @@ func (e *Engine) Similar(ctx context.Context, id string, o Options) (paper.Page,
 	if err != nil {
 		return paper.Page{}, err
 	}
-	return e.rank(ctx, rec.Vector, o, e.store.Count()-1, start, rec.Paper.ID)
+	return e.rank(ctx, request{text: rec.Paper.Text(), vector: rec.Vector, exclude: rec.Paper.ID}, o, start)
 }
 
 // Get returns the stored paper id, wrapping store.ErrNotFound if unknown.
@@ -123,15 +242,263 @@ func (e *Engine) Get(ctx context.Context, id string) (paper.Paper, error) {
 	return rec.Paper, err
 }
 
-func (e *Engine) rank(ctx context.Context, v []float32, o Options, total int, start time.Time, exclude ...string) (paper.Page, error) {
-	hits, err := e.store.Nearest(ctx, v, o.Offset+o.Limit, nil, exclude...)
-	if err != nil {
+// request is what a ranking is computed from.
+type request struct {
+	text    string    // the lexical query
+	vector  []float32 // the vector query; nil in lexical mode
+	exclude string    // a paper to leave out, or ""
+}
+
+func (r request) excluded() []string {
+	if r.exclude == "" {
+		return nil
+	}
+	return []string{r.exclude}
+}
+
+// candidate is a paper in the fused list, with its place in each ranking.
+type candidate struct {
+	hit                     paper.Hit // Paper is filled only for vector hits
+	lexScore, vecScore      float64
+	lexRank, vecRank        int
+	haveLexScore, havePaper bool
+	haveVecScore            bool
+}
+
+func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time) (paper.Page, error) {
+	want := o.Offset + o.Limit
+	depth := want
+	if o.Mode == Hybrid {
+		depth = max(want, e.Fusion.Depth)
+	}
+	var filter store.Filter
+	if !o.Filter.IsZero() {
+		f := o.Filter
+		filter = f.Match
+	}
+
+	byID := map[string]*candidate{}
+	var order []*candidate
+	get := func(id string) *candidate {
+		c, ok := byID[id]
+		if !ok {
+			c = &candidate{hit: paper.Hit{Paper: paper.Paper{ID: id}}}
+			byID[id] = c
+			order = append(order, c)
+		}
+		return c
+	}
+
+	total := 0
+	if o.Mode != Vector {
+		hits, n, err := e.lex.Search(ctx, q.text, depth, o.Filter, q.excluded()...)
+		if err != nil {
+			return paper.Page{}, err
+		}
+		for i, h := range hits {
+			c := get(h.ID)
+			c.lexScore, c.lexRank, c.haveLexScore = h.Score, i+1, true
+		}
+		if o.Mode == Lexical {
+			total = n
+		}
+	}
+	if o.Mode != Lexical {
+		hits, err := e.store.Nearest(ctx, q.vector, depth, filter, q.excluded()...)
+		if err != nil {
+			return paper.Page{}, err
+		}
+		for i, h := range hits {
+			c := get(h.ID)
+			c.hit.Paper, c.havePaper = h.Paper, true
+			c.vecScore, c.vecRank, c.haveVecScore = h.Score, i+1, true
+		}
+		if total, err = e.countMatching(ctx, o.Filter, q.exclude); err != nil {
+			return paper.Page{}, err
+		}
+	}
+
+	switch o.Mode {
+	case Vector:
+		for _, c := range order {
+			c.hit.Score = c.vecScore
+		}
+	case Lexical:
+		for _, c := range order {
+			c.hit.Score = c.lexScore
+		}
+	default:
+		e.Fusion.fuse(order)
+	}
+	if o.Mode == Hybrid {
+		slices.SortStableFunc(order, func(a, b *candidate) int {
+			if a.hit.Score != b.hit.Score {
+				if a.hit.Score > b.hit.Score {
+					return -1
+				}
+				return 1
+			}
+			return strings.Compare(a.hit.ID, b.hit.ID)
+		})
+	}
+
+	page := paper.Page{Results: []paper.Hit{}, Total: max(total, 0), Limit: o.Limit, Offset: o.Offset}
+	if o.Offset < len(order) {
+		order = order[o.Offset:min(len(order), want)]
+	} else {
+		order = nil
+	}
+	if err := e.fill(ctx, q, o, order); err != nil {
 		return paper.Page{}, err
 	}
-	page := paper.Page{Results: []paper.Hit{}, Total: max(total, 0), Limit: o.Limit, Offset: o.Offset}
-	if o.Offset < len(hits) {
-		page.Results = hits[o.Offset:]
+	for i, c := range order {
+		if !c.havePaper { // indexed but no longer stored: a write in flight
+			continue
+		}
+		if o.Explain {
+			c.hit.Explain = &paper.Explanation{
+				Mode:         string(o.Mode),
+				LexicalScore: c.lexScore,
+				LexicalRank:  c.lexRank,
+				VectorScore:  c.vecScore,
+				VectorRank:   c.vecRank,
+				FusedRank:    o.Offset + i + 1,
+			}
+		}
+		page.Results = append(page.Results, c.hit)
 	}
 	page.TookMS = time.Since(start).Milliseconds()
 	return page, nil
+}
+
+// fill fetches what the page's hits still lack: the papers that came from
+// the lexical ranking only, and, when asked for, highlights and the scores
+// of the ranking a hit did not come from.
+func (e *Engine) fill(ctx context.Context, q request, o Options, page []*candidate) error {
+	var ids []string
+	for _, c := range page {
+		ids = append(ids, c.hit.ID)
+		if c.havePaper && !(o.Explain && !c.haveVecScore) {
+			continue
+		}
+		rec, err := e.store.Get(ctx, c.hit.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		c.hit.Paper, c.havePaper = rec.Paper, true
+		if o.Explain && !c.haveVecScore && q.vector != nil {
+			c.vecScore, c.haveVecScore = cosine(q.vector, rec.Vector), true
+		}
+	}
+	if o.Explain {
+		var missing []string
+		for _, c := range page {
+			if !c.haveLexScore {
+				missing = append(missing, c.hit.ID)
+			}
+		}
+		if len(missing) > 0 {
+			scores, err := e.lex.Scores(ctx, q.text, missing)
+			if err != nil {
+				return err
+			}
+			for _, c := range page {
+				if s, ok := scores[c.hit.ID]; ok {
+					c.lexScore, c.haveLexScore = s, true
+				}
+			}
+		}
+	}
+	if o.Highlight && len(ids) > 0 {
+		hl, err := e.lex.Highlights(ctx, q.text, ids, maxHighlights)
+		if err != nil {
+			return err
+		}
+		for _, c := range page {
+			c.hit.Highlights = hl[c.hit.ID]
+		}
+	}
+	return nil
+}
+
+// countMatching is how many papers a vector ranking could return.
+func (e *Engine) countMatching(ctx context.Context, f Filter, exclude string) (int, error) {
+	if f.IsZero() {
+		n := e.store.Count()
+		if exclude != "" {
+			n--
+		}
+		return n, nil
+	}
+	var ex []string
+	if exclude != "" {
+		ex = []string{exclude}
+	}
+	return e.lex.CountMatching(ctx, f, ex...)
+}
+
+// score is the reciprocal-rank fused score of a paper at lexical rank lr
+// and vector rank vr (0: not in that ranking).
+func (f Fusion) score(lr, vr int) float64 {
+	var s float64
+	if lr > 0 {
+		s += f.LexicalWeight / (f.K + float64(lr))
+	}
+	if vr > 0 {
+		s += f.VectorWeight / (f.K + float64(vr))
+	}
+	return s
+}
+
+// fuse sets the hybrid score of every candidate.
+func (f Fusion) fuse(cs []*candidate) {
+	if f.Method == RRF {
+		for _, c := range cs {
+			c.hit.Score = f.score(c.lexRank, c.vecRank)
+		}
+		return
+	}
+	// Min-max normalised scores, weighted; a paper missing from a ranking
+	// gets that ranking's minimum.
+	lmin, lmax := bounds(cs, func(c *candidate) (float64, bool) { return c.lexScore, c.lexRank > 0 })
+	vmin, vmax := bounds(cs, func(c *candidate) (float64, bool) { return c.vecScore, c.vecRank > 0 })
+	for _, c := range cs {
+		var s float64
+		if c.lexRank > 0 && lmax > lmin {
+			s += f.LexicalWeight * (c.lexScore - lmin) / (lmax - lmin)
+		}
+		if c.vecRank > 0 && vmax > vmin {
+			s += f.VectorWeight * (c.vecScore - vmin) / (vmax - vmin)
+		}
+		c.hit.Score = s
+	}
+}
+
+func bounds(cs []*candidate, val func(*candidate) (float64, bool)) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, c := range cs {
+		if v, ok := val(c); ok {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	}
+	return lo, hi
+}
+
+func cosine(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return 0
+	}
+	var dot, na, nb float64
+	for i := range a {
+		dot += float64(a[i]) * float64(b[i])
+		na += float64(a[i]) * float64(a[i])
+		nb += float64(b[i]) * float64(b[i])
+	}
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	return dot / math.Sqrt(na*nb)
 }

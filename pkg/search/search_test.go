@@ -9,6 +9,7 @@ import (
 
 	"github.com/paperlens/paperlens/embeddings/builtin"
 	"github.com/paperlens/paperlens/pkg/ingest"
+	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/search"
@@ -36,10 +37,15 @@ func seedEngine(t *testing.T) (*search.Engine, map[string]paper.Paper) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ingest.New(emb, st).Upsert(context.Background(), papers); err != nil {
+	lx, err := lexical.Open(context.Background(), st)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return search.New(emb, st), byTitle
+	t.Cleanup(func() { lx.Close() })
+	if _, err := ingest.New(emb, st, lx).Upsert(context.Background(), papers); err != nil {
+		t.Fatal(err)
+	}
+	return search.New(emb, st, lx), byTitle
 }
 
 func ids(hits []paper.Hit) []string {

@@ -20,6 +20,7 @@ import (
 	"github.com/paperlens/paperlens/embeddings/builtin"
 	"github.com/paperlens/paperlens/embeddings/ollama"
 	"github.com/paperlens/paperlens/pkg/ingest"
+	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/search"
@@ -96,13 +97,18 @@ func newServer(t *testing.T, cfg server.Config, emb embeddings.Embedder, seed []
 	if err != nil {
 		t.Fatal(err)
 	}
-	ing := ingest.New(emb, st)
+	lx, err := lexical.Open(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lx.Close() })
+	ing := ingest.New(emb, st, lx)
 	if len(seed) > 0 {
 		if _, err := ing.Upsert(context.Background(), seed); err != nil {
 			t.Fatalf("seeding the store: %v", err)
 		}
 	}
-	srv := httptest.NewServer(server.New(cfg, search.New(emb, st), ing))
+	srv := httptest.NewServer(server.New(cfg, search.New(emb, st, lx), ing))
 	t.Cleanup(srv.Close)
 	return &testServer{Server: srv, store: st}
 }

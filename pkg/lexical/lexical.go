@@ -1,0 +1,437 @@
+// Package lexical is the word index beside the vector store: BM25 over
+// titles and abstracts with an English analyser (lower case, stop words,
+// Porter stemming), metadata filters, and highlighted abstract fragments. It
+// wraps bleve, so that nothing else imports it.
+//
+// The index lives in the lexical/ folder of a data folder. It holds no data
+// of its own: Open rebuilds it from the store when it is missing or out of
+// step, so deleting the folder is always safe.
+package lexical
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
+	"github.com/blevesearch/bleve/v2/search/query"
+	bindex "github.com/blevesearch/bleve_index_api"
+
+	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/store"
+)
+
+// Dir is the name of the index folder inside a data folder.
+const Dir = "lexical"
+
+// Field names in the index.
+const (
+	fieldText     = "text"     // title and abstract: what BM25 ranks
+	fieldTitle    = "title"    // the title alone, for a title boost
+	fieldAbstract = "abstract" // stored with term positions, for highlights
+	fieldYear     = "year"
+	fieldCategory = "category" // lower case, exact
+	fieldAuthor   = "author"   // lower case, matched as a substring
+)
+
+// Index is a BM25 index of papers. It is safe for concurrent use.
+type Index struct {
+	idx bleve.Index
+	dir string
+	// TitleBoost weighs a match in the title on top of its match in the
+	// title-and-abstract text; 0 turns the title field off.
+	TitleBoost float64
+}
+
+// Hit is a paper id with its BM25 score, best first.
+type Hit struct {
+	ID    string
+	Score float64
+}
+
+// Filter narrows a ranking to papers by year, category and author. The zero
+// value lets every paper through.
+type Filter struct {
+	// YearFrom and YearTo bound the publication year, inclusive; 0 means
+	// unbounded. A paper without a date fails a year bound.
+	YearFrom, YearTo int
+	// Categories keeps papers in any of these categories (case-insensitive).
+	Categories []string
+	// Author keeps papers with an author whose name contains it
+	// (case-insensitive).
+	Author string
+}
+
+// IsZero reports whether f lets every paper through.
+func (f Filter) IsZero() bool {
+	return f.YearFrom == 0 && f.YearTo == 0 && len(f.Categories) == 0 && strings.TrimSpace(f.Author) == ""
+}
+
+// Match reports whether p passes f. It is the same test the index applies,
+// for rankings that do not go through the index.
+func (f Filter) Match(p *paper.Paper) bool {
+	if f.YearFrom != 0 || f.YearTo != 0 {
+		y := year(p.Published)
+		if y == 0 || (f.YearFrom != 0 && y < f.YearFrom) || (f.YearTo != 0 && y > f.YearTo) {
+			return false
+		}
+	}
+	if len(f.Categories) > 0 {
+		ok := false
+		for _, want := range f.Categories {
+			for _, c := range p.Categories {
+				ok = ok || strings.EqualFold(c, strings.TrimSpace(want))
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if a := strings.ToLower(strings.TrimSpace(f.Author)); a != "" {
+		for _, name := range p.Authors {
+			if strings.Contains(strings.ToLower(name), a) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// year is the year of a YYYY-MM-DD date, or 0.
+func year(date string) int {
+	if len(date) < 4 {
+		return 0
+	}
+	y, err := strconv.Atoi(date[:4])
+	if err != nil {
+		return 0
+	}
+	return y
+}
+
+// document is what the index stores for a paper.
+type document struct {
+	Text       string   `json:"text"`
+	Title      string   `json:"title"`
+	Abstract   string   `json:"abstract"`
+	Year       *float64 `json:"year,omitempty"`
+	Categories []string `json:"category"`
+	Authors    []string `json:"author"`
+}
+
+func toDocument(p paper.Paper) document {
+	d := document{Text: p.Text(), Title: p.Title, Abstract: p.Abstract}
+	if y := year(p.Published); y != 0 {
+		f := float64(y)
+		d.Year = &f
+	}
+	for _, c := range p.Categories {
+		d.Categories = append(d.Categories, strings.ToLower(c))
+	}
+	for _, a := range p.Authors {
+		d.Authors = append(d.Authors, strings.ToLower(a))
+	}
+	return d
+}
+
+func newMapping() *mapping.IndexMappingImpl {
+	text := func(store, positions bool) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = en.AnalyzerName
+		f.Store = store
+		f.IncludeTermVectors = positions
+		f.IncludeInAll = false
+		f.DocValues = false
+		return f
+	}
+	kw := func() *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Analyzer = keyword.Name
+		f.Store = false
+		f.IncludeInAll = false
+		f.DocValues = false
+		return f
+	}
+	num := bleve.NewNumericFieldMapping()
+	num.Store = false
+	num.IncludeInAll = false
+	num.DocValues = false
+
+	doc := bleve.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt(fieldText, text(false, false))
+	doc.AddFieldMappingsAt(fieldTitle, text(false, false))
+	doc.AddFieldMappingsAt(fieldAbstract, text(true, true))
+	doc.AddFieldMappingsAt(fieldYear, num)
+	doc.AddFieldMappingsAt(fieldCategory, kw())
+	doc.AddFieldMappingsAt(fieldAuthor, kw())
+
+	m := bleve.NewIndexMapping()
+	m.DefaultMapping = doc
+	m.DefaultAnalyzer = en.AnalyzerName
+	m.DefaultField = fieldText
+	m.ScoringModel = bindex.BM25Scoring
+	m.StoreDynamic = false
+	m.IndexDynamic = false
+	m.DocValuesDynamic = false
+	return m
+}
+
+// Open opens the index of the data folder that st lives in, creating it if
+// needed. When the index is missing, unreadable or holds another number of
+// papers than st, it is rebuilt from st (every paper passes through
+// store.Each), so the index can never stay out of step after a crash.
+func Open(ctx context.Context, st *store.Store) (*Index, error) {
+	dir := filepath.Join(st.Dir(), Dir)
+	x, err := openDir(dir)
+	if err == nil {
+		n, cerr := x.idx.DocCount()
+		if cerr == nil && int(n) == st.Count() {
+			return x, nil
+		}
+		_ = x.idx.Close()
+	}
+	return Rebuild(ctx, st)
+}
+
+// DefaultTitleBoost is Index.TitleBoost for a new index; see docs/quality.md
+// for how it was chosen.
+const DefaultTitleBoost = 0
+
+func openDir(dir string) (*Index, error) {
+	idx, err := bleve.Open(dir)
+	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
+		idx, err = bleve.New(dir, newMapping())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lexical: cannot open the index in %s: %w (delete the folder: it is rebuilt from the papers)", dir, err)
+	}
+	return &Index{idx: idx, dir: dir, TitleBoost: DefaultTitleBoost}, nil
+}
+
+// Rebuild throws the index of st's data folder away and indexes every paper
+// of st again.
+func Rebuild(ctx context.Context, st *store.Store) (*Index, error) {
+	dir := filepath.Join(st.Dir(), Dir)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("lexical: cannot remove the old index %s: %w", dir, err)
+	}
+	x, err := openDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var batch []paper.Paper
+	err = st.Each(ctx, func(r store.Record) error {
+		batch = append(batch, r.Paper)
+		if len(batch) == 512 {
+			err := x.Upsert(ctx, batch)
+			batch = batch[:0]
+			return err
+		}
+		return nil
+	})
+	if err == nil {
+		err = x.Upsert(ctx, batch)
+	}
+	if err != nil {
+		_ = x.Close()
+		return nil, fmt.Errorf("lexical: cannot rebuild the index from the papers: %w", err)
+	}
+	return x, nil
+}
+
+// Close releases the index files. The index cannot be used afterwards.
+func (x *Index) Close() error { return x.idx.Close() }
+
+// Count is the number of papers indexed.
+func (x *Index) Count() int {
+	n, err := x.idx.DocCount()
+	if err != nil {
+		return 0
+	}
+	return int(n)
+}
+
+// Upsert indexes papers, replacing those with the same id, in one batch.
+func (x *Index) Upsert(ctx context.Context, papers []paper.Paper) error {
+	if len(papers) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b := x.idx.NewBatch()
+	for _, p := range papers {
+		if err := b.Index(p.ID, toDocument(p)); err != nil {
+			return fmt.Errorf("lexical: cannot index paper %q: %w", p.ID, err)
+		}
+	}
+	if err := x.idx.Batch(b); err != nil {
+		return fmt.Errorf("lexical: cannot write the index: %w", err)
+	}
+	return nil
+}
+
+// Delete removes papers by id; unknown ids are ignored.
+func (x *Index) Delete(ctx context.Context, ids ...string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b := x.idx.NewBatch()
+	for _, id := range ids {
+		b.Delete(id)
+	}
+	if err := x.idx.Batch(b); err != nil {
+		return fmt.Errorf("lexical: cannot write the index: %w", err)
+	}
+	return nil
+}
+
+// textQuery ranks by BM25 over title and abstract, plus the title alone
+// weighed by TitleBoost.
+func (x *Index) textQuery(text string) query.Query {
+	q := query.NewMatchQuery(text)
+	q.SetField(fieldText)
+	if x.TitleBoost <= 0 {
+		return q
+	}
+	t := query.NewMatchQuery(text)
+	t.SetField(fieldTitle)
+	t.SetBoost(x.TitleBoost)
+	d := query.NewDisjunctionQuery([]query.Query{q, t})
+	return d
+}
+
+// filterQuery is f as a query that matches without scoring, or nil.
+func filterQuery(f Filter, exclude []string) query.Query {
+	var must []query.Query
+	if f.YearFrom != 0 || f.YearTo != 0 {
+		var lo, hi *float64
+		if f.YearFrom != 0 {
+			v := float64(f.YearFrom)
+			lo = &v
+		}
+		if f.YearTo != 0 {
+			v := float64(f.YearTo)
+			hi = &v
+		}
+		yes := true
+		r := query.NewNumericRangeInclusiveQuery(lo, hi, &yes, &yes)
+		r.SetField(fieldYear)
+		must = append(must, r)
+	}
+	if len(f.Categories) > 0 {
+		var any []query.Query
+		for _, c := range f.Categories {
+			t := query.NewTermQuery(strings.ToLower(strings.TrimSpace(c)))
+			t.SetField(fieldCategory)
+			any = append(any, t)
+		}
+		must = append(must, query.NewDisjunctionQuery(any))
+	}
+	if a := strings.ToLower(strings.TrimSpace(f.Author)); a != "" {
+		r := query.NewRegexpQuery(".*" + regexp.QuoteMeta(a) + ".*")
+		r.SetField(fieldAuthor)
+		must = append(must, r)
+	}
+	var not []query.Query
+	if len(exclude) > 0 {
+		not = append(not, query.NewDocIDQuery(exclude))
+	}
+	if len(must) == 0 && len(not) == 0 {
+		return nil
+	}
+	if len(must) == 0 {
+		must = append(must, query.NewMatchAllQuery())
+	}
+	return query.NewBooleanQuery(must, nil, not)
+}
+
+// Search returns up to n papers ranked by BM25 against text, best first,
+// that pass f, leaving out the ids in exclude, and how many papers match in
+// all.
+func (x *Index) Search(ctx context.Context, text string, n int, f Filter, exclude ...string) ([]Hit, int, error) {
+	q := query.NewBooleanQuery([]query.Query{x.textQuery(text)}, nil, nil)
+	if fq := filterQuery(f, exclude); fq != nil {
+		q.AddFilter(fq)
+	}
+	req := bleve.NewSearchRequestOptions(q, max(n, 0), 0, false)
+	req.SortBy([]string{"-_score", "_id"})
+	res, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("lexical: search failed: %w", err)
+	}
+	hits := make([]Hit, len(res.Hits))
+	for i, h := range res.Hits {
+		hits[i] = Hit{ID: h.ID, Score: h.Score}
+	}
+	return hits, int(res.Total), nil
+}
+
+// CountMatching is how many papers pass f, leaving out the ids in exclude.
+func (x *Index) CountMatching(ctx context.Context, f Filter, exclude ...string) (int, error) {
+	q := filterQuery(f, exclude)
+	if q == nil {
+		return x.Count(), nil
+	}
+	res, err := x.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(q, 0, 0, false))
+	if err != nil {
+		return 0, fmt.Errorf("lexical: count failed: %w", err)
+	}
+	return int(res.Total), nil
+}
+
+// Highlights returns, for each of the papers ids whose abstract contains a
+// word of text, up to max short fragments of its abstract with the matched
+// words marked <mark>…</mark> and the rest HTML-escaped.
+func (x *Index) Highlights(ctx context.Context, text string, ids []string, maxFragments int) (map[string][]string, error) {
+	if len(ids) == 0 {
+		return map[string][]string{}, nil
+	}
+	m := query.NewMatchQuery(text)
+	m.SetField(fieldAbstract)
+	q := query.NewConjunctionQuery([]query.Query{m, query.NewDocIDQuery(ids)})
+	req := bleve.NewSearchRequestOptions(q, len(ids), 0, false)
+	req.Highlight = bleve.NewHighlightWithStyle(html.Name)
+	req.Highlight.AddField(fieldAbstract)
+	res, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("lexical: highlight failed: %w", err)
+	}
+	out := make(map[string][]string, len(res.Hits))
+	for _, h := range res.Hits {
+		frags := h.Fragments[fieldAbstract]
+		if len(frags) > maxFragments {
+			frags = frags[:maxFragments]
+		}
+		if len(frags) > 0 {
+			out[h.ID] = frags
+		}
+	}
+	return out, nil
+}
+
+// Scores returns the BM25 score against text of each of the papers ids
+// that contains a word of it.
+func (x *Index) Scores(ctx context.Context, text string, ids []string) (map[string]float64, error) {
+	q := query.NewBooleanQuery([]query.Query{x.textQuery(text)}, nil, nil)
+	q.AddFilter(query.NewDocIDQuery(ids))
+	res, err := x.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(q, len(ids), 0, false))
+	if err != nil {
+		return nil, fmt.Errorf("lexical: search failed: %w", err)
+	}
+	out := make(map[string]float64, len(res.Hits))
+	for _, h := range res.Hits {
+		out[h.ID] = h.Score
+	}
+	return out, nil
+}
