@@ -1,0 +1,87 @@
+//go:build ollama
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ollama/ollama/api"
+
+	"github.com/paperlens/paperlens/embeddings/ollama/ollamatest"
+	"github.com/paperlens/paperlens/pkg/loader"
+	"github.com/paperlens/paperlens/pkg/paper"
+)
+
+// BenchmarkOllamaIngest measures `paperlens ingest` of the first 2,000
+// arXiv papers through the real Ollama server at batch sizes 1, 8, 32 and
+// 128, against the bare /api/embed calls for the same texts in the same
+// batches, timed in the same iteration just before. It reports both rates
+// and the engine's overhead (ingest time over bare embedding time, minus
+// one). Run it with
+//
+//	go test -tags ollama -run '^$' -bench Ollama -benchtime 2x ./cmd/paperlens
+func BenchmarkOllamaIngest(b *testing.B) {
+	const n = 2000
+	file := firstPapers(b, n)
+	var texts []string
+	if _, err := loader.LoadFile(file, loader.Options{}, func(p paper.Paper) error {
+		texts = append(texts, p.Text())
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	srv := ollamatest.Shared()
+	client := srv.Client()
+	ctx := context.Background()
+	// Load the model once, so that no timing includes the first load.
+	if _, err := client.Embed(ctx, &api.EmbedRequest{Model: ollamatest.Model, Input: texts[:1]}); err != nil {
+		b.Fatal(err)
+	}
+
+	for _, size := range []int{1, 8, 32, 128} {
+		b.Run("batch="+strconv.Itoa(size), func(b *testing.B) {
+			var bare, ingest time.Duration
+			for range b.N {
+				start := time.Now()
+				for i := 0; i < len(texts); i += size {
+					req := &api.EmbedRequest{Model: ollamatest.Model, Input: texts[i:min(i+size, len(texts))]}
+					if _, err := client.Embed(ctx, req); err != nil {
+						b.Fatal(err)
+					}
+				}
+				bare += time.Since(start)
+
+				data := b.TempDir()
+				start = time.Now()
+				code, stderr := runCLI(b, ctx, "ingest", "--data", data, file, "--batch-size", strconv.Itoa(size),
+					"--embedder", "ollama", "--model", ollamatest.Model, "--ollama-host", srv.Host, "--quiet")
+				ingest += time.Since(start)
+				if code != 0 {
+					b.Fatalf("ingest: exit %d: %s", code, stderr)
+				}
+			}
+			perOp := func(d time.Duration) float64 { return float64(n) * float64(b.N) / d.Seconds() }
+			b.ReportMetric(perOp(ingest), "ingest-papers/s")
+			b.ReportMetric(perOp(bare), "bare-embed-papers/s")
+			b.ReportMetric(100*(ingest.Seconds()/bare.Seconds()-1), "overhead-%")
+		})
+	}
+}
+
+// runCLI runs the CLI in-process with a clean environment, as paperlens
+// does for tests, and returns its exit code and stderr.
+func runCLI(tb testing.TB, ctx context.Context, args ...string) (int, string) {
+	tb.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdout: &out, stderr: &errb, getenv: func(k string) string {
+		if k == "XDG_DATA_HOME" {
+			return tb.TempDir()
+		}
+		return ""
+	}}
+	return run(ctx, e, args), errb.String()
+}
