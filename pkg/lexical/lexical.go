@@ -413,6 +413,9 @@ func (x *Index) Highlights(ctx context.Context, text string, ids []string, maxFr
 		if len(frags) > maxFragments {
 			frags = frags[:maxFragments]
 		}
+		for i, f := range frags {
+			frags[i] = wholeWords(f)
+		}
 		if len(frags) > 0 {
 			out[h.ID] = frags
 		}
@@ -434,4 +437,23 @@ func (x *Index) Scores(ctx context.Context, text string, ids []string) (map[stri
 		out[h.ID] = h.Score
 	}
 	return out, nil
+}
+
+// ellipsis marks where bleve cut a fragment out of the abstract.
+const ellipsis = "…"
+
+// wholeWords drops the partial words bleve's fixed-size fragments begin and
+// end with, unless that would drop a marked word.
+func wholeWords(f string) string {
+	if rest, ok := strings.CutPrefix(f, ellipsis); ok {
+		if i := strings.IndexByte(rest, ' '); i >= 0 && !strings.Contains(rest[:i], "<mark>") {
+			f = ellipsis + rest[i+1:]
+		}
+	}
+	if rest, ok := strings.CutSuffix(f, ellipsis); ok {
+		if i := strings.LastIndexByte(rest, ' '); i >= 0 && !strings.Contains(rest[i:], "</mark>") {
+			f = rest[:i] + ellipsis
+		}
+	}
+	return f
 }

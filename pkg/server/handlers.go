@@ -45,11 +45,36 @@ func (s *server) searchGet(c *gin.Context) {
 	s.answerPage(c, func() (paper.Page, error) { return s.eng.Search(c.Request.Context(), q, o) })
 }
 
-// pageBody holds the paging fields of a JSON request body. Pointers tell a
-// missing field (the default) from an explicit 0 (an error for limit).
+// pageBody holds the paging and ranking fields of a JSON request body.
+// Pointers tell a missing field (the default) from an explicit 0 (an error
+// for limit).
 type pageBody struct {
-	Limit  *int `json:"limit"`
-	Offset *int `json:"offset"`
+	Limit     *int       `json:"limit"`
+	Offset    *int       `json:"offset"`
+	Mode      string     `json:"mode"`
+	YearFrom  *int       `json:"year_from"`
+	YearTo    *int       `json:"year_to"`
+	Category  stringList `json:"category"`
+	Author    string     `json:"author"`
+	Highlight bool       `json:"highlight"`
+	Explain   bool       `json:"explain"`
+}
+
+// stringList is a JSON list of strings that may also be sent as one string.
+type stringList []string
+
+func (l *stringList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = stringList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*l = many
+	return nil
 }
 
 // searchBody is the body of POST /v1/search; "query" is a synonym of "q".
@@ -122,7 +147,7 @@ func (s *server) getPaper(c *gin.Context) {
 
 func (s *server) deletePaper(c *gin.Context) {
 	id := paper.NormalizeID(strings.TrimPrefix(c.Param("rest"), "/"))
-	if err := s.eng.Store().Delete(c.Request.Context(), id); err != nil {
+	if err := s.ing.Delete(c.Request.Context(), id); err != nil {
 		s.failWith(c, err)
 		return
 	}
@@ -184,28 +209,48 @@ func (s *server) checkText(c *gin.Context, name, text string) (string, bool) {
 	return text, true
 }
 
-// queryOptions reads limit and offset from the URL query.
+// queryOptions reads paging, mode, filters, highlight and explain from
+// the URL query; category may be repeated.
 func (s *server) queryOptions(c *gin.Context) (search.Options, bool) {
 	var pb pageBody
 	for _, f := range []struct {
-		name string
-		dst  **int
-	}{{"limit", &pb.Limit}, {"offset", &pb.Offset}} {
+		name, example string
+		dst           **int
+	}{{"limit", "10", &pb.Limit}, {"offset", "20", &pb.Offset}, {"year_from", "a year such as 2024", &pb.YearFrom}, {"year_to", "a year such as 2025", &pb.YearTo}} {
 		v, given := c.GetQuery(f.name)
 		if !given {
 			continue
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil {
-			s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("%s must be a whole number, got %q", f.name, v))
+			s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("%s must be a whole number (%s), got %q", f.name, f.example, v))
 			return search.Options{}, false
 		}
 		*f.dst = &n
 	}
+	for _, f := range []struct {
+		name string
+		dst  *bool
+	}{{"highlight", &pb.Highlight}, {"explain", &pb.Explain}} {
+		v, given := c.GetQuery(f.name)
+		if !given {
+			continue
+		}
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("%s must be true or false, got %q", f.name, v))
+			return search.Options{}, false
+		}
+		*f.dst = b
+	}
+	pb.Mode = c.Query("mode")
+	pb.Category = c.QueryArray("category")
+	pb.Author = c.Query("author")
 	return s.bodyOptions(c, pb)
 }
 
-// bodyOptions checks paging values, given or not, and fills the defaults.
+// bodyOptions checks paging, mode and filter values, given or not, and
+// fills the defaults.
 func (s *server) bodyOptions(c *gin.Context, pb pageBody) (search.Options, bool) {
 	var o search.Options
 	if pb.Limit != nil {
@@ -224,6 +269,32 @@ func (s *server) bodyOptions(c *gin.Context, pb pageBody) (search.Options, bool)
 		s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("offset must be at most %d, got %d", search.MaxDepth, o.Offset))
 		return o, false
 	}
+	for _, y := range []struct {
+		name string
+		v    *int
+		dst  *int
+	}{{"year_from", pb.YearFrom, &o.Filter.YearFrom}, {"year_to", pb.YearTo, &o.Filter.YearTo}} {
+		if y.v == nil {
+			continue
+		}
+		if *y.v < 1 || *y.v > search.MaxYear {
+			s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("%s must be a year between 1 and %d, got %d", y.name, search.MaxYear, *y.v))
+			return o, false
+		}
+		*y.dst = *y.v
+	}
+	for _, cat := range pb.Category {
+		for _, one := range strings.Split(cat, ",") {
+			if one = strings.TrimSpace(one); one == "" {
+				s.fail(c, http.StatusBadRequest, codeInvalidParameter, "category is empty: give a category such as cs.LG, or leave it out")
+				return o, false
+			}
+			o.Filter.Categories = append(o.Filter.Categories, one)
+		}
+	}
+	o.Filter.Author = strings.TrimSpace(pb.Author)
+	o.Mode = search.Mode(pb.Mode)
+	o.Highlight, o.Explain = pb.Highlight, pb.Explain
 	if err := o.Validate(); err != nil {
 		s.failWith(c, err)
 		return o, false
