@@ -218,3 +218,45 @@ func TestIngestFileReportsMalformedLinesAndKeepsTheRest(t *testing.T) {
 		}
 	})
 }
+
+func TestIngestKeepsTheWordIndexInStep(t *testing.T) {
+	ctx := context.Background()
+	_, ing, st, dir := setup(t)
+	p := paper.Paper{ID: "w1", Title: "Zebrafish fin regeneration", Abstract: "Zebrafish regrow fins after amputation."}
+	if _, err := ing.Upsert(ctx, []paper.Paper{p}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name  string
+		do    func() error
+		query string
+		want  int
+	}{
+		{"an added paper is found by its words", func() error { return nil }, "zebrafish", 1},
+		{"a changed abstract is found by its new words only", func() error {
+			p.Title, p.Abstract = "Limb regeneration", "Axolotl limbs regrow after amputation."
+			_, err := ing.Upsert(ctx, []paper.Paper{p})
+			return err
+		}, "axolotl", 1},
+		{"the old words no longer find it", func() error { return nil }, "zebrafish", 0},
+		{"a deleted paper is found no more", func() error { return ing.Delete(ctx, "w1") }, "axolotl", 0},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			if err := s.do(); err != nil {
+				t.Fatal(err)
+			}
+			lx := openIndexes[dir]
+			_, total, err := lx.Search(ctx, s.query, 5, lexical.Filter{})
+			if err != nil || total != s.want {
+				t.Errorf("search %q: %d hits, %v; want %d", s.query, total, err, s.want)
+			}
+		})
+	}
+	if err := ing.Delete(ctx, "w1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleting it again = %v, want store.ErrNotFound", err)
+	}
+	if st.Count() != 0 {
+		t.Errorf("store holds %d papers, want 0", st.Count())
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
@@ -45,8 +46,10 @@ const (
 
 // Index is a BM25 index of papers. It is safe for concurrent use.
 type Index struct {
-	idx bleve.Index
-	dir string
+	idx       bleve.Index
+	dir       string
+	closeOnce sync.Once
+	closeErr  error
 	// TitleBoost weighs a match in the title on top of its match in the
 	// title-and-abstract text; 0 turns the title field off.
 	TitleBoost float64
@@ -249,8 +252,12 @@ func Rebuild(ctx context.Context, st *store.Store) (*Index, error) {
 	return x, nil
 }
 
-// Close releases the index files. The index cannot be used afterwards.
-func (x *Index) Close() error { return x.idx.Close() }
+// Close releases the index files; later calls do nothing. The index cannot
+// be used afterwards.
+func (x *Index) Close() error {
+	x.closeOnce.Do(func() { x.closeErr = x.idx.Close() })
+	return x.closeErr
+}
 
 // Count is the number of papers indexed.
 func (x *Index) Count() int {

@@ -1,0 +1,186 @@
+package lexical_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/ingest"
+	"github.com/paperlens/paperlens/pkg/lexical"
+	"github.com/paperlens/paperlens/pkg/loader"
+	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/store"
+)
+
+const (
+	seeds = "../../testdata/papers.jsonl"
+	arxiv = "../../../shared/data/arxiv-2026q2/papers.jsonl"
+)
+
+// folder ingests the seed papers and the first n arXiv papers into a fresh
+// data folder and returns its store (the index is closed).
+func folder(t *testing.T, n int) (*store.Store, []paper.Paper) {
+	t.Helper()
+	var papers []paper.Paper
+	if _, err := loader.LoadFile(seeds, loader.Options{}, func(p paper.Paper) error {
+		papers = append(papers, p)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	enough := errors.New("enough")
+	count := 0
+	if _, err := loader.LoadFile(arxiv, loader.Options{}, func(p paper.Paper) error {
+		if count == n {
+			return enough
+		}
+		count++
+		papers = append(papers, p)
+		return nil
+	}); err != nil && !errors.Is(err, enough) {
+		t.Fatal(err)
+	}
+	emb, err := builtin.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.TempDir(), emb.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lx := open(t, st)
+	if _, err := ingest.New(emb, st, lx).Upsert(context.Background(), papers); err != nil {
+		t.Fatal(err)
+	}
+	lx.Close()
+	return st, papers
+}
+
+func open(t *testing.T, st *store.Store) *lexical.Index {
+	t.Helper()
+	lx, err := lexical.Open(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lx.Close() })
+	return lx
+}
+
+func TestOpenRebuildsFromTheStore(t *testing.T) {
+	ctx := context.Background()
+	st, papers := folder(t, 20)
+	title := papers[5].Title
+	tests := []struct {
+		name  string
+		spoil func(t *testing.T)
+	}{
+		{"a deleted index folder is rebuilt", func(t *testing.T) {
+			if err := os.RemoveAll(filepath.Join(st.Dir(), lexical.Dir)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"an index holding a paper the store lacks is rebuilt", func(t *testing.T) {
+			lx := open(t, st)
+			if err := lx.Upsert(ctx, []paper.Paper{{ID: "ghost", Title: "Ghost", Abstract: "Not in the store."}}); err != nil {
+				t.Fatal(err)
+			}
+			lx.Close()
+		}},
+		{"an unreadable index folder is rebuilt", func(t *testing.T) {
+			dir := filepath.Join(st.Dir(), lexical.Dir)
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "index_meta.json"), []byte("{broken"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.spoil(t)
+			lx := open(t, st)
+			if lx.Count() != st.Count() {
+				t.Errorf("index holds %d papers, store %d", lx.Count(), st.Count())
+			}
+			hits, _, err := lx.Search(ctx, title, 1, lexical.Filter{})
+			if err != nil || len(hits) != 1 || hits[0].ID != papers[5].ID {
+				t.Errorf("search for %q = %v, %v; want %s first", title, hits, err, papers[5].ID)
+			}
+			lx.Close()
+		})
+	}
+}
+
+func TestSearchUsesAnEnglishAnalyser(t *testing.T) {
+	ctx := context.Background()
+	st, _ := folder(t, 0)
+	lx := open(t, st)
+	tests := []struct {
+		name, query string
+		want        string // an id among the hits, or "" for none
+	}{
+		{"inflected words match their stem", "priors bayesian prisms", "hf-in-context-learning-through-the-bayesian-prism"},
+		{"case does not matter", "BAYESIAN PRISM", "hf-in-context-learning-through-the-bayesian-prism"},
+		{"stop words alone match nothing", "the of and with", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hits, total, err := lx.Search(ctx, tt.query, 5, lexical.Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == "" {
+				if total != 0 {
+					t.Errorf("%d hits, want none: %v", total, hits)
+				}
+				return
+			}
+			if len(hits) == 0 || hits[0].ID != tt.want {
+				t.Errorf("hits %v, want %s first", hits, tt.want)
+			}
+		})
+	}
+}
+
+func TestIndexFiltersAgreeWithFilterMatch(t *testing.T) {
+	ctx := context.Background()
+	st, papers := folder(t, 300)
+	lx := open(t, st)
+	filters := []lexical.Filter{
+		{YearFrom: 2022},
+		{YearTo: 2021},
+		{YearFrom: 2021, YearTo: 2023},
+		{Categories: []string{"cs.CV"}},
+		{Categories: []string{"cs.ro", "CS.CL"}},
+		{Author: "wang"},
+		{Author: "a.*b"}, // regexp characters are plain text
+		{YearFrom: 2026, Categories: []string{"cs.LG"}, Author: "li"},
+	}
+	for _, f := range filters {
+		want := 0
+		for i := range papers {
+			p := papers[i]
+			p.Normalize()
+			if f.Match(&p) {
+				want++
+			}
+		}
+		got, err := lx.CountMatching(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("filter %+v: the index keeps %d papers, Filter.Match %d", f, got, want)
+		}
+		if f.Author == "a.*b" && want != 0 {
+			t.Errorf("filter %+v matched %d papers: regexp characters must be literal", f, want)
+		}
+	}
+}
