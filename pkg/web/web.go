@@ -22,7 +22,6 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
-	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -101,7 +100,6 @@ func parsePages() map[string]*template.Template {
 		"short":     shorten,
 		"authors":   shortAuthors,
 		"join":      strings.Join,
-		"score":     func(f float64) string { return fmt.Sprintf("%.2f", f) },
 		"highlight": func(s string) template.HTML {
 			// Highlights are HTML fragments made by package search, which
 			// escapes the paper's text and adds only <mark> elements.
