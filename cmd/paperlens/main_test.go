@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -261,5 +263,192 @@ func TestDemoIngestsTheSeedsAndPrintsCurlLines(t *testing.T) {
 				t.Errorf("%s: %d %s", url, code, body)
 			}
 		}
+	}
+}
+
+func TestEval(t *testing.T) {
+	ctx := context.Background()
+	cache := t.TempDir()
+	const corpus, queries = "testdata/beir/corpus.jsonl", "testdata/beir/queries.jsonl"
+	evalJSON := func(t *testing.T, args ...string) (evalReport, string) {
+		t.Helper()
+		code, stdout, stderr := paperlens(t, ctx, nil, append([]string{"eval", "--corpus", corpus, "--queries", queries, "--cache", cache, "--json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var r evalReport
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, stdout)
+		}
+		return r, stderr
+	}
+	t.Run("it scores every mode over the judged queries, with qrels found beside the corpus", func(t *testing.T) {
+		r, stderr := evalJSON(t, "--mode", "all")
+		if !strings.Contains(stderr, "6 embedded") {
+			t.Errorf("first run: %q, want the 6 papers embedded", stderr)
+		}
+		if r.QueryCount != 4 || r.Judged != 3 || r.Qrels != filepath.Join("testdata", "beir", "qrels", "test.tsv") || len(r.Results) != 3 {
+			t.Fatalf("report %+v: want 4 queries, 3 judged, qrels/test.tsv, three modes", r)
+		}
+		for _, row := range r.Results {
+			for _, v := range []float64{row.NDCG10, row.Recall100, row.MRR10} {
+				if v < 0 || v > 1 {
+					t.Errorf("%s: figure %v out of [0, 1]", row.Mode, v)
+				}
+			}
+			// Each judged query shares rare words with its relevant papers
+			// only, so the word ranking is perfect.
+			if row.Mode == "lexical" && (row.NDCG10 != 1 || row.MRR10 != 1 || row.Recall100 != 1) {
+				t.Errorf("lexical: %+v, want 1 everywhere", row)
+			}
+		}
+	})
+	t.Run("a second run embeds nothing", func(t *testing.T) {
+		_, stderr := evalJSON(t, "--mode", "vector")
+		if !strings.Contains(stderr, " 0 embedded") {
+			t.Errorf("second run: %q, want 0 embedded", stderr)
+		}
+	})
+	t.Run("run-out writes a TREC run, the paper itself left out of papers like it", func(t *testing.T) {
+		run := filepath.Join(t.TempDir(), "run.trec")
+		evalJSON(t, "--mode", "hybrid", "--depth", "3", "--run-out", run)
+		b, err := os.ReadFile(run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if len(lines) != 12 {
+			t.Errorf("%d lines, want 4 queries × depth 3:\n%s", len(lines), b)
+		}
+		for i, l := range lines {
+			f := strings.Fields(l)
+			if len(f) != 6 || f[1] != "Q0" || f[3] != fmt.Sprint(i%3+1) || f[5] != "paperlens-hybrid" {
+				t.Errorf("line %q is not qid Q0 docid rank score tag", l)
+			}
+			if f[0] == "q2" && f[2] == "d3" {
+				t.Errorf("papers like d3 list d3 itself: %q", l)
+			}
+		}
+	})
+	t.Run("the text output is a table", func(t *testing.T) {
+		code, stdout, stderr := paperlens(t, ctx, nil, "eval", "--corpus", corpus, "--queries", queries, "--cache", cache, "--mode", "lexical")
+		if code != 0 || !strings.Contains(stdout, "nDCG@10") || !strings.Contains(stdout, "lexical  1.0000") {
+			t.Errorf("exit %d, stdout:\n%s\nstderr %s", code, stdout, stderr)
+		}
+	})
+	bad := filepath.Join(t.TempDir(), "q.jsonl")
+	os.WriteFile(bad, []byte(`{"_id": "x"}`+"\n"), 0o644)
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no corpus", []string{"eval", "--queries", queries}, 2, "--corpus"},
+		{"an unknown mode", []string{"eval", "--corpus", corpus, "--queries", queries, "--mode", "dense"}, 2, "--mode"},
+		{"run-out with every mode", []string{"eval", "--corpus", corpus, "--queries", queries, "--mode", "all", "--run-out", "x"}, 2, "one --mode"},
+		{"a query without text or paper_id", []string{"eval", "--corpus", corpus, "--queries", bad}, 1, "neither"},
+		{"qrels that do not exist", []string{"eval", "--corpus", corpus, "--queries", queries, "--qrels", "/no/such.tsv"}, 1, "cannot open the qrels"},
+	} {
+		t.Run("it fails on "+tt.name, func(t *testing.T) {
+			code, _, stderr := paperlens(t, ctx, nil, append(tt.args, "--cache", cache)...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestEvalScoresLikeTrecEval(t *testing.T) {
+	qs := []evalQuery{{ID: "q"}, {ID: "unjudged"}}
+	runs := [][]paper.Hit{hits("a", "b", "c"), hits("b")}
+	judged := map[string]map[string]int{"q": {"b": 2, "c": 1, "z": 1, "n": 0}}
+	got := score(qs, runs, judged)
+	// DCG = 2/log2(3) + 1/log2(4); IDCG = 2 + 1/log2(3) + 1/log2(4).
+	dcg := 2/math.Log2(3) + 0.5
+	want := evalRow{NDCG10: dcg / (2 + 1/math.Log2(3) + 0.5), Recall100: 2.0 / 3, MRR10: 0.5}
+	for name, pair := range map[string][2]float64{"nDCG@10": {got.NDCG10, want.NDCG10}, "Recall@100": {got.Recall100, want.Recall100}, "MRR@10": {got.MRR10, want.MRR10}} {
+		if math.Abs(pair[0]-pair[1]) > 1e-4 {
+			t.Errorf("%s = %.4f, want %.4f", name, pair[0], pair[1])
+		}
+	}
+}
+
+func hits(ids ...string) []paper.Hit {
+	out := make([]paper.Hit, len(ids))
+	for i, id := range ids {
+		out[i] = paper.Hit{Paper: paper.Paper{ID: id}}
+	}
+	return out
+}
+
+func TestSearchFlags(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	if code, _, stderr := paperlens(t, ctx, nil, "ingest", "--data", data, seeds); code != 0 {
+		t.Fatal(stderr)
+	}
+	page := func(t *testing.T, args ...string) paper.Page {
+		t.Helper()
+		code, stdout, stderr := paperlens(t, ctx, nil, append([]string{"search", "--data", data, "--json", "--limit", "20"}, args...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var p paper.Page
+		if err := json.Unmarshal([]byte(stdout), &p); err != nil {
+			t.Fatalf("not JSON: %v", err)
+		}
+		return p
+	}
+	t.Run("--year-from and --year-to keep papers of those years", func(t *testing.T) {
+		p := page(t, "--year-from", "2022", "--year-to", "2023", "meta-learning")
+		if len(p.Results) == 0 {
+			t.Fatal("no results")
+		}
+		for _, h := range p.Results {
+			if h.Published < "2022" || h.Published >= "2024" {
+				t.Errorf("%s published %s", h.ID, h.Published)
+			}
+		}
+	})
+	t.Run("--mode lexical --explain --highlight explain and mark each hit", func(t *testing.T) {
+		p := page(t, "--mode", "lexical", "--explain", "--highlight", "reinforcement learning")
+		marked := 0
+		for _, h := range p.Results {
+			if h.Explain == nil || h.Explain.Mode != "lexical" || h.Explain.LexicalScore != h.Score {
+				t.Errorf("%s: explain %+v", h.ID, h.Explain)
+			}
+			// A paper that matches by its title alone has no fragment.
+			for _, f := range h.Highlights {
+				if strings.Contains(f, "<mark>") {
+					marked++
+				}
+			}
+		}
+		if len(p.Results) == 0 || marked < len(p.Results)/2 {
+			t.Errorf("%d marked fragments over %d hits", marked, len(p.Results))
+		}
+	})
+	t.Run("the text output shows highlights in brackets and the scores", func(t *testing.T) {
+		code, stdout, _ := paperlens(t, ctx, nil, "similar", "--data", data, "--explain", "--highlight", "--limit", "2", "hf-in-context-learning-through-the-bayesian-prism")
+		if code != 0 || !strings.Contains(stdout, "fused rank 1") || !strings.Contains(stdout, "[") || strings.Contains(stdout, "<mark>") {
+			t.Errorf("exit %d:\n%s", code, stdout)
+		}
+	})
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"an unknown mode", []string{"--mode", "dense", "x"}, "mode must be hybrid, vector or lexical"},
+		{"a year range backwards", []string{"--year-from", "2024", "--year-to", "2020", "x"}, "year_from (2024) is after year_to (2020)"},
+		{"an empty category", []string{"--category", " ", "x"}, "category is empty"},
+	} {
+		t.Run("it fails on "+tt.name+" with one line", func(t *testing.T) {
+			code, _, stderr := paperlens(t, ctx, nil, append([]string{"search", "--data", data}, tt.args...)...)
+			if code != 1 || !strings.Contains(stderr, tt.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, stderr, tt.want)
+			}
+		})
 	}
 }
