@@ -35,6 +35,9 @@ import (
 func chromium(t *testing.T) string {
 	t.Helper()
 	if p := os.Getenv("PAPERLENS_CHROMIUM"); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Fatalf("PAPERLENS_CHROMIUM=%s: %v; point it at a Chromium or Chrome binary, or unset it and run `apt-get install -y chromium`", p, err)
+		}
 		return p
 	}
 	for _, name := range []string{"chromium", "chromium-browser"} {
@@ -360,6 +363,27 @@ func TestBrowserWidgetOnAnotherSite(t *testing.T) {
 		w := got["unknown"]
 		if w.State != "error" || w.Message != "No related papers: this paper is not in the index." || len(w.Titles) != 0 {
 			t.Errorf("state %q, message %q, links %q", w.State, w.Message, w.Titles)
+		}
+	})
+	t.Run("a box shows a placeholder while it loads", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		defer cancel()
+		// Two microtasks after it is added the request has gone out and
+		// cannot have been answered yet.
+		loading, err := chromedp.Run(ctx, chromedp.Evaluate[[]any](`(async () => {
+			const e = document.createElement("paperlens-related");
+			e.setAttribute("paper", "`+arxivID+`");
+			document.body.append(e);
+			await Promise.resolve(); await Promise.resolve();
+			const seen = [e.state, !!e.shadowRoot.querySelector(".plr-placeholder[aria-busy=true]")];
+			e.remove();
+			return seen;
+		})()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(loading) != 2 || loading[0] != "loading" || loading[1] != true {
+			t.Errorf("a new box shows state and placeholder %v, want [loading true]", loading)
 		}
 	})
 	t.Run("the dark theme is dark and the light one light", func(t *testing.T) {

@@ -11,7 +11,7 @@
 //	GET /papers/{id}          one paper and the papers like it
 //	GET /widget.js            the <paperlens-related> custom element
 //	GET /widget/{id}          the related-papers box as a page, for an <iframe>
-//	GET /static/{file}        style.css, widget.css
+//	GET /static/{file}        style.css, widget.css, frame.js, icon.svg
 //
 // The widget fetches /v1/papers/{id}/similar (or POSTs /v1/similar) from the
 // server it was loaded from, so a site on another origin needs that server
@@ -68,14 +68,24 @@ func New(eng *search.Engine, cfg Config) http.Handler {
 	mux.HandleFunc("GET /widget/{id...}", h.widgetPage)
 	mux.HandleFunc("GET /widget.js", h.widgetScript)
 	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.render(w, r, http.StatusNotFound, "error", errorView{
-			view:    view{Title: "Not found"},
-			Message: "There is no page at " + r.URL.Path + ". Search for papers from the box above.",
-		})
+	files := http.StripPrefix("/static/", http.FileServerFS(static))
+	mux.HandleFunc("GET /static/{file}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("file") == "widget.js" { // only whole, from /widget.js
+			h.notFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
 	})
+	mux.HandleFunc("/", h.notFound)
 	return securityHeaders(mux)
+}
+
+// notFound answers a path that is no page, such as /static/ (no listing).
+func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusNotFound, "error", errorView{
+		view:    view{Title: "Not found"},
+		Message: "There is no page at " + r.URL.Path + ". Search for papers from the box above.",
+	})
 }
 
 // securityHeaders keeps pages to their own origin's scripts and styles, and
@@ -160,8 +170,8 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, pag
 	}
 }
 
-// shorten cuts s to about n bytes at a word boundary. It reports whether it
-// cut anything through the second result being non-empty: the rest.
+// shorten splits s into a lead of about n bytes, cut at a word boundary,
+// and the rest; the rest is empty when s is short enough to show whole.
 func shorten(s string, n int) []string {
 	if len(s) <= n+n/4 { // not worth a "more" for a few words
 		return []string{s, ""}

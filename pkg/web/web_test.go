@@ -288,3 +288,22 @@ func jsonString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 	return `"` + r.Replace(s) + `"`
 }
+
+func TestStaticFiles(t *testing.T) {
+	s := newSite(t, server.Config{})
+	for _, tc := range []struct {
+		name, path string
+		status     int
+	}{
+		{"the folder is not listed", "/static/", http.StatusNotFound},
+		{"the raw widget.js is not served, only the one with its styles", "/static/widget.js", http.StatusNotFound},
+		{"the icon is served", "/static/icon.svg", http.StatusOK},
+		{"an unknown file is not found", "/static/nope.css", http.StatusNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if status, _, _ := s.get(t, tc.path); status != tc.status {
+				t.Errorf("GET %s: status %d, want %d", tc.path, status, tc.status)
+			}
+		})
+	}
+}
