@@ -140,25 +140,20 @@ func (b *browser) noExceptions(t *testing.T) {
 // screenshot saves the whole page as a PNG in the output folder.
 func (b *browser) screenshot(t *testing.T, name string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	path := filepath.Join(outDir(t), name+".png")
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
+	b.save(t, name, chromedp.FullScreenshot(100))
 }
 
 // screenshotWindow saves what the window shows, as a person first sees it.
 func (b *browser) screenshotWindow(t *testing.T, name string) {
 	t.Helper()
+	b.save(t, name, chromedp.CaptureScreenshot())
+}
+
+func (b *browser) save(t *testing.T, name string, shot chromedp.Action[[]byte]) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	png, err := chromedp.Run(ctx, shot)
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
