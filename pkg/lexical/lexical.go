@@ -12,9 +12,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
-	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -50,6 +52,14 @@ type Index struct {
 	dir       string
 	closeOnce sync.Once
 	closeErr  error
+
+	// authors caches the author terms that contain the last author filter,
+	// until the next write.
+	mu          sync.Mutex
+	generation  uint64
+	authorKey   string
+	authorGen   uint64
+	authorTerms []string
 	// TitleBoost weighs a match in the title on top of its match in the
 	// title-and-abstract text; 0 turns the title field off.
 	TitleBoost float64
@@ -245,6 +255,9 @@ func Rebuild(ctx context.Context, st *store.Store) (*Index, error) {
 	if err == nil {
 		err = x.Upsert(ctx, batch)
 	}
+	if err == nil {
+		err = x.Compact(ctx)
+	}
 	if err != nil {
 		_ = x.Close()
 		return nil, fmt.Errorf("lexical: cannot rebuild the index from the papers: %w", err)
@@ -285,7 +298,14 @@ func (x *Index) Upsert(ctx context.Context, papers []paper.Paper) error {
 	if err := x.idx.Batch(b); err != nil {
 		return fmt.Errorf("lexical: cannot write the index: %w", err)
 	}
+	x.wrote()
 	return nil
+}
+
+func (x *Index) wrote() {
+	x.mu.Lock()
+	x.generation++
+	x.mu.Unlock()
 }
 
 // Delete removes papers by id; unknown ids are ignored.
@@ -300,26 +320,132 @@ func (x *Index) Delete(ctx context.Context, ids ...string) error {
 	if err := x.idx.Batch(b); err != nil {
 		return fmt.Errorf("lexical: cannot write the index: %w", err)
 	}
+	x.wrote()
 	return nil
 }
 
+// MaxQueryTerms bounds the distinct words of a lexical query. A longer
+// text, such as an abstract for "papers like this one", is cut to its
+// MaxQueryTerms most distinctive words (by term frequency × inverse document
+// frequency, as Lucene's MoreLikeThis does): the rest add time, not
+// ranking quality.
+const MaxQueryTerms = 25
+
 // textQuery ranks by BM25 over title and abstract, plus the title alone
 // weighed by TitleBoost.
-func (x *Index) textQuery(text string) query.Query {
-	q := query.NewMatchQuery(text)
-	q.SetField(fieldText)
-	if x.TitleBoost <= 0 {
-		return q
+func (x *Index) textQuery(ctx context.Context, text string) (query.Query, error) {
+	terms, err := x.keyTerms(ctx, text)
+	if err != nil {
+		return nil, err
 	}
-	t := query.NewMatchQuery(text)
-	t.SetField(fieldTitle)
-	t.SetBoost(x.TitleBoost)
-	d := query.NewDisjunctionQuery([]query.Query{q, t})
-	return d
+	if terms == nil { // short: bleve analyses it
+		return x.matchQuery(text), nil
+	}
+	var qs []query.Query
+	for _, t := range terms {
+		for _, f := range x.fields() {
+			q := query.NewTermQuery(t.term)
+			q.SetField(f.name)
+			q.SetBoost(float64(t.freq) * f.boost)
+			qs = append(qs, q)
+		}
+	}
+	if len(qs) == 0 {
+		return query.NewMatchNoneQuery(), nil
+	}
+	return query.NewDisjunctionQuery(qs), nil
+}
+
+type field struct {
+	name  string
+	boost float64
+}
+
+func (x *Index) fields() []field {
+	if x.TitleBoost <= 0 {
+		return []field{{fieldText, 1}}
+	}
+	return []field{{fieldText, 1}, {fieldTitle, x.TitleBoost}}
+}
+
+func (x *Index) matchQuery(text string) query.Query {
+	var qs []query.Query
+	for _, f := range x.fields() {
+		q := query.NewMatchQuery(text)
+		q.SetField(f.name)
+		q.SetBoost(f.boost)
+		qs = append(qs, q)
+	}
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return query.NewDisjunctionQuery(qs)
+}
+
+type keyTerm struct {
+	term  string
+	freq  int
+	score float64
+}
+
+// keyTerms returns the MaxQueryTerms most distinctive analysed words of
+// text with their counts, or nil when text has no more than that.
+func (x *Index) keyTerms(ctx context.Context, text string) ([]keyTerm, error) {
+	an := x.idx.Mapping().AnalyzerNamed(en.AnalyzerName)
+	if an == nil {
+		return nil, fmt.Errorf("lexical: no analyser %q", en.AnalyzerName)
+	}
+	freq := map[string]int{}
+	for _, tok := range an.Analyze([]byte(text)) {
+		freq[string(tok.Term)]++
+	}
+	if len(freq) <= MaxQueryTerms {
+		return nil, nil
+	}
+	adv, err := x.idx.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("lexical: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("lexical: %w", err)
+	}
+	defer r.Close()
+	total, err := r.DocCount()
+	if err != nil {
+		return nil, fmt.Errorf("lexical: %w", err)
+	}
+	terms := make([]keyTerm, 0, len(freq))
+	for t, n := range freq {
+		tfr, err := r.TermFieldReader(ctx, []byte(t), fieldText, false, false, false)
+		if err != nil {
+			return nil, fmt.Errorf("lexical: %w", err)
+		}
+		df := tfr.Count()
+		_ = tfr.Close()
+		if df == 0 {
+			continue // in no paper: cannot match
+		}
+		idf := math.Log(1 + (float64(total)-float64(df)+0.5)/(float64(df)+0.5))
+		terms = append(terms, keyTerm{term: t, freq: n, score: float64(n) * idf})
+	}
+	sort.Slice(terms, func(i, j int) bool {
+		if terms[i].score != terms[j].score {
+			return terms[i].score > terms[j].score
+		}
+		return terms[i].term < terms[j].term
+	})
+	if len(terms) > MaxQueryTerms {
+		terms = terms[:MaxQueryTerms]
+	}
+	if len(terms) == 0 {
+		terms = []keyTerm{} // not nil: nothing can match
+	}
+	return terms, nil
 }
 
 // filterQuery is f as a query that matches without scoring, or nil.
-func filterQuery(f Filter, exclude []string) query.Query {
+func (x *Index) filterQuery(f Filter, exclude []string) (query.Query, error) {
 	var must []query.Query
 	if f.YearFrom != 0 || f.YearTo != 0 {
 		var lo, hi *float64
@@ -346,29 +472,86 @@ func filterQuery(f Filter, exclude []string) query.Query {
 		must = append(must, query.NewDisjunctionQuery(any))
 	}
 	if a := strings.ToLower(strings.TrimSpace(f.Author)); a != "" {
-		r := query.NewRegexpQuery(".*" + regexp.QuoteMeta(a) + ".*")
-		r.SetField(fieldAuthor)
-		must = append(must, r)
+		names, err := x.authorsContaining(a)
+		if err != nil {
+			return nil, err
+		}
+		var any []query.Query
+		for _, n := range names {
+			t := query.NewTermQuery(n)
+			t.SetField(fieldAuthor)
+			any = append(any, t)
+		}
+		if len(any) == 0 {
+			any = append(any, query.NewMatchNoneQuery())
+		}
+		must = append(must, query.NewDisjunctionQuery(any))
 	}
 	var not []query.Query
 	if len(exclude) > 0 {
 		not = append(not, query.NewDocIDQuery(exclude))
 	}
 	if len(must) == 0 && len(not) == 0 {
-		return nil
+		return nil, nil
 	}
 	if len(must) == 0 {
 		must = append(must, query.NewMatchAllQuery())
 	}
-	return query.NewBooleanQuery(must, nil, not)
+	return query.NewBooleanQuery(must, nil, not), nil
+}
+
+// authorsContaining lists the (lower-case) author names that contain a.
+// Scanning the dictionary of names is much faster than bleve's regular
+// expression query for a substring, and the answer is kept until the next
+// write, since a filter is applied twice per ranking (the hits and their
+// count).
+func (x *Index) authorsContaining(a string) ([]string, error) {
+	x.mu.Lock()
+	if x.authorKey == a && x.authorGen == x.generation && x.authorTerms != nil {
+		names := x.authorTerms
+		x.mu.Unlock()
+		return names, nil
+	}
+	gen := x.generation
+	x.mu.Unlock()
+	d, err := x.idx.FieldDict(fieldAuthor)
+	if err != nil {
+		return nil, fmt.Errorf("lexical: cannot read the author names: %w", err)
+	}
+	defer d.Close()
+	names := []string{}
+	for {
+		e, err := d.Next()
+		if err != nil {
+			return nil, fmt.Errorf("lexical: cannot read the author names: %w", err)
+		}
+		if e == nil {
+			break
+		}
+		if strings.Contains(e.Term, a) {
+			names = append(names, e.Term)
+		}
+	}
+	x.mu.Lock()
+	x.authorKey, x.authorGen, x.authorTerms = a, gen, names
+	x.mu.Unlock()
+	return names, nil
 }
 
 // Search returns up to n papers ranked by BM25 against text, best first,
 // that pass f, leaving out the ids in exclude, and how many papers match in
 // all.
 func (x *Index) Search(ctx context.Context, text string, n int, f Filter, exclude ...string) ([]Hit, int, error) {
-	q := query.NewBooleanQuery([]query.Query{x.textQuery(text)}, nil, nil)
-	if fq := filterQuery(f, exclude); fq != nil {
+	tq, err := x.textQuery(ctx, text)
+	if err != nil {
+		return nil, 0, err
+	}
+	q := query.NewBooleanQuery([]query.Query{tq}, nil, nil)
+	fq, err := x.filterQuery(f, exclude)
+	if err != nil {
+		return nil, 0, err
+	}
+	if fq != nil {
 		q.AddFilter(fq)
 	}
 	req := bleve.NewSearchRequestOptions(q, max(n, 0), 0, false)
@@ -386,7 +569,10 @@ func (x *Index) Search(ctx context.Context, text string, n int, f Filter, exclud
 
 // CountMatching is how many papers pass f, leaving out the ids in exclude.
 func (x *Index) CountMatching(ctx context.Context, f Filter, exclude ...string) (int, error) {
-	q := filterQuery(f, exclude)
+	q, err := x.filterQuery(f, exclude)
+	if err != nil {
+		return 0, err
+	}
 	if q == nil {
 		return x.Count(), nil
 	}
@@ -404,8 +590,27 @@ func (x *Index) Highlights(ctx context.Context, text string, ids []string, maxFr
 	if len(ids) == 0 {
 		return map[string][]string{}, nil
 	}
-	m := query.NewMatchQuery(text)
-	m.SetField(fieldAbstract)
+	terms, err := x.keyTerms(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	var m query.Query
+	if terms == nil {
+		mq := query.NewMatchQuery(text)
+		mq.SetField(fieldAbstract)
+		m = mq
+	} else {
+		var qs []query.Query
+		for _, t := range terms {
+			tq := query.NewTermQuery(t.term)
+			tq.SetField(fieldAbstract)
+			qs = append(qs, tq)
+		}
+		m = query.NewDisjunctionQuery(qs)
+		if len(qs) == 0 {
+			return map[string][]string{}, nil
+		}
+	}
 	q := query.NewConjunctionQuery([]query.Query{m, query.NewDocIDQuery(ids)})
 	req := bleve.NewSearchRequestOptions(q, len(ids), 0, false)
 	req.Highlight = bleve.NewHighlightWithStyle(html.Name)
@@ -433,7 +638,11 @@ func (x *Index) Highlights(ctx context.Context, text string, ids []string, maxFr
 // Scores returns the BM25 score against text of each of the papers ids
 // that contains a word of it.
 func (x *Index) Scores(ctx context.Context, text string, ids []string) (map[string]float64, error) {
-	q := query.NewBooleanQuery([]query.Query{x.textQuery(text)}, nil, nil)
+	tq, err := x.textQuery(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	q := query.NewBooleanQuery([]query.Query{tq}, nil, nil)
 	q.AddFilter(query.NewDocIDQuery(ids))
 	res, err := x.idx.SearchInContext(ctx, bleve.NewSearchRequestOptions(q, len(ids), 0, false))
 	if err != nil {
@@ -463,4 +672,21 @@ func wholeWords(f string) string {
 		}
 	}
 	return f
+}
+
+// Compact merges the index into as few segments as it can, which makes
+// queries faster after a large ingest; the index answers queries meanwhile.
+func (x *Index) Compact(ctx context.Context) error {
+	adv, err := x.idx.Advanced()
+	if err != nil {
+		return fmt.Errorf("lexical: %w", err)
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return nil
+	}
+	if err := sc.ForceMerge(ctx, nil); err != nil {
+		return fmt.Errorf("lexical: cannot compact the index: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,103 @@
+package search_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/ingest"
+	"github.com/paperlens/paperlens/pkg/lexical"
+	"github.com/paperlens/paperlens/pkg/loader"
+	"github.com/paperlens/paperlens/pkg/search"
+	"github.com/paperlens/paperlens/pkg/store"
+)
+
+// arxivPapers is the 20,426-paper arXiv sample.
+const arxivPapers = "../../../shared/data/arxiv-2026q2/papers.jsonl"
+
+// benchQueries are searches a reader of the arXiv sample might type.
+var benchQueries = []string{
+	"diffusion models for video generation",
+	"reinforcement learning from human feedback for language models",
+	"robot manipulation with vision language action models",
+	"efficient attention for long context transformers",
+	"medical image segmentation",
+	"retrieval augmented generation hallucination",
+	"graph neural networks",
+	"3D gaussian splatting reconstruction",
+}
+
+// BenchmarkQuery ranks the arXiv sample, built once into a temporary data
+// folder with the built-in embedder (about a minute, not timed), with and
+// without filters and highlights. It reports the median latency as
+// median-ms; the vector-only ranking is the baseline of the same run.
+//
+//	go test ./pkg/search -run '^$' -bench Query -benchtime 200x
+func BenchmarkQuery(b *testing.B) {
+	ctx := context.Background()
+	emb, err := builtin.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := store.Open(b.TempDir(), emb.Info())
+	if err != nil {
+		b.Fatal(err)
+	}
+	lx, err := lexical.Open(ctx, st)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer lx.Close()
+	start := time.Now()
+	ing := ingest.New(emb, st, lx)
+	ing.BatchSize = 512
+	if _, _, err := ing.File(ctx, arxivPapers, loader.Options{}, nil); err != nil {
+		b.Fatal(err)
+	}
+	if err := lx.Compact(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("ingested and compacted %d papers in %s", st.Count(), time.Since(start).Round(time.Second))
+	eng := search.New(emb, st, lx)
+	filtered := search.Filter{YearFrom: 2026, Categories: []string{"cs.CV", "cs.LG"}}
+	var someID string
+	if p, err := eng.Search(ctx, benchQueries[0], search.Options{Limit: 1}); err == nil && len(p.Results) > 0 {
+		someID = p.Results[0].ID
+	}
+
+	for _, c := range []struct {
+		name    string
+		o       search.Options
+		similar bool
+	}{
+		{"vector", search.Options{Mode: search.Vector}, false},
+		{"lexical", search.Options{Mode: search.Lexical}, false},
+		{"hybrid", search.Options{}, false},
+		{"hybrid+filters+highlight", search.Options{Filter: filtered, Highlight: true}, false},
+		{"hybrid+author+highlight+explain", search.Options{Filter: search.Filter{Author: "wang"}, Highlight: true, Explain: true}, false},
+		{"similar+filters+highlight", search.Options{Filter: filtered, Highlight: true}, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var took []time.Duration
+			i := 0
+			for b.Loop() {
+				t0 := time.Now()
+				var err error
+				if c.similar {
+					_, err = eng.Similar(ctx, someID, c.o)
+				} else {
+					_, err = eng.Search(ctx, benchQueries[i%len(benchQueries)], c.o)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				took = append(took, time.Since(t0))
+				i++
+			}
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "median-ms")
+		})
+	}
+}
