@@ -26,6 +26,7 @@ import (
 	"regexp"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paperlens/paperlens/embeddings"
@@ -83,6 +84,7 @@ type Store struct {
 	idx      *vecindex.Index[*entry]
 	manifest Manifest
 	written  WriteStats
+	version  atomic.Uint64 // bumped by every write, after it is visible
 }
 
 // WriteStats adds up where the time of writes went since the store was
@@ -246,6 +248,11 @@ func (s *Store) WriteStats() WriteStats {
 	return s.written
 }
 
+// Version changes whenever a write becomes visible: a cache of rankings
+// that remembers the Version it was filled at knows to drop them when it
+// changes. It is 0 for a store opened and never written to since.
+func (s *Store) Version() uint64 { return s.version.Load() }
+
 // Dir is the data folder ("" for a memory store).
 func (s *Store) Dir() string { return s.dir }
 
@@ -308,6 +315,7 @@ func (s *Store) Upsert(ctx context.Context, recs []Record) error {
 	s.written.Log += logged
 	s.written.Sync += synced
 	s.written.Apply += time.Since(start)
+	s.version.Add(1)
 	s.mu.Unlock()
 	if err := s.writeManifest(m); err != nil {
 		return err
@@ -383,6 +391,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	m := s.manifest
 	s.written.Log += logged
 	s.written.Sync += synced
+	s.version.Add(1)
 	s.mu.Unlock()
 	if err := s.writeManifest(m); err != nil {
 		return err

@@ -135,11 +135,19 @@ func TestStoreUpsertReplacesAndDeleteRemoves(t *testing.T) {
 	if err := s.Upsert(ctx, []store.Record{changed}); err != nil {
 		t.Fatal(err)
 	}
+	v := s.Version()
+	if err := s.Upsert(ctx, []store.Record{changed}); err != nil || s.Version() == v {
+		t.Errorf("Version stayed %d across an upsert (err %v)", v, err)
+	}
 	if got, _ := s.Get(ctx, "a"); got.Paper.Title != "A new title" || s.Count() != 2 {
 		t.Errorf("after upsert: title %q, count %d; want the new title and 2 papers", got.Paper.Title, s.Count())
 	}
+	v = s.Version()
 	if err := s.Delete(ctx, "a"); err != nil {
 		t.Fatal(err)
+	}
+	if s.Version() == v {
+		t.Errorf("Version stayed %d across a delete", v)
 	}
 	if err := s.Delete(ctx, "a"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("second Delete = %v, want ErrNotFound", err)
