@@ -15,10 +15,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
@@ -53,13 +55,13 @@ type Index struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// authors caches the author terms that contain the last author filter,
-	// until the next write.
-	mu          sync.Mutex
-	generation  uint64
-	authorKey   string
-	authorGen   uint64
-	authorTerms []string
+	// authorIDs caches the papers that pass the last author filter, until
+	// the next write.
+	mu         sync.Mutex
+	generation uint64
+	authorKey  string
+	authorGen  uint64
+	authorIDs  []string
 	// TitleBoost weighs a match in the title on top of its match in the
 	// title-and-abstract text; 0 turns the title field off.
 	TitleBoost float64
@@ -90,34 +92,62 @@ func (f Filter) IsZero() bool {
 }
 
 // Match reports whether p passes f. It is the same test the index applies,
-// for rankings that do not go through the index.
-func (f Filter) Match(p *paper.Paper) bool {
-	if f.YearFrom != 0 || f.YearTo != 0 {
-		y := year(p.Published)
-		if y == 0 || (f.YearFrom != 0 && y < f.YearFrom) || (f.YearTo != 0 && y > f.YearTo) {
-			return false
-		}
+// for rankings that do not go through the index; Matcher is faster for
+// many papers.
+func (f Filter) Match(p *paper.Paper) bool { return f.Matcher()(p) }
+
+// Matcher returns Match with the filter's words prepared once: a test
+// that allocates nothing for ASCII names, since a vector ranking applies it
+// to every stored paper.
+func (f Filter) Matcher() func(p *paper.Paper) bool {
+	author := strings.ToLower(strings.TrimSpace(f.Author))
+	cats := make([]string, len(f.Categories))
+	for i, c := range f.Categories {
+		cats[i] = strings.TrimSpace(c)
 	}
-	if len(f.Categories) > 0 {
-		ok := false
-		for _, want := range f.Categories {
-			for _, c := range p.Categories {
-				ok = ok || strings.EqualFold(c, strings.TrimSpace(want))
+	yearFrom, yearTo := f.YearFrom, f.YearTo
+	return func(p *paper.Paper) bool {
+		if yearFrom != 0 || yearTo != 0 {
+			y := year(p.Published)
+			if y == 0 || (yearFrom != 0 && y < yearFrom) || (yearTo != 0 && y > yearTo) {
+				return false
 			}
 		}
-		if !ok {
+		if len(cats) > 0 && !slices.ContainsFunc(p.Categories, func(c string) bool {
+			return slices.ContainsFunc(cats, func(want string) bool { return strings.EqualFold(c, want) })
+		}) {
 			return false
 		}
+		if author != "" {
+			return slices.ContainsFunc(p.Authors, func(name string) bool { return containsFold(name, author) })
+		}
+		return true
 	}
-	if a := strings.ToLower(strings.TrimSpace(f.Author)); a != "" {
-		for _, name := range p.Authors {
-			if strings.Contains(strings.ToLower(name), a) {
-				return true
+}
+
+// containsFold reports whether strings.ToLower(s) contains sub, which is
+// in lower case, without allocating when s is ASCII.
+func containsFold(s, sub string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.Contains(strings.ToLower(s), sub)
+		}
+	}
+	n := len(sub)
+outer:
+	for i := 0; i+n <= len(s); i++ {
+		for j := 0; j < n; j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				continue outer
 			}
 		}
-		return false
+		return true
 	}
-	return true
+	return false
 }
 
 // year is the year of a YYYY-MM-DD date, or 0.
@@ -472,20 +502,15 @@ func (x *Index) filterQuery(f Filter, exclude []string) (query.Query, error) {
 		must = append(must, query.NewDisjunctionQuery(any))
 	}
 	if a := strings.ToLower(strings.TrimSpace(f.Author)); a != "" {
-		names, err := x.authorsContaining(a)
+		ids, err := x.papersByAuthor(a)
 		if err != nil {
 			return nil, err
 		}
-		var any []query.Query
-		for _, n := range names {
-			t := query.NewTermQuery(n)
-			t.SetField(fieldAuthor)
-			any = append(any, t)
+		if len(ids) == 0 {
+			must = append(must, query.NewMatchNoneQuery())
+		} else {
+			must = append(must, query.NewDocIDQuery(ids))
 		}
-		if len(any) == 0 {
-			any = append(any, query.NewMatchNoneQuery())
-		}
-		must = append(must, query.NewDisjunctionQuery(any))
 	}
 	var not []query.Query
 	if len(exclude) > 0 {
@@ -500,17 +525,18 @@ func (x *Index) filterQuery(f Filter, exclude []string) (query.Query, error) {
 	return query.NewBooleanQuery(must, nil, not), nil
 }
 
-// authorsContaining lists the (lower-case) author names that contain a.
-// Scanning the dictionary of names is much faster than bleve's regular
-// expression query for a substring, and the answer is kept until the next
-// write, since a filter is applied twice per ranking (the hits and their
-// count).
-func (x *Index) authorsContaining(a string) ([]string, error) {
+// papersByAuthor lists the ids of the papers with an author whose
+// (lower-case) name contains a. It scans the dictionary of names, which is
+// much faster than bleve's regular expression query for a substring, and
+// keeps the answer until the next write: a filter is applied twice per
+// ranking (the hits and their count), and a query of many names costs more
+// than a list of ids.
+func (x *Index) papersByAuthor(a string) ([]string, error) {
 	x.mu.Lock()
-	if x.authorKey == a && x.authorGen == x.generation && x.authorTerms != nil {
-		names := x.authorTerms
+	if x.authorKey == a && x.authorGen == x.generation && x.authorIDs != nil {
+		ids := x.authorIDs
 		x.mu.Unlock()
-		return names, nil
+		return ids, nil
 	}
 	gen := x.generation
 	x.mu.Unlock()
@@ -518,25 +544,43 @@ func (x *Index) authorsContaining(a string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lexical: cannot read the author names: %w", err)
 	}
-	defer d.Close()
-	names := []string{}
+	var names []query.Query
 	for {
 		e, err := d.Next()
 		if err != nil {
+			d.Close()
 			return nil, fmt.Errorf("lexical: cannot read the author names: %w", err)
 		}
 		if e == nil {
 			break
 		}
 		if strings.Contains(e.Term, a) {
-			names = append(names, e.Term)
+			t := query.NewTermQuery(e.Term)
+			t.SetField(fieldAuthor)
+			names = append(names, t)
+		}
+	}
+	d.Close()
+	ids := []string{}
+	if len(names) > 0 {
+		req := bleve.NewSearchRequestOptions(query.NewDisjunctionQuery(names), maxAuthorPapers, 0, false)
+		req.Score = "none"
+		res, err := x.idx.Search(req)
+		if err != nil {
+			return nil, fmt.Errorf("lexical: cannot find the papers by author: %w", err)
+		}
+		for _, h := range res.Hits {
+			ids = append(ids, h.ID)
 		}
 	}
 	x.mu.Lock()
-	x.authorKey, x.authorGen, x.authorTerms = a, gen, names
+	x.authorKey, x.authorGen, x.authorIDs = a, gen, ids
 	x.mu.Unlock()
-	return names, nil
+	return ids, nil
 }
+
+// maxAuthorPapers bounds the papers an author filter can keep.
+const maxAuthorPapers = 1 << 20
 
 // Search returns up to n papers ranked by BM25 against text, best first,
 // that pass f, leaving out the ids in exclude, and how many papers match in

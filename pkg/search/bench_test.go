@@ -76,7 +76,9 @@ func BenchmarkQuery(b *testing.B) {
 		{"lexical", search.Options{Mode: search.Lexical}, false},
 		{"hybrid", search.Options{}, false},
 		{"hybrid+filters+highlight", search.Options{Filter: filtered, Highlight: true}, false},
-		{"hybrid+author+highlight+explain", search.Options{Filter: search.Filter{Author: "wang"}, Highlight: true, Explain: true}, false},
+		{"hybrid+author+highlight", search.Options{Filter: search.Filter{Author: "smith"}, Highlight: true}, false},
+		// "wang" is in the names of about one author in ten: the worst case.
+		{"hybrid+commonest-author+highlight+explain", search.Options{Filter: search.Filter{Author: "wang"}, Highlight: true, Explain: true}, false},
 		{"similar+filters+highlight", search.Options{Filter: filtered, Highlight: true}, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {

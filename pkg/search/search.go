@@ -273,8 +273,7 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 	}
 	var filter store.Filter
 	if !o.Filter.IsZero() {
-		f := o.Filter
-		filter = f.Match
+		filter = o.Filter.Matcher()
 	}
 
 	byID := map[string]*candidate{}
