@@ -319,10 +319,14 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	size := ingest.DefaultBatchSize
+	if c.batchSize > 0 {
+		size = c.batchSize
+	}
 	var embedOnly time.Duration
 	start = time.Now()
-	for b := 0; b < len(papers); b += ingest.DefaultBatchSize {
-		batch := papers[b:min(b+ingest.DefaultBatchSize, len(papers))]
+	for b := 0; b < len(papers); b += size {
+		batch := papers[b:min(b+size, len(papers))]
 		texts := make([]string, len(batch))
 		for i, p := range batch {
 			texts[i] = p.Text()
@@ -357,7 +361,11 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	te := &timedEmbedder{Embedder: emb}
-	stats, err := ingest.New(te, wst, lx).Upsert(ctx, papers)
+	ing := ingest.New(te, wst, lx)
+	if c.batchSize > 0 {
+		ing.BatchSize = c.batchSize
+	}
+	stats, err := ing.Upsert(ctx, papers)
 	if cerr := lx.Close(); err == nil {
 		err = cerr
 	}
@@ -373,6 +381,7 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 	var r report
 	r.set("papers", len(papers))
 	r.set("embedder", emb.Info().Embedder+"/"+emb.Info().Model)
+	r.set("batch_size", size)
 	r.set("read_s", read.Seconds())
 	r.set("vector_papers_per_s", n/vectorTotal.Seconds())
 	r.set("vector_total_s", vectorTotal.Seconds())
