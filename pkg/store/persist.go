@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/gob"
 	"errors"
@@ -78,7 +79,11 @@ func (s *Store) load() error {
 			return fmt.Errorf("store: paper %q in %q has a %d-dim vector, the folder holds %d: the folder is damaged; "+
 				"delete it and ingest again", d.ID, s.dir, len(d.Embedding), s.manifest.Dimension)
 		}
-		s.apply(fromDocument(d.ID, d.Metadata, d.Content, d.Embedding))
+		// The document goes in as decoded (chromem-go copies its metadata and
+		// keeps the vector, already a unit vector, which the index shares).
+		r := fromDocument(d.ID, d.Metadata, d.Content, d.Embedding)
+		_ = s.coll.AddDocument(context.Background(), *d)
+		s.idx.Set(r.Paper.ID, r.Vector, &entry{paper: r.Paper, hash: r.Hash})
 	}
 	s.log, err = openLog(filepath.Join(s.dir, LogFile), s.replay)
 	if err != nil {

@@ -47,12 +47,6 @@ func (x *Index[T]) Dim() int { return x.dim }
 // Len is the number of rows.
 func (x *Index[T]) Len() int { return len(x.ids) }
 
-// Bytes is the memory the index itself holds per row, not counting the
-// float32 vectors and items it points to.
-func (x *Index[T]) Bytes() int {
-	return len(x.ids)*(x.pdim+4+24+16) + len(x.row)*48
-}
-
 // Set adds or replaces the row id. v must be a unit vector of the index's
 // dimension; the index keeps v itself (for exact re-scoring), not a copy,
 // so the caller must not modify it afterwards.

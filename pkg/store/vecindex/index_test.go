@@ -107,11 +107,11 @@ func TestSearchFindsTheExactTopK(t *testing.T) {
 		accept func(int) bool
 	}{
 		{"small collection, one worker", 500, 100, 10, nil},
-		{"larger than one block per worker", 20000, 100, 10, nil},
+		{"larger than one block per worker", 12000, 100, 10, nil},
 		{"768 dimensions", 5000, 768, 10, nil},
 		{"k larger than the collection", 30, 64, 100, nil},
-		{"with a filter that keeps one row in seven", 20000, 96, 10, func(i int) bool { return i%7 == 0 }},
-		{"deep pages", 20000, 100, 500, nil},
+		{"with a filter that keeps one row in seven", 12000, 96, 10, func(i int) bool { return i%7 == 0 }},
+		{"deep pages", 12000, 100, 500, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,7 +122,7 @@ func TestSearchFindsTheExactTopK(t *testing.T) {
 				acc = func(_ string, i int) bool { return tt.accept(i) }
 			}
 			var found, total int
-			for range 20 {
+			for range 10 {
 				q := unit(rng, tt.dim)
 				want := exact(vecs, q, tt.k, tt.accept)
 				got := ids(x.Search(q, tt.k, acc))
