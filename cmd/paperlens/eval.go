@@ -131,6 +131,11 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// One segment, as after 'paperlens ingest': scores then do not depend
+	// on how far bleve's background merging has come.
+	if err := lx.Compact(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stderr, "corpus %s: %d papers, %d skipped, %d embedded in %s (cached in %s)\n",
 		*corpus, stats.Total(), len(rep.Skipped), stats.Embedded, time.Since(start).Round(time.Millisecond), dir)
 
