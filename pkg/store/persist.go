@@ -102,12 +102,25 @@ func (s *Store) load() error {
 				"dir", s.dir, "manifest_count", s.manifest.Count, "found", len(docs), "missing", lost)
 		}
 	}
-	if migrate || fromSnapshot {
-		if _, serr := os.Stat(legacy); serr == nil { // the snapshot holds it all now
-			if err := os.RemoveAll(legacy); err != nil {
-				return fmt.Errorf("store: cannot remove the migrated %q: %w", legacy, err)
-			}
+	if _, serr := os.Stat(legacy); serr != nil {
+		return nil
+	}
+	if migrate { // the snapshot holds it all now
+		if err := os.RemoveAll(legacy); err != nil {
+			return fmt.Errorf("store: cannot remove the migrated %q: %w", legacy, err)
 		}
+		return nil
+	}
+	if fromSnapshot {
+		// Left by a migration cut short, or written by an earlier version
+		// since: not read, but kept aside rather than deleted.
+		aside := fmt.Sprintf("%s.old-%d", legacy, time.Now().Unix())
+		if err := os.Rename(legacy, aside); err != nil {
+			return fmt.Errorf("store: cannot move %q aside: %w", legacy, err)
+		}
+		slog.Warn("store: the folder has a snapshot and also an earlier version's vectors/; "+
+			"the snapshot was read and vectors/ moved aside (ingest again anything added by an earlier version)",
+			"dir", s.dir, "moved_to", aside)
 	}
 	return nil
 }

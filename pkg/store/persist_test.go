@@ -192,6 +192,18 @@ func TestStoreMigratesAFolderOfOneFilePerPaper(t *testing.T) {
 			t.Errorf("after a second open: %q", got)
 		}
 	})
+	t.Run("per-paper files that reappear beside the snapshot are moved aside, not deleted", func(t *testing.T) {
+		if err := os.MkdirAll(filepath.Join(dir, "vectors", "x"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(t, open(t, dir, info3)); got != "a b c" {
+			t.Errorf("papers = %q", got)
+		}
+		aside, _ := filepath.Glob(filepath.Join(dir, "vectors.old-*", "x"))
+		if _, err := os.Stat(filepath.Join(dir, "vectors")); !os.IsNotExist(err) || len(aside) != 1 {
+			t.Errorf("vectors/ not moved aside: stat %v, aside %v", err, aside)
+		}
+	})
 	t.Run("a paper lost to a file-name collision is reported", func(t *testing.T) {
 		if !strings.Contains(logs.String(), "missing=1") {
 			t.Errorf("the manifest counted 4 papers, 3 were found, and the log says %q", logs.String())

@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -266,7 +267,7 @@ func (s *Store) Count() int {
 // Upsert stores records, replacing papers with the same id. The records are
 // on disk (fsynced) when Upsert returns without error; a failed Upsert
 // stores none of them, unless the process dies while writing, in which case
-// a prefix of them may be kept.
+// a prefix of them may be kept. Searches keep answering meanwhile.
 func (s *Store) Upsert(ctx context.Context, recs []Record) error {
 	if len(recs) == 0 {
 		return nil
@@ -317,10 +318,23 @@ func (s *Store) Upsert(ctx context.Context, recs []Record) error {
 	s.written.Apply += time.Since(start)
 	s.version.Add(1)
 	s.mu.Unlock()
+	s.afterWrite(m)
+	return nil
+}
+
+// afterWrite does the housekeeping of a write that is already durable and
+// visible: the manifest file and, now and then, a snapshot. Their failure
+// loses nothing (the log holds the change, the count is recounted on open),
+// so it is logged rather than reported as a failed write. The caller holds
+// s.wmu.
+func (s *Store) afterWrite(m Manifest) {
 	if err := s.writeManifest(m); err != nil {
-		return err
+		slog.Warn("store: the write is saved, but the manifest could not be updated", "dir", s.dir, "error", err)
 	}
-	return s.maybeSnapshot()
+	if err := s.maybeSnapshot(); err != nil {
+		slog.Warn("store: the write is saved in the change log, but a snapshot could not be written; will retry",
+			"dir", s.dir, "error", err)
+	}
 }
 
 // apply puts r in chromem-go's collection and the vector index. The caller
@@ -393,10 +407,8 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	s.written.Sync += synced
 	s.version.Add(1)
 	s.mu.Unlock()
-	if err := s.writeManifest(m); err != nil {
-		return err
-	}
-	return s.maybeSnapshot()
+	s.afterWrite(m)
+	return nil
 }
 
 // Get returns the stored record for id, or ErrNotFound. The record's vector
