@@ -176,3 +176,53 @@ func TestSearchRejectsBadRequests(t *testing.T) {
 		}
 	})
 }
+
+func TestATitleTypedWordForWordComesFirst(t *testing.T) {
+	eng, byTitle := seedEngine(t)
+	for _, title := range []string{
+		"Meta Automatic Curriculum Learning",
+		"In-Context Learning through the Bayesian Prism",
+	} {
+		want := byTitle[title].ID
+		for _, mode := range []search.Mode{search.Hybrid, search.Lexical} {
+			t.Run(string(mode)+" finds "+title, func(t *testing.T) {
+				page, err := eng.Search(context.Background(), title, search.Options{Mode: mode, Limit: 3})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page.Results) == 0 || page.Results[0].ID != want {
+					t.Errorf("top hits %v, want %s first", ids(page.Results), want)
+				}
+			})
+		}
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		o    search.Options
+		want string // part of the error, or "" for none
+	}{
+		{"the zero value is a hybrid page of ten", search.Options{}, ""},
+		{"a mode is read whatever its case", search.Options{Mode: "LEXICAL"}, ""},
+		{"an unknown mode is refused", search.Options{Mode: "dense"}, "mode must be"},
+		{"a year range backwards is refused", search.Options{Filter: search.Filter{YearFrom: 2024, YearTo: 2020}}, "after year_to"},
+		{"a negative year is refused", search.Options{Filter: search.Filter{YearTo: -1}}, "year_to"},
+		{"an empty category is refused", search.Options{Filter: search.Filter{Categories: []string{" "}}}, "category is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := tt.o
+			err := o.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Validate = %v, want nil", err)
+			case tt.want == "" && (o.Limit != search.DefaultLimit || o.Mode == ""):
+				t.Errorf("defaults not filled: %+v", o)
+			case tt.want != "" && (!errors.Is(err, search.ErrInvalid) || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("Validate = %v, want ErrInvalid with %q", err, tt.want)
+			}
+		})
+	}
+}
