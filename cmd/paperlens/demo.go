@@ -45,7 +45,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	return serve(ctx, e, emb, st, lx, *addr, 16<<20, false, func(url string) {
 		w := e.stdout
 		fmt.Fprintf(w, "paperlens demo: %d papers in %s\n", st.Count(), abs)
-		fmt.Fprintf(w, "Serving the HTTP API at %s (Ctrl-C to stop). Try:\n\n", url)
+		fmt.Fprintf(w, "Serving the HTTP API and the search page at %s (Ctrl-C to stop). Open %s/ in a browser, or try:\n\n", url, url)
 		fmt.Fprintf(w, "  curl '%s/v1/search?q=meta-learning+for+reinforcement+learning&limit=5'\n", url)
 		// Show "papers like this one" for a real stored paper.
 		page, err := search.New(emb, st, lx).Search(ctx, "in-context learning through the Bayesian prism", search.Options{Limit: 1})
