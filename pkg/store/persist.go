@@ -70,18 +70,21 @@ func (s *Store) load() error {
 	default:
 		return err
 	}
-	for _, d := range docs {
+	if len(docs) > 0 {
 		if s.manifest.Dimension == 0 {
-			s.manifest.Dimension = len(d.Embedding)
+			s.manifest.Dimension = len(docs[0].Embedding)
 			s.idx = vecindex.New[*entry](s.manifest.Dimension)
 		}
-		if len(d.Embedding) != s.manifest.Dimension || d.ID == "" {
+		s.idx.Grow(len(docs))
+	}
+	for _, d := range docs {
+		r := fromDocument(d.ID, d.Metadata, d.Content, d.Embedding)
+		if len(r.Vector) != s.manifest.Dimension || r.Paper.ID == "" {
 			return fmt.Errorf("store: paper %q in %q has a %d-dim vector, the folder holds %d: the folder is damaged; "+
-				"delete it and ingest again", d.ID, s.dir, len(d.Embedding), s.manifest.Dimension)
+				"delete it and ingest again", r.Paper.ID, s.dir, len(r.Vector), s.manifest.Dimension)
 		}
 		// The document goes in as decoded (chromem-go copies its metadata and
 		// keeps the vector, already a unit vector, which the index shares).
-		r := fromDocument(d.ID, d.Metadata, d.Content, d.Embedding)
 		_ = s.coll.AddDocument(context.Background(), *d)
 		s.idx.Set(r.Paper.ID, r.Vector, &entry{paper: r.Paper, hash: r.Hash})
 	}

@@ -47,6 +47,19 @@ func (x *Index[T]) Dim() int { return x.dim }
 // Len is the number of rows.
 func (x *Index[T]) Len() int { return len(x.ids) }
 
+// Grow makes room for n more rows, so that adding them does not copy the
+// matrix again and again.
+func (x *Index[T]) Grow(n int) {
+	x.codes = slices.Grow(x.codes, n*x.pdim)
+	x.scales = slices.Grow(x.scales, n)
+	x.vecs = slices.Grow(x.vecs, n)
+	x.ids = slices.Grow(x.ids, n)
+	x.items = slices.Grow(x.items, n)
+	if len(x.row) == 0 {
+		x.row = make(map[string]int, n)
+	}
+}
+
 // Set adds or replaces the row id. v must be a unit vector of the index's
 // dimension; the index keeps v itself (for exact re-scoring), not a copy,
 // so the caller must not modify it afterwards.
