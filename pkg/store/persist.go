@@ -299,14 +299,15 @@ type change struct {
 type changeLog struct {
 	f            *os.File
 	path         string
-	size         int64 // bytes of whole frames
+	size         int64 // bytes written, as far as this process knows
 	snapshotSize int64 // of the snapshot the log continues
-	broken       error // set when a failed append could not be undone
 }
 
 // openLog replays the log at path through apply and opens it for appending.
-// A torn last frame (a write cut short by a crash) is copied aside, logged
-// and cut off: it was never acknowledged.
+// Bytes that are not a whole frame (a write cut short by a crash, never
+// acknowledged) are skipped with a warning and left in place: another
+// process may be appending to the same log, so opening never cuts it. They
+// go away with the next snapshot.
 func openLog(path string, apply func(change) error) (*changeLog, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -324,74 +325,104 @@ func openLog(path string, apply func(change) error) (*changeLog, error) {
 	return l, nil
 }
 
+// maxResync bounds how far past a damaged frame the replay looks for the
+// next whole one.
+const maxResync = 64 << 20
+
 func (l *changeLog) replay(apply func(change) error) error {
 	fi, err := l.f.Stat()
 	if err != nil {
 		return err
 	}
 	total := fi.Size()
-	r := bufio.NewReaderSize(io.NewSectionReader(l.f, 0, total), 1<<20)
+	var off int64
+	for off < total {
+		end, bad, err := l.replayFrom(off, total, apply)
+		if err != nil {
+			return err
+		}
+		if end >= total {
+			break
+		}
+		// Not a whole frame at end: skip to the next one, if any.
+		next := l.resync(end, total)
+		slog.Warn("store: skipped the half-written end of a change that never finished (it was not acknowledged)",
+			"log", l.path, "reason", bad, "at_byte", end, "bytes", next-end)
+		off = next
+	}
+	l.size = total
+	return nil
+}
+
+// replayFrom applies whole frames from off until the first bad one and
+// returns where that one starts (total if none) and what is wrong with it.
+func (l *changeLog) replayFrom(off, total int64, apply func(change) error) (int64, string, error) {
+	r := bufio.NewReaderSize(io.NewSectionReader(l.f, off, total-off), 1<<20)
 	var head [8]byte
 	var payload []byte
-	var off int64
-	torn := ""
 	for off < total {
 		if _, err := io.ReadFull(r, head[:]); err != nil {
-			torn = "a frame header cut short"
-			break
+			return off, "a frame header cut short", nil
 		}
 		n := int64(binary.LittleEndian.Uint32(head[:4]))
 		if n == 0 || n > maxFrame || off+8+n > total {
-			torn = "a frame cut short"
-			break
+			return off, "a frame cut short", nil
 		}
 		if int64(cap(payload)) < n {
 			payload = make([]byte, n)
 		}
 		payload = payload[:n]
 		if _, err := io.ReadFull(r, payload); err != nil {
-			return fmt.Errorf("store: cannot read %q: %w", l.path, err)
+			return off, "", fmt.Errorf("store: cannot read %q: %w", l.path, err)
 		}
 		if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(head[4:]) {
-			torn = "a frame with a wrong checksum"
-			break
+			return off, "a frame with a wrong checksum", nil
 		}
 		c, err := decodeChange(payload)
 		if err == nil {
 			err = apply(c)
 		}
 		if err != nil { // a whole frame we wrote but cannot use: stop, lose nothing
-			return fmt.Errorf("store: change log %q is damaged at byte %d (%v): move it aside to open the "+
+			return off, "", fmt.Errorf("store: change log %q is damaged at byte %d (%v): move it aside to open the "+
 				"folder without the changes it holds, then ingest them again", l.path, off, err)
 		}
 		off += 8 + n
 	}
-	l.size = off
-	if torn == "" {
-		return nil
-	}
-	aside := fmt.Sprintf("%s.torn-%d", l.path, time.Now().Unix())
-	tail, err := io.ReadAll(io.NewSectionReader(l.f, off, total-off))
-	if err == nil {
-		err = os.WriteFile(aside, tail, 0o644)
-	}
-	if err != nil {
-		return fmt.Errorf("store: cannot set aside the torn end of %q: %w", l.path, err)
-	}
-	if err := l.f.Truncate(off); err != nil {
-		return fmt.Errorf("store: cannot cut the torn end off %q: %w", l.path, err)
-	}
-	slog.Warn("store: ignored the half-written end of the change log, left by a write that never finished",
-		"log", l.path, "reason", torn, "at_byte", off, "bytes", total-off, "copied_to", aside)
-	return l.f.Sync()
+	return off, "", nil
 }
 
-// append writes frames and fsyncs them. If the write fails, the log is cut
-// back to its last whole frame so later appends stay readable.
-func (l *changeLog) append(frames []byte) (logged, synced time.Duration, err error) {
-	if l.broken != nil {
-		return 0, 0, l.broken
+// resync returns the offset of the first whole frame after the bad one at
+// off, or total if there is none.
+func (l *changeLog) resync(off, total int64) int64 {
+	size := min(total-off, maxResync)
+	buf := make([]byte, size)
+	if _, err := l.f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+		return total
 	}
+	for i := int64(1); i+8 <= size; i++ {
+		n := int64(binary.LittleEndian.Uint32(buf[i:]))
+		if n == 0 || n > maxFrame || off+i+8+n > total {
+			continue
+		}
+		var p []byte
+		if i+8+n <= size {
+			p = buf[i+8 : i+8+n]
+		} else {
+			p = make([]byte, n)
+			if _, err := l.f.ReadAt(p, off+i+8); err != nil {
+				continue
+			}
+		}
+		if crc32.Checksum(p, castagnoli) == binary.LittleEndian.Uint32(buf[i+4:]) {
+			return off + i
+		}
+	}
+	return total
+}
+
+// append writes frames and fsyncs them. A write that fails half-way leaves
+// bytes the next replay skips.
+func (l *changeLog) append(frames []byte) (logged, synced time.Duration, err error) {
 	start := time.Now()
 	_, err = l.f.Write(frames)
 	logged = time.Since(start)
@@ -400,10 +431,6 @@ func (l *changeLog) append(frames []byte) (logged, synced time.Duration, err err
 		synced = time.Since(start) - logged
 	}
 	if err != nil {
-		if terr := l.f.Truncate(l.size); terr != nil {
-			l.broken = fmt.Errorf("store: the change log %q could not be repaired after a failed write (%v): "+
-				"restart to recover", l.path, terr)
-		}
 		return logged, synced, fmt.Errorf("store: cannot write the change log %q: %w", l.path, err)
 	}
 	l.size += int64(len(frames))
