@@ -135,8 +135,10 @@ func (s *Server) Restart(ctx context.Context) error {
 		"OLLAMA_NOPRUNE=1",
 	)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// A group of its own, so that Stop also ends the model runner it starts.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A group of its own, so that Stop also ends the model runner it starts;
+	// and a SIGTERM (on which it stops its runners) if the test binary dies
+	// without stopping it, e.g. on a test timeout.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("ollamatest: start %s serve: %w", s.bin, err)
