@@ -419,6 +419,7 @@ func benchOpen(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer st.Close() // releases the folder's lock
 	opened := time.Since(start)
 	lx, err := lexical.Open(ctx, st)
 	if err != nil {

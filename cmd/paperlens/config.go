@@ -213,6 +213,7 @@ func (c *config) openIndexed(ctx context.Context, existing bool) (embeddings.Emb
 	}
 	lx, err := lexical.Open(ctx, st)
 	if err != nil {
+		st.Close()
 		return nil, nil, nil, err
 	}
 	return emb, st, lx, nil

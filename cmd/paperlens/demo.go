@@ -37,6 +37,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer lx.Close()
+	defer st.Close() // releases the folder's lock
 	ing := ingest.New(emb, st, lx)
 	if err := ingestFiles(ctx, e, ing, []string{*file}, loader.Options{}, false); err != nil {
 		return err

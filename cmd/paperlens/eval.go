@@ -116,6 +116,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer st.Close() // releases the folder's lock
 	lx, err := lexical.Open(ctx, st)
 	if err != nil {
 		return err

@@ -36,6 +36,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer lx.Close()
+	defer st.Close() // releases the folder's lock
 	ing := ingest.New(emb, st, lx)
 	if c.batchSize > 0 {
 		ing.BatchSize = c.batchSize

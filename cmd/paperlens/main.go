@@ -36,6 +36,8 @@ var commands = []command{
 	{"similar", "list papers like a stored paper", runSimilar},
 	{"serve", "answer the HTTP JSON API", runServe},
 	{"stats", "show what a data folder holds", runStats},
+	{"export", "write a data folder's papers and vectors to one backup file", runExport},
+	{"import", "add the papers of a backup file to a data folder", runImport},
 	{"eval", "measure ranking quality on a BEIR data set (nDCG@10, Recall@100, MRR@10)", runEval},
 	{"bench", "measure query latency, ingest rate and start-up time", runBench},
 }

@@ -74,6 +74,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer lx.Close()
+	defer st.Close() // releases the folder's lock
 	page, err := search.New(emb, st, lx).Search(ctx, query, o)
 	if err != nil {
 		return err
@@ -98,6 +99,7 @@ func runSimilar(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer lx.Close()
+	defer st.Close() // releases the folder's lock
 	eng := search.New(emb, st, lx)
 	page, err := eng.Similar(ctx, ids[0], o)
 	if err != nil {

@@ -48,6 +48,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer lx.Close()
+	defer st.Close() // releases the folder's lock
 	return serve(ctx, e, emb, st, lx, *addr, *maxBody, *verbose, nil, cors...)
 }
 

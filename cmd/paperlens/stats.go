@@ -21,6 +21,7 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer st.Close() // releases the folder's lock
 	m := st.Manifest()
 	if *asJSON {
 		return writeJSON(e.stdout, map[string]any{

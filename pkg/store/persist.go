@@ -53,10 +53,38 @@ type snapshotCollection struct {
 
 // load fills the collection and index from the snapshot (or an earlier
 // version's folder, which it then migrates) and the log.
-func (s *Store) load() error {
+// fresh says the folder had no (readable) manifest, so the snapshot must
+// show which embedder it was built with.
+func (s *Store) load(fresh bool) error {
 	snapPath := filepath.Join(s.dir, SnapshotFile)
 	legacy := filepath.Join(s.dir, legacyDir)
-	docs, size, err := readSnapshot(snapPath, s.manifest.Collection)
+	if _, err := os.Stat(snapPath + ".tmp"); err == nil {
+		// A snapshot cut short by a crash before its rename: the log still
+		// holds every change it was to hold.
+		if err := os.Remove(snapPath + ".tmp"); err != nil {
+			return fmt.Errorf("store: cannot remove a half-written snapshot: %w", err)
+		}
+		slog.Warn("store: removed a snapshot that a crash left half-written (the change log holds its changes)",
+			"dir", s.dir, "file", snapPath+".tmp")
+	}
+	docs, others, size, err := readSnapshot(snapPath, s.manifest.Collection)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		// Snapshots are renamed into place whole, so this is damage from
+		// outside (a disk, a copy cut short). Keep the bytes, open with
+		// what the log holds, and say how to get the rest back.
+		aside, aerr := setAside(snapPath)
+		if aerr != nil {
+			return fmt.Errorf("%w (and it cannot be moved aside: %v)", err, aerr)
+		}
+		slog.Error("store: the snapshot is damaged and was moved aside; the folder opens with only the changes "+
+			"made since it was written: restore the rest with 'paperlens import' from a backup, or ingest the "+
+			"source files again", "dir", s.dir, "moved_to", aside, "error", err)
+		err = os.ErrNotExist
+	}
+	if err == nil && docs == nil && fresh && len(others) > 0 {
+		return fmt.Errorf("%w: %q holds collection %q, not %q, and its manifest is missing: open it with the "+
+			"embedder and model that built it", ErrMismatch, s.dir, others[0], s.manifest.Collection)
+	}
 	migrate, fromSnapshot := false, err == nil
 	switch {
 	case err == nil:
@@ -146,23 +174,28 @@ func (s *Store) replay(c change) error {
 }
 
 // readSnapshot returns the documents of collection name in the snapshot at
-// path and the snapshot's size.
-func readSnapshot(path, name string) ([]*chromem.Document, int64, error) {
+// path, the names of the other collections it holds, and its size.
+func readSnapshot(path, name string) ([]*chromem.Document, []string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
-	docs, err := decodeSnapshot(bufio.NewReaderSize(f, 1<<20), name)
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: snapshot %q is damaged (%v): restore it from a backup, or delete the "+
-			"data folder and ingest again", path, err)
+	var db snapshotDB
+	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(&db); err != nil {
+		return nil, nil, 0, fmt.Errorf("store: snapshot %q is damaged (%v)", path, err)
 	}
-	return docs, fi.Size(), nil
+	var others []string
+	for n := range db.Collections {
+		if n != name {
+			others = append(others, n)
+		}
+	}
+	return db.documents(name), others, fi.Size(), nil
 }
 
 func decodeSnapshot(r io.Reader, name string) ([]*chromem.Document, error) {
@@ -170,15 +203,20 @@ func decodeSnapshot(r io.Reader, name string) ([]*chromem.Document, error) {
 	if err := gob.NewDecoder(r).Decode(&db); err != nil {
 		return nil, err
 	}
+	return db.documents(name), nil
+}
+
+// documents returns the documents of collection name, nil if there is none.
+func (db *snapshotDB) documents(name string) []*chromem.Document {
 	c := db.Collections[name]
 	if c == nil {
-		return nil, nil
+		return nil
 	}
 	docs := make([]*chromem.Document, 0, len(c.Documents))
 	for _, d := range c.Documents {
 		docs = append(docs, d)
 	}
-	return docs, nil
+	return docs
 }
 
 // readLegacy reads the one-file-per-paper folder of earlier versions.

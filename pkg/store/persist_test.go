@@ -48,16 +48,18 @@ func TestStoreKeepsEveryAcknowledgedChangeAcrossSnapshotsAndLog(t *testing.T) {
 		{"papers upserted into the log are there after reopening", func() error {
 			return s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0), rec("c", 0, 0, 1)})
 		}, "a b c"},
-		{"a snapshot keeps them and empties the log", s.Snapshot, "a b c"},
+		{"a snapshot keeps them and empties the log", func() error { return s.Snapshot() }, "a b c"},
 		{"a delete after the snapshot is replayed from the log", func() error { return s.Delete(ctx, "b") }, "a c"},
 		{"an upsert after the delete is replayed too", func() error { return s.Upsert(ctx, []store.Record{rec("d", 1, 1, 1)}) }, "a c d"},
 	}
+	parent := t
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			if err := st.do(); err != nil {
 				t.Fatal(err)
 			}
-			if got := ids(t, open(t, dir, info3)); got != st.want {
+			s = reopen(parent, s, info3)
+			if got := ids(t, s); got != st.want {
 				t.Errorf("after reopening: %q, want %q", got, st.want)
 			}
 		})
@@ -136,7 +138,7 @@ func TestStoreIgnoresATornLogTail(t *testing.T) {
 			if err := s.Upsert(ctx, []store.Record{rec("e", 1, 1, 0)}); err != nil {
 				t.Fatal(err)
 			}
-			if got := ids(t, open(t, dir, info3)); got != want+" e" {
+			if got := ids(t, reopen(t, s, info3)); got != want+" e" {
 				t.Errorf("after another write and reopen: %q, want %q", got, want+" e")
 			}
 		})
@@ -172,6 +174,7 @@ func TestStoreMigratesAFolderOfOneFilePerPaper(t *testing.T) {
 	}
 
 	s := open(t, dir, info3)
+	parent := t
 	t.Run("every paper is there, with its metadata and vector", func(t *testing.T) {
 		if got := ids(t, s); got != "a b c" {
 			t.Fatalf("papers = %q", got)
@@ -192,7 +195,8 @@ func TestStoreMigratesAFolderOfOneFilePerPaper(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, store.SnapshotFile)); err != nil {
 			t.Error(err)
 		}
-		if got := ids(t, open(t, dir, info3)); got != "a b c" {
+		s = reopen(parent, s, info3)
+		if got := ids(t, s); got != "a b c" {
 			t.Errorf("after a second open: %q", got)
 		}
 	})
@@ -200,7 +204,7 @@ func TestStoreMigratesAFolderOfOneFilePerPaper(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(dir, "vectors", "x"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if got := ids(t, open(t, dir, info3)); got != "a b c" {
+		if got := ids(t, reopen(parent, s, info3)); got != "a b c" {
 			t.Errorf("papers = %q", got)
 		}
 		aside, _ := filepath.Glob(filepath.Join(dir, "vectors.old-*", "x"))
@@ -253,7 +257,7 @@ func TestStoreAnswersSearchesWhileWriting(t *testing.T) {
 		}
 	}()
 	wg.Wait()
-	if got := open(t, s.Dir(), info3).Count(); got != 91 {
+	if got := reopen(t, s, info3).Count(); got != 91 {
 		t.Errorf("count after reopening = %d, want 91", got)
 	}
 }

@@ -40,6 +40,8 @@ import (
 const ManifestFile = "manifest.json"
 
 var (
+	// ErrClosed is returned by a write to a store that was closed.
+	ErrClosed = errors.New("store: closed")
 	// ErrNotFound is returned for an id the store does not hold.
 	ErrNotFound = errors.New("paper not found")
 	// ErrMismatch is returned when a data folder was built by another
@@ -78,8 +80,9 @@ type Store struct {
 	db   *chromem.DB
 	coll *chromem.Collection
 
-	wmu sync.Mutex // serialises writers: the log, snapshots, the manifest file
-	log *changeLog // nil for a memory store
+	wmu  sync.Mutex  // serialises writers: the log, snapshots, the manifest file
+	log  *changeLog  // nil for a memory store
+	lock *folderLock // nil for a memory store
 
 	mu       sync.RWMutex // guards idx, coll's contents and manifest
 	idx      *vecindex.Index[*entry]
@@ -105,6 +108,12 @@ type WriteStats struct {
 // (when both are known) dimension, wrapping ErrMismatch. A folder written by
 // an earlier version (chromem-go's one file per paper under vectors/) is
 // migrated to a snapshot on open.
+//
+// Only one Store at a time may have a folder open: Open takes an exclusive
+// lock on DIR/LOCK first, and fails at once, wrapping ErrLocked and naming
+// the holder, when another process (or an unclosed Store) has it. Close
+// releases it; so does the death of the process. Files a crash left
+// half-written are set aside or skipped with a warning, never a failed open.
 func Open(dir string, info embeddings.Info) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("store: no data folder given (set --data or PAPERLENS_DATA)")
@@ -112,13 +121,41 @@ func Open(dir string, info embeddings.Info) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("store: cannot create data folder %q: %w", dir, err)
 	}
+	// The lock comes before anything else opens a file in the folder, so a
+	// second process fails at once with a message that names the first,
+	// instead of waiting forever on a lock deeper down (bleve's).
+	lock, err := lockFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := open(dir, info)
+	if err != nil {
+		_ = lock.release()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+func open(dir string, info embeddings.Info) (*Store, error) {
 	m, err := readManifest(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		// The manifest is rewritten on every open from what the folder
+		// holds, so a damaged one is set aside and made again; the
+		// snapshot's collection name still guards against a mismatch.
+		aside, merr := setAside(filepath.Join(dir, ManifestFile))
+		if merr != nil {
+			return nil, fmt.Errorf("%w (and it cannot be moved aside: %v)", err, merr)
+		}
+		slog.Warn("store: the manifest was damaged; it was moved aside and will be made again from the papers",
+			"dir", dir, "moved_to", aside, "error", err)
+		err = os.ErrNotExist
+	}
+	fresh := err != nil
 	switch {
-	case errors.Is(err, os.ErrNotExist):
+	case fresh:
 		now := time.Now().UTC()
 		m = Manifest{Info: info, Collection: CollectionName(info), Created: now, Updated: now}
-	case err != nil:
-		return nil, err
 	default:
 		if m.Embedder != info.Embedder || m.Model != info.Model ||
 			(info.Dimension != 0 && m.Dimension != 0 && info.Dimension != m.Dimension) {
@@ -132,7 +169,10 @@ func Open(dir string, info embeddings.Info) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.load(); err != nil {
+	if err := s.load(fresh); err != nil {
+		if s.log != nil {
+			_ = s.log.close()
+		}
 		return nil, err
 	}
 	s.manifest.Count = s.idx.Len()
@@ -162,16 +202,31 @@ func newStore(dir string, m Manifest) (*Store, error) {
 	return &Store{dir: dir, db: db, coll: coll, manifest: m, idx: vecindex.New[*entry](m.Dimension)}, nil
 }
 
-// Close releases the change log. The store must not be used afterwards.
+// Close releases the change log and the folder's lock; later calls do
+// nothing. The store must not be used afterwards.
 func (s *Store) Close() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if s.log == nil {
-		return nil
+	var err error
+	if s.log != nil {
+		err = s.log.close()
+		s.log = nil
 	}
-	err := s.log.close()
-	s.log = nil
+	if lerr := s.lock.release(); err == nil {
+		err = lerr
+	}
+	s.lock = nil
 	return err
+}
+
+// setAside renames a damaged file out of the way, keeping its bytes for a
+// post-mortem, and returns the new name.
+func setAside(path string) (string, error) {
+	aside := fmt.Sprintf("%s.damaged-%d", path, time.Now().UnixNano())
+	if err := os.Rename(path, aside); err != nil {
+		return "", err
+	}
+	return aside, nil
 }
 
 // refuseToEmbed is the collection's embedding function: every vector comes
@@ -269,11 +324,20 @@ func (s *Store) Count() int {
 // stores none of them, unless the process dies while writing, in which case
 // a prefix of them may be kept. Searches keep answering meanwhile.
 func (s *Store) Upsert(ctx context.Context, recs []Record) error {
+	return s.upsert(ctx, recs, true)
+}
+
+// upsert is Upsert; normalise false keeps the vectors as given (Restore
+// has checked they are unit vectors).
+func (s *Store) upsert(ctx context.Context, recs []Record, normalise bool) error {
 	if len(recs) == 0 {
 		return nil
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	if s.dir != "" && s.log == nil {
+		return ErrClosed
+	}
 	dim := s.manifest.Dimension // changes only under wmu
 	if dim == 0 {
 		dim = len(recs[0].Vector)
@@ -287,7 +351,11 @@ func (s *Store) Upsert(ctx context.Context, recs []Record) error {
 		if err != nil {
 			return err
 		}
-		r.Vector = v
+		if normalise {
+			r.Vector = v
+		} else {
+			r.Vector = slices.Clone(r.Vector)
+		}
 		r.Paper.Authors, r.Paper.Categories = slices.Clone(r.Paper.Authors), slices.Clone(r.Paper.Categories)
 		clean[i] = r
 	}
@@ -385,6 +453,9 @@ func (s *Store) unitVector(id string, v []float32, dim int) ([]float32, error) {
 func (s *Store) Delete(ctx context.Context, id string) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	if s.dir != "" && s.log == nil {
+		return ErrClosed
+	}
 	s.mu.RLock()
 	_, _, ok := s.idx.Get(id)
 	s.mu.RUnlock()

@@ -36,7 +36,17 @@ func open(t *testing.T, dir string, info embeddings.Info) *store.Store {
 	if err != nil {
 		t.Fatalf("Open(%q): %v", dir, err)
 	}
+	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// reopen closes s and opens its folder again, as the next process would.
+func reopen(t *testing.T, s *store.Store, info embeddings.Info) *store.Store {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return open(t, s.Dir(), info)
 }
 
 func TestStorePersistsAndReopens(t *testing.T) {
@@ -46,7 +56,7 @@ func TestStorePersistsAndReopens(t *testing.T) {
 	if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0), rec("c", 1, 1, 0)}); err != nil {
 		t.Fatal(err)
 	}
-	s = open(t, dir, info3) // a second process would see the same
+	s = reopen(t, s, info3) // the next process sees the same
 	if got := s.Count(); got != 3 {
 		t.Fatalf("count after reopen = %d, want 3", got)
 	}
@@ -155,7 +165,7 @@ func TestStoreUpsertReplacesAndDeleteRemoves(t *testing.T) {
 	if _, err := s.Get(ctx, "a"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Get after delete = %v, want ErrNotFound", err)
 	}
-	s = open(t, dir, info3)
+	s = reopen(t, s, info3)
 	if s.Count() != 1 || s.Manifest().Count != 1 {
 		t.Errorf("after reopen count = %d (manifest %d), want 1", s.Count(), s.Manifest().Count)
 	}
@@ -176,6 +186,7 @@ func TestStoreRefusesAnotherEmbedderOrDimension(t *testing.T) {
 		{"another model", embeddings.Info{Embedder: "test", Model: "nomic-embed-text"}},
 		{"another dimension", embeddings.Info{Embedder: "test", Model: "axes", Dimension: 768}},
 	}
+	s.Close()
 	for _, tt := range tests {
 		t.Run("refuses "+tt.name+" with a message that says how to rebuild", func(t *testing.T) {
 			_, err := store.Open(dir, tt.info)
@@ -188,6 +199,7 @@ func TestStoreRefusesAnotherEmbedderOrDimension(t *testing.T) {
 		})
 	}
 	t.Run("refuses a vector of another dimension on upsert", func(t *testing.T) {
+		s := open(t, dir, info3)
 		err := s.Upsert(ctx, []store.Record{rec("b", 1, 0, 0, 0)})
 		if !errors.Is(err, store.ErrMismatch) {
 			t.Fatalf("Upsert = %v, want ErrMismatch", err)
@@ -197,9 +209,11 @@ func TestStoreRefusesAnotherEmbedderOrDimension(t *testing.T) {
 		}
 	})
 	t.Run("learns the dimension when the embedder does not know it yet", func(t *testing.T) {
-		if _, err := store.Open(dir, embeddings.Info{Embedder: "test", Model: "axes"}); err != nil {
+		s, err := store.Open(dir, embeddings.Info{Embedder: "test", Model: "axes"})
+		if err != nil {
 			t.Fatal(err)
 		}
+		s.Close()
 	})
 }
 
@@ -231,16 +245,69 @@ func TestStoreRejectsBadRecords(t *testing.T) {
 	}
 }
 
-func TestStoreReportsADamagedManifest(t *testing.T) {
-	dir := t.TempDir()
-	open(t, dir, info3)
-	if err := os.WriteFile(filepath.Join(dir, store.ManifestFile), []byte("{not json"), 0o644); err != nil {
-		t.Fatal(err)
+func TestStoreRepairsADamagedManifest(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		manifest []byte
+	}{
+		{"garbled", []byte("{not json")},
+		{"empty (written but never flushed)", nil},
 	}
-	_, err := store.Open(dir, info3)
-	if err == nil || !strings.Contains(err.Error(), "damaged") {
-		t.Fatalf("Open = %v, want a damaged-manifest error", err)
+	for _, tt := range tests {
+		t.Run("opens a folder whose manifest is "+tt.name+", keeps its papers and sets the manifest aside", func(t *testing.T) {
+			logs := captureLog(t)
+			dir := t.TempDir()
+			s := open(t, dir, info3)
+			if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Snapshot(); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Upsert(ctx, []store.Record{rec("c", 0, 0, 1)}); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if err := os.WriteFile(filepath.Join(dir, store.ManifestFile), tt.manifest, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s = open(t, dir, info3)
+			if got := ids(t, s); got != "a b c" {
+				t.Errorf("papers = %q, want %q", got, "a b c")
+			}
+			if m := s.Manifest(); m.Count != 3 || m.Dimension != 3 || m.Embedder != info3.Embedder {
+				t.Errorf("manifest = %+v, want 3 papers of 3 dims by %s", m, info3.Embedder)
+			}
+			if aside, _ := filepath.Glob(filepath.Join(dir, store.ManifestFile+".damaged-*")); len(aside) != 1 {
+				t.Errorf("damaged manifest set aside as %v, want one file", aside)
+			}
+			if !strings.Contains(logs.String(), "manifest was damaged") {
+				t.Errorf("no log line about the manifest; logged %q", logs.String())
+			}
+		})
 	}
+	t.Run("still refuses another embedder when the manifest is gone", func(t *testing.T) {
+		dir := t.TempDir()
+		s := open(t, dir, info3)
+		if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Snapshot(); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if err := os.WriteFile(filepath.Join(dir, store.ManifestFile), []byte("{"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := store.Open(dir, embeddings.Info{Embedder: "other", Model: "m", Dimension: 3})
+		if !errors.Is(err, store.ErrMismatch) {
+			t.Fatalf("Open with another embedder = %v, want ErrMismatch", err)
+		}
+		if got := ids(t, open(t, dir, info3)); got != "a" {
+			t.Errorf("papers after the refused open = %q, want %q", got, "a")
+		}
+	})
 }
 
 func TestStoreCollectionNameIsSafeForFiles(t *testing.T) {
