@@ -18,6 +18,8 @@ const (
 	codeEmptyQuery           = "empty_query"
 	codeQueryTooLong         = "query_too_long"
 	codeMalformedJSON        = "malformed_json"
+	codeUnknownField         = "unknown_field"
+	codeUnauthorized         = "unauthorized"
 	codeEmptyBody            = "empty_body"
 	codeInvalidPaper         = "invalid_paper"
 	codeNotFound             = "not_found"

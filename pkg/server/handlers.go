@@ -2,14 +2,18 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/paperlens/paperlens/embeddings"
@@ -129,6 +133,9 @@ func (s *server) similarText(c *gin.Context) {
 // getPaper serves both GET /v1/papers/{id} and GET /v1/papers/{id}/similar.
 func (s *server) getPaper(c *gin.Context) {
 	id := strings.TrimPrefix(c.Param("rest"), "/")
+	if !s.checkID(c, id) {
+		return
+	}
 	if base, ok := strings.CutSuffix(id, "/similar"); ok && base != "" {
 		o, ok := s.queryOptions(c)
 		if !ok {
@@ -147,6 +154,9 @@ func (s *server) getPaper(c *gin.Context) {
 
 func (s *server) deletePaper(c *gin.Context) {
 	id := paper.NormalizeID(strings.TrimPrefix(c.Param("rest"), "/"))
+	if !s.checkID(c, id) {
+		return
+	}
 	if err := s.ing.Delete(c.Request.Context(), id); err != nil {
 		s.failWith(c, err)
 		return
@@ -157,6 +167,10 @@ func (s *server) deletePaper(c *gin.Context) {
 func (s *server) upsertPapers(c *gin.Context) {
 	b, ok := s.readBody(c)
 	if !ok {
+		return
+	}
+	if !utf8.Valid(b) {
+		s.fail(c, http.StatusBadRequest, codeMalformedJSON, "the body is not valid UTF-8: send papers encoded as UTF-8; nothing was stored")
 		return
 	}
 	papers, err := decodePapers(b)
@@ -194,19 +208,42 @@ func (s *server) answerPage(c *gin.Context, rank func() (paper.Page, error)) {
 	c.JSON(http.StatusOK, page)
 }
 
-// checkText trims a query or text and rejects it when empty or too long,
-// with its own error codes; the engine checks the rest.
+// checkText trims a query or text and rejects it when empty, too long, not
+// UTF-8 or holding control characters, with its own error codes; the engine
+// checks the rest.
 func (s *server) checkText(c *gin.Context, name, text string) (string, bool) {
 	text = strings.TrimSpace(text)
 	switch {
 	case text == "":
 		s.fail(c, http.StatusBadRequest, codeEmptyQuery, name+" is empty: give the text to search with")
 		return "", false
-	case len(text) > search.MaxQueryLength:
-		s.fail(c, http.StatusBadRequest, codeQueryTooLong, fmt.Sprintf("%s is %d bytes long, the limit is %d: shorten it", name, len(text), search.MaxQueryLength))
+	case len(text) > s.maxQuery:
+		s.fail(c, http.StatusBadRequest, codeQueryTooLong, fmt.Sprintf("%s is %d bytes long, the limit is %d: shorten it", name, len(text), s.maxQuery))
+		return "", false
+	case !utf8.ValidString(text):
+		s.fail(c, http.StatusBadRequest, codeInvalidParameter, name+" is not valid UTF-8: send the text encoded as UTF-8")
+		return "", false
+	case strings.IndexFunc(text, isControl) >= 0:
+		s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("%s holds a control character (%q): send plain text", name, text[strings.IndexFunc(text, isControl)]))
 		return "", false
 	}
 	return text, true
+}
+
+// isControl reports a control character other than tab and line breaks,
+// which plain text may hold.
+func isControl(r rune) bool {
+	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
+}
+
+// checkID rejects a paper id that no paper can have: not UTF-8, or holding
+// a control character such as NUL. Any other unknown id is a 404.
+func (s *server) checkID(c *gin.Context, id string) bool {
+	if !utf8.ValidString(id) || strings.IndexFunc(id, isControl) >= 0 {
+		s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("the paper id %q holds a control character or is not UTF-8: no paper has such an id", id))
+		return false
+	}
+	return true
 }
 
 // queryOptions reads paging, mode, filters, highlight and explain from
@@ -265,8 +302,12 @@ func (s *server) bodyOptions(c *gin.Context, pb pageBody) (search.Options, bool)
 	}
 	// Checked here too because a huge offset would overflow offset+limit
 	// in Options.Validate.
-	if o.Offset > search.MaxDepth {
-		s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("offset must be at most %d, got %d", search.MaxDepth, o.Offset))
+	if o.Offset > s.maxDepth {
+		s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("offset must be at most %d, got %d", s.maxDepth, o.Offset))
+		return o, false
+	}
+	if limit := cmp.Or(o.Limit, search.DefaultLimit); limit > 0 && o.Offset >= 0 && o.Offset > s.maxDepth-limit {
+		s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("offset+limit must be at most %d, got %d: this server pages no deeper", s.maxDepth, o.Offset+limit))
 		return o, false
 	}
 	for _, y := range []struct {
@@ -303,7 +344,9 @@ func (s *server) bodyOptions(c *gin.Context, pb pageBody) (search.Options, bool)
 }
 
 // decodeBody reads a JSON object into v, answering 400 or 413 when it
-// cannot. example shows a good body in the error message.
+// cannot: a body that is not UTF-8, not one JSON object, or that has a field
+// v does not know (named in the message, so a misspelt "limt" is not
+// silently ignored). example shows a good body in the error message.
 func (s *server) decodeBody(c *gin.Context, v any, example string) bool {
 	b, ok := s.readBody(c)
 	if !ok {
@@ -313,11 +356,62 @@ func (s *server) decodeBody(c *gin.Context, v any, example string) bool {
 		s.fail(c, http.StatusBadRequest, codeMalformedJSON, "the body is empty: send a JSON object such as "+example)
 		return false
 	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if !utf8.Valid(b) {
+		s.fail(c, http.StatusBadRequest, codeMalformedJSON, "the body is not valid UTF-8: send JSON encoded as UTF-8, such as "+example)
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errTrailingData
+	}
+	if err != nil {
+		if field, ok := unknownField(err); ok {
+			s.fail(c, http.StatusBadRequest, codeUnknownField, fmt.Sprintf("the body has the unknown field %q: the fields are %s", field, fieldNames(v)))
+			return false
+		}
 		s.fail(c, http.StatusBadRequest, codeMalformedJSON, describeJSONError(err)+": send a JSON object such as "+example)
 		return false
 	}
 	return true
+}
+
+// errTrailingData is a body with more after its JSON object.
+var errTrailingData = errors.New("more JSON follows the object: send one object")
+
+// unknownField returns the field named by a json.Decoder's
+// DisallowUnknownFields error.
+func unknownField(err error) (string, bool) {
+	const prefix = "json: unknown field "
+	msg := err.Error()
+	if !strings.HasPrefix(msg, prefix) {
+		return "", false
+	}
+	field, uerr := strconv.Unquote(strings.TrimPrefix(msg, prefix))
+	if uerr != nil {
+		field = strings.TrimPrefix(msg, prefix)
+	}
+	return field, true
+}
+
+// fieldNames lists the JSON fields of the body type v points to.
+func fieldNames(v any) string {
+	var names []string
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for f := range t.Fields() {
+			if f.Anonymous && f.Type.Kind() == reflect.Struct {
+				walk(f.Type)
+				continue
+			}
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+				names = append(names, name)
+			}
+		}
+	}
+	walk(reflect.TypeOf(v).Elem())
+	return strings.Join(names, ", ")
 }
 
 // requireJSON answers 415 to a body whose Content-Type is given and is not
@@ -434,6 +528,8 @@ func describeJSONError(err error) string {
 		return fmt.Sprintf("the body is not valid JSON (at byte %d: %v)", syn.Offset, err)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return "the body ends in the middle of a JSON value"
+	case errors.Is(err, errTrailingData):
+		return "the body is not valid JSON (" + err.Error() + ")"
 	}
 	return "the body is not valid JSON (" + err.Error() + ")"
 }

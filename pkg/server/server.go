@@ -6,6 +6,8 @@
 // # Routes
 //
 //	GET    /healthz                       {"status":"ok"}
+//	GET    /metrics                       Prometheus text format
+//	GET    /openapi.json                  the OpenAPI 3 description of the API
 //	GET    /v1/stats                      {"count","embedder","model","dimension"}
 //	GET    /v1/search?q=…&limit=&offset=  a page of hits for a query
 //	POST   /v1/search                     the same, from {"q"|"query","limit","offset"}
@@ -29,7 +31,7 @@
 // A page is paper.Page: {"results":[…],"total","limit","offset","took_ms"},
 // with results [] rather than null when empty. limit defaults to
 // search.DefaultLimit and must be 1..search.MaxLimit; offset must be 0 or
-// more, and offset+limit at most search.MaxDepth.
+// more, and offset+limit at most Config.MaxDepth.
 //
 // # Paper ids with a slash
 //
@@ -43,17 +45,44 @@
 //
 // # Bodies
 //
-// POST bodies are JSON and at most Config.MaxBodyBytes long. A Content-Type,
-// when present, must be JSON-like: application/json (or any +json type),
-// application/x-ndjson, application/jsonl, or text/plain. POST /v1/papers
-// takes a JSON array of papers, a single paper object, or JSON Lines (one
-// object per line); a paper has id, title, abstract, authors (list),
-// published (YYYY-MM-DD; "date" is accepted as a synonym), categories (list)
-// and url. Papers are read by package loader, as 'paperlens ingest' reads a
-// JSON Lines file. Unknown fields are ignored. It answers 201 when a paper was
-// added or updated, 200 when all were unchanged; if one paper is invalid or
-// an id comes twice, none is stored and the error names the paper by its
-// place in the array or its line.
+// POST bodies are JSON in UTF-8 and at most Config.MaxBodyBytes long. A
+// Content-Type, when present, must be JSON-like: application/json (or any
+// +json type), application/x-ndjson, application/jsonl, or text/plain. The
+// bodies of POST /v1/search and /v1/similar are one JSON object whose fields
+// are those above and the query options (mode, year_from, year_to, category,
+// author, highlight, explain); an unknown field is answered 400
+// unknown_field naming it, so a misspelt option is never silently ignored.
+// POST /v1/papers takes a JSON array of papers, a single paper object, or
+// JSON Lines (one object per line); a paper has id, title, abstract, authors
+// (list), published (YYYY-MM-DD; "date" is accepted as a synonym),
+// categories (list) and url. Papers are read by package loader, as
+// 'paperlens ingest' reads a JSON Lines file. Unknown paper fields are
+// ignored, since papers come from many sources with fields of their own. It
+// answers 201 when a paper was added or updated, 200 when all were
+// unchanged; if one paper is invalid or an id comes twice, none is stored
+// and the error names the paper by its place in the array or its line.
+//
+// # Limits
+//
+// Config.MaxBodyBytes bounds a body, Config.MaxQueryBytes a query or text,
+// and Config.MaxDepth how deep (offset+limit) a client may page. A query or
+// text must be UTF-8 without control characters other than tab and line
+// breaks; a paper id with a control character (such as NUL) is answered 400.
+//
+// # Keys for writes
+//
+// With Config.APIKey set, POST /v1/papers and DELETE /v1/papers/{id} need
+// "Authorization: Bearer KEY"; without it they answer 401 unauthorized with
+// "WWW-Authenticate: Bearer". Reads, including POST /v1/search and
+// /v1/similar, stay open.
+//
+// # Metrics and description
+//
+// GET /metrics answers Config.Metrics in the Prometheus text format: request
+// counts and latencies by method, route pattern and status, embedder latency
+// and errors (when the embedder was wrapped with Metrics.Embedder), and the
+// number of papers stored. GET /openapi.json answers the OpenAPI 3
+// description of every route (the OpenAPI variable).
 //
 // # Errors
 //
@@ -62,10 +91,12 @@
 //
 //	invalid_parameter      400  limit, offset or another parameter out of range or not a number
 //	empty_query            400  q (or text) is missing or blank
-//	query_too_long         400  q (or text) is longer than search.MaxQueryLength bytes
-//	malformed_json         400  the body is not valid JSON, or a field has the wrong type
+//	query_too_long         400  q (or text) is longer than Config.MaxQueryBytes
+//	malformed_json         400  the body is not valid UTF-8 JSON, or a field has the wrong type
+//	unknown_field          400  a search or similar body has a field the API does not know
 //	empty_body             400  POST /v1/papers without any paper
 //	invalid_paper          400  a paper cannot be stored (no id, no abstract, bad date…); names it
+//	unauthorized           401  a write without the API key (Config.APIKey)
 //	cors_forbidden         403  a preflight from a site not in Config.CORSOrigins, or for a write route
 //	not_found              404  unknown paper id or unknown route
 //	method_not_allowed     405  the route exists for other methods (see the Allow header)
@@ -76,15 +107,19 @@
 package server
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/paperlens/paperlens/pkg/ingest"
+	"github.com/paperlens/paperlens/pkg/metrics"
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/web"
 )
@@ -97,9 +132,24 @@ type Config struct {
 	// MaxBodyBytes bounds a request body; a longer one is answered 413.
 	// 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MaxQueryBytes bounds q (or text) in bytes; a longer one is answered
+	// 400 query_too_long. 0, or more than search.MaxQueryLength, means
+	// search.MaxQueryLength.
+	MaxQueryBytes int
+	// MaxDepth bounds offset+limit, how deep into a ranking a client may
+	// page. 0, or more than search.MaxDepth, means search.MaxDepth.
+	MaxDepth int
+	// APIKey, when not empty, is the bearer token that POST /v1/papers and
+	// DELETE /v1/papers/{id} need ("Authorization: Bearer KEY"). Reads stay
+	// open. Empty leaves writes open too.
+	APIKey string
 	// Logger receives one record per request (Info; Error for a 5xx or a
 	// recovered panic). nil discards them.
 	Logger *slog.Logger
+	// Metrics counts requests and serves them at GET /metrics. nil makes a
+	// fresh metrics.New(); pass your own to count the embedder as well
+	// (wrap it with Metrics.Embedder before building the engine).
+	Metrics *metrics.Metrics
 	// CORSOrigins are the origins (scheme://host[:port], or "*" for any)
 	// whose pages may call the read routes from a browser. Empty allows
 	// same-origin pages only. Check values with ParseOrigin.
@@ -108,10 +158,14 @@ type Config struct {
 
 // server holds what the handlers need.
 type server struct {
-	eng     *search.Engine
-	ing     *ingest.Ingester
-	maxBody int64
-	log     *slog.Logger
+	eng      *search.Engine
+	ing      *ingest.Ingester
+	maxBody  int64
+	maxQuery int
+	maxDepth int
+	keyHash  []byte // sha256 of Config.APIKey; nil when writes are open
+	log      *slog.Logger
+	metrics  *metrics.Metrics
 }
 
 // New returns the HTTP API over eng (queries) and ing (writes). Both must
@@ -119,12 +173,28 @@ type server struct {
 // logged through cfg.Logger only.
 func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
-	s := &server{eng: eng, ing: ing, maxBody: cfg.MaxBodyBytes, log: cfg.Logger}
+	s := &server{eng: eng, ing: ing, maxBody: cfg.MaxBodyBytes, maxQuery: cfg.MaxQueryBytes, maxDepth: cfg.MaxDepth, log: cfg.Logger, metrics: cfg.Metrics}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
+	if s.maxQuery <= 0 || s.maxQuery > search.MaxQueryLength {
+		s.maxQuery = search.MaxQueryLength
+	}
+	if s.maxDepth <= 0 || s.maxDepth > search.MaxDepth {
+		s.maxDepth = search.MaxDepth
+	}
+	if cfg.APIKey != "" {
+		h := sha256.Sum256([]byte(cfg.APIKey))
+		s.keyHash = h[:]
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.metrics == nil {
+		s.metrics = metrics.New()
+	}
+	if eng != nil {
+		s.metrics.StoredPapers(eng.Store().Count)
 	}
 
 	r := gin.New()
@@ -134,23 +204,25 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	r.HandleMethodNotAllowed = true
 	r.Use(s.logRequests, s.recoverPanics, newCORS(cfg.CORSOrigins).handle(s), s.limitBody)
 	r.NoRoute(func(c *gin.Context) {
-		s.fail(c, http.StatusNotFound, codeNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path+": the API serves /healthz, /v1/stats, /v1/search, /v1/similar and /v1/papers")
+		s.fail(c, http.StatusNotFound, codeNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path+": the API serves /healthz, /v1/stats, /v1/search, /v1/similar, /v1/papers, /metrics and /openapi.json")
 	})
 	r.NoMethod(func(c *gin.Context) {
 		s.fail(c, http.StatusMethodNotAllowed, codeMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path+": use "+c.Writer.Header().Get("Allow"))
 	})
 
 	r.GET("/healthz", s.health)
+	r.GET("/metrics", gin.WrapH(s.metrics.Handler()))
+	r.GET("/openapi.json", serveOpenAPI)
 	v1 := r.Group("/v1")
 	v1.GET("/stats", s.stats)
 	v1.GET("/search", s.searchGet)
 	v1.POST("/search", s.requireJSON, s.searchPost)
 	v1.POST("/similar", s.requireJSON, s.similarText)
-	v1.POST("/papers", s.requireJSON, s.upsertPapers)
+	v1.POST("/papers", s.requireKey, s.requireJSON, s.upsertPapers)
 	// One catch-all for /v1/papers/{id} and /v1/papers/{id}/similar, since
 	// ids may contain a slash.
 	v1.GET("/papers/*rest", s.getPaper)
-	v1.DELETE("/papers/*rest", s.deletePaper)
+	v1.DELETE("/papers/*rest", s.requireKey, s.deletePaper)
 
 	pages := gin.WrapH(web.New(eng, web.Config{Logger: s.log}))
 	for _, path := range []string{"/", "/papers/*id", "/widget.js", "/widget/*id", "/static/*file"} {
@@ -160,21 +232,67 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	return r
 }
 
+// requireKey answers 401 unless the request carries the API key as a bearer
+// token. It lets everything through when no key is configured. The key is
+// compared in constant time, as sha256 digests so that its length does not
+// leak either.
+func (s *server) requireKey(c *gin.Context) {
+	if s.keyHash == nil {
+		c.Next()
+		return
+	}
+	auth := c.GetHeader("Authorization")
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok {
+		token, ok = strings.CutPrefix(auth, "bearer ")
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	if ok && subtle.ConstantTimeCompare(got[:], s.keyHash) == 1 {
+		c.Next()
+		return
+	}
+	c.Header("WWW-Authenticate", `Bearer realm="paperlens"`)
+	msg := "this route changes the index and needs the API key: send the header Authorization: Bearer <key>"
+	if auth != "" {
+		msg = "the Authorization header does not hold the API key: send Authorization: Bearer <key> with the key the server was started with"
+	}
+	s.fail(c, http.StatusUnauthorized, codeUnauthorized, msg)
+}
+
+// route names the route a request matched as a pattern, never the raw path,
+// so that metric labels stay few.
+func route(c *gin.Context) string {
+	switch p := c.FullPath(); p {
+	case "":
+		return "unmatched"
+	case "/v1/papers/*rest":
+		if strings.HasSuffix(c.Request.URL.Path, "/similar") && c.Request.Method == http.MethodGet {
+			return "/v1/papers/{id}/similar"
+		}
+		return "/v1/papers/{id}"
+	default:
+		return p
+	}
+}
+
 // logRequests logs each request once it is answered.
 func (s *server) logRequests(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	status := c.Writer.Status()
+	took := time.Since(start)
+	s.metrics.ObserveRequest(c.Request.Method, route(c), status, took)
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError
 	}
 	attrs := []slog.Attr{
 		slog.String("method", c.Request.Method),
+		slog.String("route", route(c)),
 		slog.String("path", c.Request.URL.Path),
 		slog.Int("status", status),
 		slog.Int("bytes", c.Writer.Size()),
-		slog.Duration("took", time.Since(start)),
+		slog.Duration("took", took),
 	}
 	if len(c.Errors) > 0 {
 		attrs = append(attrs, slog.String("error", c.Errors.Last().Error()))

@@ -1,0 +1,104 @@
+package server_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/paperlens/paperlens/pkg/ingest"
+	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/server"
+)
+
+// send is do with an Authorization header ("" sends none).
+func (ts *testServer) send(t *testing.T, method, path, auth, body string) response {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, ts.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func TestWritesNeedTheKey(t *testing.T) {
+	seed, _ := seedPapers(t)
+	const key = "correct horse battery staple"
+	ts := newServer(t, server.Config{APIKey: key}, builtinEmbedder(t), seed)
+	newPaper := `{"id": "2601.00001", "title": "Keys", "abstract": "Only the holder of the key may write."}`
+
+	refused := []struct{ name, method, path, auth, body string }{
+		{"adding papers without a key is refused", "POST", "/v1/papers", "", newPaper},
+		{"adding papers with a wrong key is refused", "POST", "/v1/papers", "Bearer wrong", newPaper},
+		{"adding papers with the key as Basic auth is refused", "POST", "/v1/papers", "Basic " + key, newPaper},
+		{"adding papers with a key one byte short is refused", "POST", "/v1/papers", "Bearer " + key[:len(key)-1], newPaper},
+		{"adding papers with the key and more is refused", "POST", "/v1/papers", "Bearer " + key + "x", newPaper},
+		{"adding papers with an empty bearer token is refused", "POST", "/v1/papers", "Bearer ", newPaper},
+		{"deleting without a key is refused", "DELETE", "/v1/papers/" + seed[0].ID, "", ""},
+		{"deleting with a wrong key is refused", "DELETE", "/v1/papers/" + seed[0].ID, "Bearer nope", ""},
+		{"an unauthorised write is refused before its body is read", "POST", "/v1/papers", "", "not even JSON"},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ts.send(t, tt.method, tt.path, tt.auth, tt.body)
+			e := r.wantError(t, http.StatusUnauthorized, "unauthorized")
+			if !strings.Contains(e.Error.Message, "Authorization: Bearer") {
+				t.Errorf("message %q does not say how to send the key", e.Error.Message)
+			}
+			if !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("WWW-Authenticate %q, want Bearer", r.header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+	if n := ts.store.Count(); n != len(seed) {
+		t.Fatalf("refused writes changed the store: %d papers, want %d", n, len(seed))
+	}
+
+	t.Run("reads need no key", func(t *testing.T) {
+		var page paper.Page
+		ts.send(t, "GET", "/v1/search?q=learning", "", "").decode(t, http.StatusOK, &page)
+		ts.send(t, "POST", "/v1/search", "", `{"q": "learning"}`).decode(t, http.StatusOK, &page)
+		ts.send(t, "POST", "/v1/similar", "", `{"text": "learning"}`).decode(t, http.StatusOK, &page)
+		ts.send(t, "GET", "/v1/papers/"+seed[0].ID+"/similar", "", "").decode(t, http.StatusOK, &page)
+		var p paper.Paper
+		ts.send(t, "GET", "/v1/papers/"+seed[0].ID, "", "").decode(t, http.StatusOK, &p)
+	})
+	t.Run("the key lets a paper in and out", func(t *testing.T) {
+		var st ingest.Stats
+		ts.send(t, "POST", "/v1/papers", "Bearer "+key, newPaper).decode(t, http.StatusCreated, &st)
+		if st.Added != 1 || ts.store.Count() != len(seed)+1 {
+			t.Fatalf("stats %+v, store %d; want 1 added and %d stored", st, ts.store.Count(), len(seed)+1)
+		}
+		var del map[string]string
+		ts.send(t, "DELETE", "/v1/papers/2601.00001", "Bearer "+key, "").decode(t, http.StatusOK, &del)
+		if del["deleted"] != "2601.00001" || ts.store.Count() != len(seed) {
+			t.Errorf("DELETE answered %v and the store holds %d; want 2601.00001 gone", del, ts.store.Count())
+		}
+	})
+}
+
+func TestWithoutAKeyWritesAreOpen(t *testing.T) {
+	ts := newServer(t, server.Config{}, builtinEmbedder(t), nil)
+	var st ingest.Stats
+	ts.send(t, "POST", "/v1/papers", "", `{"id": "open-1", "abstract": "Anyone may write here."}`).decode(t, http.StatusCreated, &st)
+	if st.Added != 1 {
+		t.Errorf("stats %+v, want 1 added", st)
+	}
+}

@@ -1,0 +1,130 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/server"
+)
+
+// fuzzAnswer sends one request and checks what every answer must be,
+// whatever was sent: not a 5xx, a JSON Content-Type, and a body that is
+// either a page (on 200) or {"error":{"code","message"}} (on a 4xx).
+func fuzzAnswer(t *testing.T, ts *testServer, req *http.Request) {
+	t.Helper()
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading the answer: %v", req.Method, req.URL, err)
+	}
+	if resp.StatusCode >= 500 {
+		t.Fatalf("%s %s answered %d: %s", req.Method, req.URL, resp.StatusCode, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("%s %s: Content-Type %q, want application/json; body %q", req.Method, req.URL, ct, body)
+	}
+	if resp.StatusCode == http.StatusOK {
+		var page paper.Page
+		if err := json.Unmarshal(body, &page); err != nil || page.Results == nil || page.Limit < 1 || len(page.Results) > page.Limit {
+			t.Fatalf("%s %s: 200 with a body that is not a page (%v): %s", req.Method, req.URL, err, body)
+		}
+		return
+	}
+	var e errorAnswer
+	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
+		t.Fatalf("%s %s: %d with a body that is not a JSON error (%v): %s", req.Method, req.URL, resp.StatusCode, err, body)
+	}
+	if resp.StatusCode < 400 {
+		t.Fatalf("%s %s: status %d with an error body: %s", req.Method, req.URL, resp.StatusCode, body)
+	}
+}
+
+// fuzzServer is one server over the seed papers for a whole fuzz run.
+func fuzzServer(f *testing.F) (*testServer, []paper.Paper) {
+	seed, _ := seedPapers(f)
+	return newServer(f, server.Config{MaxBodyBytes: 64 << 10}, builtinEmbedder(f), seed), seed
+}
+
+// FuzzSearchParams drives GET /v1/search and GET /v1/papers/{id}/similar with
+// arbitrary parameter strings, and with an arbitrary raw query string
+// appended as it is.
+func FuzzSearchParams(f *testing.F) {
+	ts, seed := fuzzServer(f)
+	id := seed[0].ID
+	for _, s := range [][8]string{
+		{"graph neural networks", "10", "0", "hybrid", "cs.LG", "2020", "", ""},
+		{"x", "1e30", "9223372036854775808", "vector", "", "", "Smith", "highlight=true&explain=1"},
+		{"", "-1", "-9223372036854775808", "lexical", ",,", "0", "", "limit=1&limit=2"},
+		{"a\x00b", "0", "abc", "\xff", "cs.LG,math.ST", "9999", "\xfe", "q=%ff&offset=%00"},
+		{strings.Repeat("word ", 5000), "100", "9900", "HYBRID", " ", "-5", strings.Repeat("a", 300), "%zz&;;&=&category="},
+	} {
+		f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7])
+	}
+	f.Fuzz(func(t *testing.T, q, limit, offset, mode, category, year, author, raw string) {
+		v := url.Values{}
+		v.Set("q", q)
+		v.Set("limit", limit)
+		v.Set("offset", offset)
+		v.Set("mode", mode)
+		v.Add("category", category)
+		v.Set("year_from", year)
+		v.Set("author", author)
+		query := v.Encode()
+		if u, err := url.Parse("/v1/search?" + raw); err == nil && u.RawQuery == raw {
+			query += "&" + raw // sent exactly as fuzzed when it is a legal query string
+		}
+		for _, path := range []string{"/v1/search", "/v1/papers/" + id + "/similar"} {
+			req, err := http.NewRequest(http.MethodGet, ts.URL+path+"?"+query, nil)
+			if err != nil {
+				t.Fatalf("building the request: %v", err)
+			}
+			fuzzAnswer(t, ts, req)
+		}
+		if n := ts.store.Count(); n != len(seed) {
+			t.Fatalf("a read changed the store: %d papers, want %d", n, len(seed))
+		}
+	})
+}
+
+// FuzzSearchBody posts arbitrary bytes, with an arbitrary Content-Type, to
+// POST /v1/search and POST /v1/similar.
+func FuzzSearchBody(f *testing.F) {
+	ts, seed := fuzzServer(f)
+	for _, s := range []struct{ body, ctype string }{
+		{`{"q": "graph neural networks", "limit": 5, "mode": "vector", "category": ["cs.LG"], "highlight": true}`, "application/json"},
+		{`{"text": "An abstract about learning.", "offset": 3, "year_from": 2020, "year_to": 2024, "explain": true}`, "application/json"},
+		{`{"query": "x", "limit": 1e30, "offset": 9223372036854775808}`, "application/json; charset=utf-8"},
+		{`{"q": "a\u0000b", "unknown": 1}`, "text/plain"},
+		{"{\"q\": \"\xff\"}", ""},
+		{nested(10_001), "application/json"},
+		{`{"q": "x"} trailing`, "application/vnd.api+json"},
+		{`{"q": "x", "category": 5}`, "application/xml"},
+	} {
+		f.Add([]byte(s.body), s.ctype)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, ctype string) {
+		for _, path := range []string{"/v1/search", "/v1/similar"} {
+			req, err := http.NewRequest(http.MethodPost, ts.URL+path, bytes.NewReader(body))
+			if err != nil {
+				t.Fatalf("building the request: %v", err)
+			}
+			if ctype != "" {
+				req.Header.Set("Content-Type", ctype)
+			}
+			fuzzAnswer(t, ts, req)
+		}
+		if n := ts.store.Count(); n != len(seed) {
+			t.Fatalf("a read changed the store: %d papers, want %d", n, len(seed))
+		}
+	})
+}

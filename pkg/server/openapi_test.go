@@ -1,0 +1,140 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/paperlens/paperlens/pkg/server"
+)
+
+// TestAnswersMatchTheOpenAPIDocument sends real requests to every route,
+// good and bad, and checks each answer (status, headers, body) against the
+// document served at /openapi.json.
+func TestAnswersMatchTheOpenAPIDocument(t *testing.T) {
+	seed, _ := seedPapers(t)
+	const key = "k"
+	ts := newServer(t, server.Config{APIKey: key}, builtinEmbedder(t), seed)
+
+	served := ts.get(t, "/openapi.json")
+	if served.status != http.StatusOK || !bytes.Equal(served.body, server.OpenAPI) {
+		t.Fatalf("/openapi.json answered %d and not the embedded document", served.status)
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(served.body)
+	if err != nil {
+		t.Fatalf("the document does not load: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("the document is not valid OpenAPI 3: %v", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: ts.URL}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	id := seed[0].ID
+	tests := []struct {
+		name, method, path, ctype, auth, body string
+		status                                int
+	}{
+		{"health", "GET", "/healthz", "", "", "", 200},
+		{"stats", "GET", "/v1/stats", "", "", "", 200},
+		{"a search with every option", "GET", "/v1/search?q=learning&limit=3&offset=1&mode=hybrid&year_from=1990&year_to=2030&category=cs.LG&category=cs.AI&author=a&highlight=true&explain=true", "", "", "", 200},
+		{"a search with a bad limit", "GET", "/v1/search?q=x&limit=0", "", "", "", 400},
+		{"a search without q", "GET", "/v1/search", "", "", "", 400},
+		{"a POST search with highlights and explanations", "POST", "/v1/search", "application/json", "", `{"q": "learning", "limit": 2, "highlight": true, "explain": true}`, 200},
+		{"a POST search with an unknown field", "POST", "/v1/search", "application/json", "", `{"q": "x", "limt": 2}`, 400},
+		{"a POST search with malformed JSON", "POST", "/v1/search", "application/json", "", `{"q":`, 400},
+		{"a POST search as XML", "POST", "/v1/search", "application/xml", "", `<q/>`, 415},
+		{"similar text", "POST", "/v1/similar", "application/json", "", `{"text": "neural networks", "limit": 2}`, 200},
+		{"similar text that is empty", "POST", "/v1/similar", "application/json", "", `{"text": ""}`, 400},
+		{"a paper", "GET", "/v1/papers/" + id, "", "", "", 200},
+		{"an unknown paper", "GET", "/v1/papers/nope", "", "", "", 404},
+		{"papers like a paper", "GET", "/v1/papers/" + id + "/similar?limit=2&mode=vector", "", "", "", 200},
+		{"papers like an unknown paper", "GET", "/v1/papers/nope/similar", "", "", "", 404},
+		{"adding a paper without the key", "POST", "/v1/papers", "application/json", "", `{"id": "2601.00003", "abstract": "A."}`, 401},
+		{"adding a paper", "POST", "/v1/papers", "application/json", "Bearer " + key, `{"id": "2601.00003", "title": "T", "abstract": "A."}`, 201},
+		{"adding the same paper again", "POST", "/v1/papers", "application/json", "Bearer " + key, `[{"id": "2601.00003", "title": "T", "abstract": "A."}]`, 200},
+		{"adding an invalid paper", "POST", "/v1/papers", "application/json", "Bearer " + key, `{"id": "x"}`, 400},
+		{"adding papers as a form", "POST", "/v1/papers", "application/x-www-form-urlencoded", "Bearer " + key, `id=x`, 415},
+		{"deleting a paper without the key", "DELETE", "/v1/papers/2601.00003", "", "", "", 401},
+		{"deleting a paper", "DELETE", "/v1/papers/2601.00003", "", "Bearer " + key, "", 200},
+		{"deleting an unknown paper", "DELETE", "/v1/papers/2601.00003", "", "Bearer " + key, "", 404},
+		{"metrics", "GET", "/metrics", "", "", "", 200},
+		{"the document itself", "GET", "/openapi.json", "", "", "", 200},
+		{"a method a route does not have", "DELETE", "/healthz", "", "", "", 405},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" answers as documented", func(t *testing.T) {
+			var body io.Reader
+			if tt.body != "" {
+				body = strings.NewReader(tt.body)
+			}
+			req, err := http.NewRequest(tt.method, ts.URL+tt.path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.ctype != "" {
+				req.Header.Set("Content-Type", tt.ctype)
+			}
+			if tt.auth != "" {
+				req.Header.Set("Authorization", tt.auth)
+			}
+			resp, err := ts.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, got)
+			}
+
+			// Route the request against the document (with a method the
+			// route lacks, against the route's other method).
+			find := req.Clone(context.Background())
+			if tt.status == http.StatusMethodNotAllowed {
+				find.Method = http.MethodGet
+			}
+			route, params, err := router.FindRoute(find)
+			if err != nil {
+				t.Fatalf("the document has no route for %s %s: %v", find.Method, tt.path, err)
+			}
+			if tt.status == http.StatusMethodNotAllowed {
+				route = routeWithResponses(route, "405")
+			}
+			in := &openapi3filter.ResponseValidationInput{
+				RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+				Status:                 resp.StatusCode,
+				Header:                 resp.Header,
+				Body:                   io.NopCloser(bytes.NewReader(got)),
+				Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+			}
+			if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+				t.Errorf("the answer does not match the document: %v\nbody: %.400s", err, got)
+			}
+		})
+	}
+}
+
+// routeWithResponses checks that the route's operation documents the status
+// and returns the route unchanged, so a 405 is validated against the
+// operation that names it.
+func routeWithResponses(r *routers.Route, status string) *routers.Route {
+	if r.Operation.Responses.Value(status) == nil {
+		return &routers.Route{Spec: r.Spec, Path: r.Path, PathItem: r.PathItem, Method: r.Method, Operation: &openapi3.Operation{Responses: openapi3.NewResponses()}}
+	}
+	return r
+}
