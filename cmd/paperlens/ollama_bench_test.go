@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ import (
 // 128, against the bare /api/embed calls for the same texts in the same
 // batches, timed in the same iteration just before. It reports both rates
 // and the engine's overhead (ingest time over bare embedding time, minus
-// one). Run it with
+// one), each from the fastest of the b.N iterations. Run it with
 //
 //	go test -tags ollama -run '^$' -bench Ollama -benchtime 2x ./cmd/paperlens
 func BenchmarkOllamaIngest(b *testing.B) {
@@ -44,7 +45,9 @@ func BenchmarkOllamaIngest(b *testing.B) {
 
 	for _, size := range []int{1, 8, 32, 128} {
 		b.Run("batch="+strconv.Itoa(size), func(b *testing.B) {
-			var bare, ingest time.Duration
+			// Each iteration times both; the fastest of each is reported,
+			// as other work on a shared machine only ever adds time.
+			var bare, ingest []time.Duration
 			for range b.N {
 				start := time.Now()
 				for i := 0; i < len(texts); i += size {
@@ -53,21 +56,21 @@ func BenchmarkOllamaIngest(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				bare += time.Since(start)
+				bare = append(bare, time.Since(start))
 
 				data := b.TempDir()
 				start = time.Now()
 				code, stderr := runCLI(b, ctx, "ingest", "--data", data, file, "--batch-size", strconv.Itoa(size),
 					"--embedder", "ollama", "--model", ollamatest.Model, "--ollama-host", srv.Host, "--quiet")
-				ingest += time.Since(start)
+				ingest = append(ingest, time.Since(start))
 				if code != 0 {
 					b.Fatalf("ingest: exit %d: %s", code, stderr)
 				}
 			}
-			perOp := func(d time.Duration) float64 { return float64(n) * float64(b.N) / d.Seconds() }
-			b.ReportMetric(perOp(ingest), "ingest-papers/s")
-			b.ReportMetric(perOp(bare), "bare-embed-papers/s")
-			b.ReportMetric(100*(ingest.Seconds()/bare.Seconds()-1), "overhead-%")
+			fastBare, fastIngest := slices.Min(bare), slices.Min(ingest)
+			b.ReportMetric(float64(n)/fastIngest.Seconds(), "ingest-papers/s")
+			b.ReportMetric(float64(n)/fastBare.Seconds(), "bare-embed-papers/s")
+			b.ReportMetric(100*(fastIngest.Seconds()/fastBare.Seconds()-1), "overhead-%")
 		})
 	}
 }
