@@ -60,7 +60,7 @@ func Binary() (string, error) {
 	}
 	p := filepath.Join(cache, "ollama-"+Version, "ollama")
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("no Ollama server binary at %s — build it with `bash scripts/ollama.sh` (about 6 minutes) or set PAPERLENS_OLLAMA_BIN; these tests need a real server", p)
+		return "", fmt.Errorf("no Ollama server binary at %s — build it with `bash scripts/ollama.sh` (6 to 9 minutes on 2 cores) or set PAPERLENS_OLLAMA_BIN; these tests need a real server", p)
 	}
 	return p, nil
 }
