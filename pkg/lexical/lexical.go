@@ -3,13 +3,21 @@
 // Porter stemming), metadata filters, and highlighted abstract fragments. It
 // wraps bleve, so that nothing else imports it.
 //
-// The index lives in the lexical/ folder of a data folder. It holds no data
-// of its own: Open rebuilds it from the store when it is missing or out of
-// step, so deleting the folder is always safe.
+// Ranking (BM25 over title and abstract) is answered from postings held in
+// memory and built from the store at Open; bleve keeps, on disk, what
+// filters and highlights need.
+//
+// The bleve index lives in the lexical/ folder of a data folder. It holds no
+// data of its own: it is written without waiting for its own fsync, records
+// with every write the count and a checksum of the papers it holds, and Open
+// rebuilds it from the store when it is missing or those differ from the
+// store's, so deleting the folder is always safe and a crash cannot leave it
+// silently stale.
 package lexical
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -20,9 +28,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -54,6 +64,13 @@ type Index struct {
 	dir       string
 	closeOnce sync.Once
 	closeErr  error
+	an        analysis.Analyzer
+	mem       *postings
+	// writeMu orders writes, so that the checksum each bleve batch records
+	// is that of the papers bleve holds once the batch is in.
+	writeMu sync.Mutex
+	// unpersisted counts bleve batches not yet on disk; Close waits for them.
+	unpersisted sync.WaitGroup
 
 	// authorIDs caches the papers that pass the last author filter, until
 	// the next write.
@@ -230,20 +247,85 @@ func newMapping() *mapping.IndexMappingImpl {
 }
 
 // Open opens the index of the data folder that st lives in, creating it if
-// needed. When the index is missing, unreadable or holds another number of
-// papers than st, it is rebuilt from st (every paper passes through
-// store.Each), so the index can never stay out of step after a crash.
+// needed, and builds the in-memory postings from st (every paper passes
+// through store.Each). When the bleve index is missing, unreadable or holds
+// other papers than st (its recorded count and checksum differ from st's),
+// it is rebuilt from st, so the index can never stay out of step after a
+// crash.
 func Open(ctx context.Context, st *store.Store) (*Index, error) {
+	an, err := analyzer()
+	if err != nil {
+		return nil, err
+	}
+	mem := newPostings()
+	if err := fillPostings(ctx, st, an, mem); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(st.Dir(), Dir)
 	x, err := openDir(dir)
 	if err == nil {
-		n, cerr := x.idx.DocCount()
-		if cerr == nil && int(n) == st.Count() {
+		x.mem = mem
+		n, sum := mem.checksum()
+		rn, rsum, ok := x.recorded()
+		dn, cerr := x.idx.DocCount()
+		if ok && cerr == nil && rn == n && rsum == sum && int(dn) == n {
 			return x, nil
 		}
 		_ = x.idx.Close()
 	}
-	return Rebuild(ctx, st)
+	return rebuild(ctx, st, mem)
+}
+
+// checksumKey is where the bleve index records the count and checksum of
+// the papers it holds.
+var checksumKey = []byte("paperlens.papers")
+
+func (x *Index) recorded() (n int, sum uint64, ok bool) {
+	v, err := x.idx.GetInternal(checksumKey)
+	if err != nil || len(v) != 16 {
+		return 0, 0, false
+	}
+	return int(binary.LittleEndian.Uint64(v)), binary.LittleEndian.Uint64(v[8:]), true
+}
+
+func encodeChecksum(n int, sum uint64) []byte {
+	v := make([]byte, 16)
+	binary.LittleEndian.PutUint64(v, uint64(n))
+	binary.LittleEndian.PutUint64(v[8:], sum)
+	return v
+}
+
+func analyzer() (analysis.Analyzer, error) {
+	an := newMapping().AnalyzerNamed(en.AnalyzerName)
+	if an == nil {
+		return nil, fmt.Errorf("lexical: no analyser %q", en.AnalyzerName)
+	}
+	return an, nil
+}
+
+// fillPostings adds every paper of st to mem, analysing on every core.
+func fillPostings(ctx context.Context, st *store.Store, an analysis.Analyzer, mem *postings) error {
+	var batch []paper.Paper
+	flush := func() {
+		docs := make([]analysed, len(batch))
+		for i := range batch {
+			docs[i] = analyse(an, &batch[i])
+		}
+		mem.add(docs)
+		batch = batch[:0]
+	}
+	err := st.Each(ctx, func(r store.Record) error {
+		batch = append(batch, r.Paper)
+		if len(batch) == 512 {
+			flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("lexical: cannot read the papers: %w", err)
+	}
+	flush()
+	return nil
 }
 
 // DefaultTitleBoost is Index.TitleBoost for a new index; see docs/quality.md
@@ -251,19 +333,35 @@ func Open(ctx context.Context, st *store.Store) (*Index, error) {
 const DefaultTitleBoost = 0
 
 func openDir(dir string) (*Index, error) {
-	idx, err := bleve.Open(dir)
+	idx, err := bleve.OpenUsing(dir, bleveConfig)
 	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
-		idx, err = bleve.New(dir, newMapping())
+		idx, err = bleve.NewUsing(dir, newMapping(), bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, bleveConfig)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("lexical: cannot open the index in %s: %w (delete the folder: it is rebuilt from the papers)", dir, err)
 	}
-	return &Index{idx: idx, dir: dir, TitleBoost: DefaultTitleBoost}, nil
+	an, err := analyzer()
+	if err != nil {
+		_ = idx.Close()
+		return nil, err
+	}
+	return &Index{idx: idx, dir: dir, an: an, mem: newPostings(), TitleBoost: DefaultTitleBoost}, nil
 }
+
+// bleveConfig is the runtime configuration of the bleve index: a batch
+// returns once it is searchable, without waiting for its fsync. The index is
+// rebuilt from the store when a crash loses a batch (see Open).
+var bleveConfig = map[string]interface{}{"unsafe_batch": true}
 
 // Rebuild throws the index of st's data folder away and indexes every paper
 // of st again.
 func Rebuild(ctx context.Context, st *store.Store) (*Index, error) {
+	return rebuild(ctx, st, nil)
+}
+
+// rebuild rebuilds the bleve index; mem, if not nil, already holds st's
+// papers.
+func rebuild(ctx context.Context, st *store.Store, mem *postings) (*Index, error) {
 	dir := filepath.Join(st.Dir(), Dir)
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("lexical: cannot remove the old index %s: %w", dir, err)
@@ -272,18 +370,23 @@ func Rebuild(ctx context.Context, st *store.Store) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
+	upsert := x.Upsert
+	if mem != nil {
+		x.mem = mem
+		upsert = x.upsertBleve
+	}
 	var batch []paper.Paper
 	err = st.Each(ctx, func(r store.Record) error {
 		batch = append(batch, r.Paper)
 		if len(batch) == 512 {
-			err := x.Upsert(ctx, batch)
+			err := upsert(ctx, batch)
 			batch = batch[:0]
 			return err
 		}
 		return nil
 	})
 	if err == nil {
-		err = x.Upsert(ctx, batch)
+		err = upsert(ctx, batch)
 	}
 	if err == nil {
 		err = x.Compact(ctx)
@@ -298,17 +401,27 @@ func Rebuild(ctx context.Context, st *store.Store) (*Index, error) {
 // Close releases the index files; later calls do nothing. The index cannot
 // be used afterwards.
 func (x *Index) Close() error {
-	x.closeOnce.Do(func() { x.closeErr = x.idx.Close() })
+	x.closeOnce.Do(func() {
+		// Let bleve's written batches reach the disk, so that the next Open
+		// need not rebuild; if that takes too long, it will.
+		done := make(chan struct{})
+		go func() { x.unpersisted.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(closeWait):
+		}
+		x.closeErr = x.idx.Close()
+	})
 	return x.closeErr
 }
 
+// closeWait bounds how long Close waits for bleve to write its batches.
+const closeWait = 30 * time.Second
+
 // Count is the number of papers indexed.
 func (x *Index) Count() int {
-	n, err := x.idx.DocCount()
-	if err != nil {
-		return 0
-	}
-	return int(n)
+	n, _ := x.mem.checksum()
+	return n
 }
 
 // Upsert indexes papers, replacing those with the same id, in one batch.
@@ -319,13 +432,44 @@ func (x *Index) Upsert(ctx context.Context, papers []paper.Paper) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	docs := make([]analysed, len(papers))
+	for i := range papers {
+		docs[i] = analyse(x.an, &papers[i])
+	}
+	x.writeMu.Lock()
+	defer x.writeMu.Unlock()
+	x.mem.add(docs)
+	return x.writeBleve(papers, nil)
+}
+
+// upsertBleve indexes papers in bleve alone: the postings hold them already.
+func (x *Index) upsertBleve(ctx context.Context, papers []paper.Paper) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	x.writeMu.Lock()
+	defer x.writeMu.Unlock()
+	return x.writeBleve(papers, nil)
+}
+
+// writeBleve indexes papers and deletes ids in one bleve batch, which also
+// records the postings' count and checksum. The caller holds writeMu.
+func (x *Index) writeBleve(papers []paper.Paper, deleted []string) error {
 	b := x.idx.NewBatch()
 	for _, p := range papers {
 		if err := b.Index(p.ID, toDocument(p)); err != nil {
 			return fmt.Errorf("lexical: cannot index paper %q: %w", p.ID, err)
 		}
 	}
+	for _, id := range deleted {
+		b.Delete(id)
+	}
+	b.SetInternal(checksumKey, encodeChecksum(x.mem.checksum()))
+	x.unpersisted.Add(1)
+	var once sync.Once
+	b.SetPersistedCallback(func(error) { once.Do(x.unpersisted.Done) })
 	if err := x.idx.Batch(b); err != nil {
+		once.Do(x.unpersisted.Done)
 		return fmt.Errorf("lexical: cannot write the index: %w", err)
 	}
 	x.wrote()
@@ -343,15 +487,10 @@ func (x *Index) Delete(ctx context.Context, ids ...string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	b := x.idx.NewBatch()
-	for _, id := range ids {
-		b.Delete(id)
-	}
-	if err := x.idx.Batch(b); err != nil {
-		return fmt.Errorf("lexical: cannot write the index: %w", err)
-	}
-	x.wrote()
-	return nil
+	x.writeMu.Lock()
+	defer x.writeMu.Unlock()
+	x.mem.remove(ids)
+	return x.writeBleve(nil, ids)
 }
 
 // MaxQueryTerms bounds the distinct words of a lexical query. A longer
@@ -421,38 +560,21 @@ type keyTerm struct {
 // keyTerms returns the MaxQueryTerms most distinctive analysed words of
 // text with their counts, or nil when text has no more than that.
 func (x *Index) keyTerms(ctx context.Context, text string) ([]keyTerm, error) {
-	an := x.idx.Mapping().AnalyzerNamed(en.AnalyzerName)
-	if an == nil {
-		return nil, fmt.Errorf("lexical: no analyser %q", en.AnalyzerName)
-	}
 	freq := map[string]int{}
-	for _, tok := range an.Analyze([]byte(text)) {
+	for _, tok := range x.an.Analyze([]byte(text)) {
 		freq[string(tok.Term)]++
 	}
+	return x.keyTermsOf(freq)
+}
+
+// keyTermsOf is keyTerms of a text's counted words.
+func (x *Index) keyTermsOf(freq map[string]int) ([]keyTerm, error) {
 	if len(freq) <= MaxQueryTerms {
 		return nil, nil
 	}
-	adv, err := x.idx.Advanced()
-	if err != nil {
-		return nil, fmt.Errorf("lexical: %w", err)
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return nil, fmt.Errorf("lexical: %w", err)
-	}
-	defer r.Close()
-	total, err := r.DocCount()
-	if err != nil {
-		return nil, fmt.Errorf("lexical: %w", err)
-	}
 	terms := make([]keyTerm, 0, len(freq))
 	for t, n := range freq {
-		tfr, err := r.TermFieldReader(ctx, []byte(t), fieldText, false, false, false)
-		if err != nil {
-			return nil, fmt.Errorf("lexical: %w", err)
-		}
-		df := tfr.Count()
-		_ = tfr.Close()
+		df, total := x.mem.docFreq(t)
 		if df == 0 {
 			continue // in no paper: cannot match
 		}
@@ -586,6 +708,39 @@ const maxAuthorPapers = 1 << 20
 // that pass f, leaving out the ids in exclude, and how many papers match in
 // all.
 func (x *Index) Search(ctx context.Context, text string, n int, f Filter, exclude ...string) ([]Hit, int, error) {
+	return x.SearchLike(ctx, "", text, n, f, exclude...)
+}
+
+// SearchLike is Search for the text of the indexed paper id ("papers like
+// this one"): when the index holds id, it takes the paper's words from the
+// index instead of analysing text again. text must be the paper's Text().
+func (x *Index) SearchLike(ctx context.Context, id, text string, n int, f Filter, exclude ...string) ([]Hit, int, error) {
+	if x.TitleBoost <= 0 {
+		var clauses []clause
+		var err error
+		if freq, ok := x.mem.wordsOf(id); ok && id != "" && len(freq) > MaxQueryTerms {
+			clauses, err = x.clausesOf(x.keyTermsOf(freq))
+		} else {
+			clauses, err = x.clauses(ctx, text)
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		var allow func(string) bool
+		if !f.IsZero() {
+			if allow, err = x.allowed(ctx, f); err != nil {
+				return nil, 0, err
+			}
+		}
+		hits, total := x.mem.search(clauses, n, allow, exclude)
+		return hits, total, nil
+	}
+	return x.searchBleve(ctx, text, n, f, exclude...)
+}
+
+// searchBleve is Search answered by bleve, for a title boost (which the
+// in-memory postings do not hold).
+func (x *Index) searchBleve(ctx context.Context, text string, n int, f Filter, exclude ...string) ([]Hit, int, error) {
 	tq, err := x.textQuery(ctx, text)
 	if err != nil {
 		return nil, 0, err
@@ -609,6 +764,62 @@ func (x *Index) Search(ctx context.Context, text string, n int, f Filter, exclud
 		hits[i] = Hit{ID: h.ID, Score: h.Score}
 	}
 	return hits, int(res.Total), nil
+}
+
+// clauses is the in-memory form of textQuery without a title field: the
+// MaxQueryTerms most distinctive words of a long text, each boosted by its
+// count, or every word of a short one as bleve's match query has it.
+func (x *Index) clauses(ctx context.Context, text string) ([]clause, error) {
+	terms, err := x.keyTerms(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	if terms != nil {
+		return x.clausesOf(terms, nil)
+	}
+	var cs []clause
+	at := map[string]int{}
+	for _, tok := range x.an.Analyze([]byte(text)) {
+		w := string(tok.Term)
+		if i, ok := at[w]; ok {
+			cs[i].count++
+			continue
+		}
+		at[w] = len(cs)
+		cs = append(cs, clause{term: w, boost: 1, count: 1})
+	}
+	return cs, nil
+}
+
+// clausesOf is the query of a long text's key words.
+func (x *Index) clausesOf(terms []keyTerm, err error) ([]clause, error) {
+	if err != nil {
+		return nil, err
+	}
+	cs := make([]clause, len(terms))
+	for i, t := range terms {
+		cs[i] = clause{term: t.term, boost: float64(t.freq), count: 1}
+	}
+	return cs, nil
+}
+
+// allowed is the set of papers that pass f, as a test.
+func (x *Index) allowed(ctx context.Context, f Filter) (func(string) bool, error) {
+	q, err := x.filterQuery(f, nil)
+	if err != nil {
+		return nil, err
+	}
+	req := bleve.NewSearchRequestOptions(q, max(x.Count(), 1), 0, false)
+	req.Score = "none"
+	res, err := x.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("lexical: filter failed: %w", err)
+	}
+	ok := make(map[string]bool, len(res.Hits))
+	for _, h := range res.Hits {
+		ok[h.ID] = true
+	}
+	return func(id string) bool { return ok[id] }, nil
 }
 
 // CountMatching is how many papers pass f, leaving out the ids in exclude.
@@ -682,6 +893,22 @@ func (x *Index) Highlights(ctx context.Context, text string, ids []string, maxFr
 // Scores returns the BM25 score against text of each of the papers ids
 // that contains a word of it.
 func (x *Index) Scores(ctx context.Context, text string, ids []string) (map[string]float64, error) {
+	if x.TitleBoost <= 0 {
+		clauses, err := x.clauses(ctx, text)
+		if err != nil {
+			return nil, err
+		}
+		want := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			want[id] = true
+		}
+		hits, _ := x.mem.search(clauses, len(ids), func(id string) bool { return want[id] }, nil)
+		out := make(map[string]float64, len(hits))
+		for _, h := range hits {
+			out[h.ID] = h.Score
+		}
+		return out, nil
+	}
 	tq, err := x.textQuery(ctx, text)
 	if err != nil {
 		return nil, err

@@ -89,6 +89,15 @@ func TestOpenRebuildsFromTheStore(t *testing.T) {
 			}
 			lx.Close()
 		}},
+		{"an index holding a changed paper, as many as the store, is rebuilt", func(t *testing.T) {
+			lx := open(t, st)
+			changed := papers[6]
+			changed.Categories = []string{"zz.ghost"}
+			if err := lx.Upsert(ctx, []paper.Paper{changed}); err != nil {
+				t.Fatal(err)
+			}
+			lx.Close()
+		}},
 		{"an unreadable index folder is rebuilt", func(t *testing.T) {
 			dir := filepath.Join(st.Dir(), lexical.Dir)
 			if err := os.RemoveAll(dir); err != nil {
@@ -112,6 +121,9 @@ func TestOpenRebuildsFromTheStore(t *testing.T) {
 			hits, _, err := lx.Search(ctx, title, 1, lexical.Filter{})
 			if err != nil || len(hits) != 1 || hits[0].ID != papers[5].ID {
 				t.Errorf("search for %q = %v, %v; want %s first", title, hits, err, papers[5].ID)
+			}
+			if n, err := lx.CountMatching(ctx, lexical.Filter{Categories: []string{"zz.ghost"}}); err != nil || n != 0 {
+				t.Errorf("%d papers in a category only the index had (%v); want 0", n, err)
 			}
 			lx.Close()
 		})

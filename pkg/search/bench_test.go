@@ -79,6 +79,8 @@ func BenchmarkQuery(b *testing.B) {
 		{"hybrid+author+highlight", search.Options{Filter: search.Filter{Author: "smith"}, Highlight: true}, false},
 		// "wang" is in the names of about one author in ten: the worst case.
 		{"hybrid+commonest-author+highlight+explain", search.Options{Filter: search.Filter{Author: "wang"}, Highlight: true, Explain: true}, false},
+		// "Papers like this one" as GET /v1/papers/{id}/similar asks for it.
+		{"similar", search.Options{}, true},
 		{"similar+filters+highlight", search.Options{Filter: filtered, Highlight: true}, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {

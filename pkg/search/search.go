@@ -233,7 +233,7 @@ func (e *Engine) Similar(ctx context.Context, id string, o Options) (paper.Page,
 	if err != nil {
 		return paper.Page{}, err
 	}
-	return e.rank(ctx, request{text: rec.Paper.Text(), vector: rec.Vector, exclude: rec.Paper.ID}, o, start)
+	return e.rank(ctx, request{text: rec.Paper.Text(), like: rec.Paper.ID, vector: rec.Vector, exclude: rec.Paper.ID}, o, start)
 }
 
 // Get returns the stored paper id, wrapping store.ErrNotFound if unknown.
@@ -245,6 +245,7 @@ func (e *Engine) Get(ctx context.Context, id string) (paper.Paper, error) {
 // request is what a ranking is computed from.
 type request struct {
 	text    string    // the lexical query
+	like    string    // the stored paper text is the text of, or ""
 	vector  []float32 // the vector query; nil in lexical mode
 	exclude string    // a paper to leave out, or ""
 }
@@ -290,7 +291,7 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 
 	total := 0
 	if o.Mode != Vector {
-		hits, n, err := e.lex.Search(ctx, q.text, depth, o.Filter, q.excluded()...)
+		hits, n, err := e.lex.SearchLike(ctx, q.like, q.text, depth, o.Filter, q.excluded()...)
 		if err != nil {
 			return paper.Page{}, err
 		}
