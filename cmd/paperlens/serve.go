@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/lexical"
+	"github.com/paperlens/paperlens/pkg/metrics"
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/server"
 	"github.com/paperlens/paperlens/pkg/store"
@@ -20,13 +22,45 @@ import (
 
 const defaultAddr = "127.0.0.1:8080"
 
+// Defaults of serve's limits and timeouts.
+const (
+	defaultReadTimeout     = time.Minute
+	defaultWriteTimeout    = 5 * time.Minute
+	defaultIdleTimeout     = 2 * time.Minute
+	defaultShutdownTimeout = 30 * time.Second
+)
+
+// serveOptions are what serve needs besides the store and the embedder.
+type serveOptions struct {
+	addr    string
+	verbose bool
+	// api holds the limits, key and CORS origins; its Logger and Metrics
+	// are filled by serve.
+	api server.Config
+	// readTimeout, writeTimeout and idleTimeout bound a connection
+	// (http.Server); shutdownTimeout bounds the wait for requests in
+	// flight once serve is asked to stop.
+	readTimeout, writeTimeout, idleTimeout, shutdownTimeout time.Duration
+	// banner, if not nil, is called once the listener is open instead of
+	// printing the "serving" line.
+	banner func(url string)
+}
+
 func runServe(ctx context.Context, e *env, args []string) error {
 	var c config
 	fs := newFlagSet(e, "serve", "", "Answers the HTTP JSON API (see README.md) for the papers in the data folder.")
 	c.register(fs, e, defaultDataDir(e, "default"))
-	addr := fs.String("addr", envOr(e, "PAPERLENS_ADDR", defaultAddr), "`host:port` to listen on (env PAPERLENS_ADDR)")
-	maxBody := fs.Int64("max-body", 16<<20, "largest request body in `bytes`")
-	verbose := fs.Bool("verbose", false, "log every request to stderr")
+	o := serveOptions{}
+	fs.StringVar(&o.addr, "addr", envOr(e, "PAPERLENS_ADDR", defaultAddr), "`host:port` to listen on (env PAPERLENS_ADDR); without an API key, keep it on 127.0.0.1")
+	fs.Int64Var(&o.api.MaxBodyBytes, "max-body", server.DefaultMaxBodyBytes, "largest request body in `bytes`")
+	fs.IntVar(&o.api.MaxQueryBytes, "max-query-bytes", search.MaxQueryLength, "longest query or text to compare, in `bytes` (at most the default)")
+	fs.IntVar(&o.api.MaxDepth, "max-depth", search.MaxDepth, "deepest a client may page: offset+limit at most `n` (at most the default)")
+	keyFile := fs.String("api-key-file", "", "read the API key that writes (POST /v1/papers, DELETE) need from `FILE` (env PAPERLENS_API_KEY holds the key itself)")
+	fs.DurationVar(&o.readTimeout, "read-timeout", defaultReadTimeout, "longest time to read a request, body included")
+	fs.DurationVar(&o.writeTimeout, "write-timeout", defaultWriteTimeout, "longest time to answer a request once it is read")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", defaultIdleTimeout, "how long an idle keep-alive connection stays open")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "on SIGTERM or Ctrl-C, how long to let requests in flight finish")
+	fs.BoolVar(&o.verbose, "verbose", false, "log every request to stderr")
 	var cors originsFlag
 	fs.Var(&cors, "cors-origin", "a site (`scheme://host[:port]`, or * for any) whose pages may call the API, as the related-papers widget does; repeat for more (env PAPERLENS_CORS_ORIGINS, comma-separated; default: none but this server's own pages)")
 	rest, err := parse(fs, args)
@@ -43,39 +77,115 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
+	o.api.CORSOrigins = cors
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{{"--max-body", o.api.MaxBodyBytes}, {"--max-query-bytes", int64(o.api.MaxQueryBytes)}, {"--max-depth", int64(o.api.MaxDepth)}} {
+		if f.v < 1 {
+			return fmt.Errorf("%w: %s must be 1 or more, got %d", errUsage, f.name, f.v)
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    time.Duration
+	}{{"--read-timeout", o.readTimeout}, {"--write-timeout", o.writeTimeout}, {"--idle-timeout", o.idleTimeout}, {"--shutdown-timeout", o.shutdownTimeout}} {
+		if f.v <= 0 {
+			return fmt.Errorf("%w: %s must be more than 0, got %v", errUsage, f.name, f.v)
+		}
+	}
+	if o.api.APIKey, err = apiKey(e, *keyFile); err != nil {
+		return err
+	}
 	emb, st, lx, err := c.openIndexed(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer lx.Close()
-	defer st.Close() // releases the folder's lock
-	return serve(ctx, e, emb, st, lx, *addr, *maxBody, *verbose, nil, cors...)
+	err = serveWith(ctx, e, emb, st, lx, o)
+	// Requests are over: close the index, then the store, so that every
+	// acknowledged write is on disk before the process exits.
+	if cerr := lx.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("closing the lexical index: %w", cerr)
+	}
+	if cerr := st.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("closing the store in %s: %w", st.Dir(), cerr)
+	}
+	return err
+}
+
+// apiKey reads the key from file when one is named, else from
+// PAPERLENS_API_KEY; "" means writes are open.
+func apiKey(e *env, file string) (string, error) {
+	if file == "" {
+		return strings.TrimSpace(e.getenv("PAPERLENS_API_KEY")), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%w: --api-key-file: %v", errUsage, err)
+	}
+	key := strings.TrimSpace(string(b))
+	if key == "" {
+		return "", fmt.Errorf("%w: --api-key-file %s is empty: put the key in it", errUsage, file)
+	}
+	return key, nil
+}
+
+// isLoopback reports whether addr (host:port) listens on this machine only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // serve answers the API on addr until ctx is done, then shuts down
 // gracefully. banner, if not nil, is called once the listener is open.
 // corsOrigins are the sites allowed to call the API (server.Config).
 func serve(ctx context.Context, e *env, emb embeddings.Embedder, st *store.Store, lx *lexical.Index, addr string, maxBody int64, verbose bool, banner func(url string), corsOrigins ...string) error {
+	return serveWith(ctx, e, emb, st, lx, serveOptions{
+		addr: addr, verbose: verbose, banner: banner,
+		api:         server.Config{MaxBodyBytes: maxBody, CORSOrigins: corsOrigins, APIKey: strings.TrimSpace(e.getenv("PAPERLENS_API_KEY"))},
+		readTimeout: defaultReadTimeout, writeTimeout: defaultWriteTimeout, idleTimeout: defaultIdleTimeout, shutdownTimeout: defaultShutdownTimeout,
+	})
+}
+
+// serveWith answers the API until ctx is done. Then it stops accepting
+// connections and waits up to o.shutdownTimeout for the requests in flight
+// to be answered; the caller closes the store once it returns.
+func serveWith(ctx context.Context, e *env, emb embeddings.Embedder, st *store.Store, lx *lexical.Index, o serveOptions) error {
 	level := slog.LevelWarn
-	if verbose {
+	if o.verbose {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-	h := server.New(server.Config{MaxBodyBytes: maxBody, Logger: log, CORSOrigins: corsOrigins}, search.New(emb, st, lx), ingest.New(emb, st, lx))
-	ln, err := net.Listen("tcp", addr)
+	m := metrics.New()
+	emb = m.Embedder(emb)
+	o.api.Logger, o.api.Metrics = log, m
+	h := server.New(o.api, search.New(emb, st, lx), ingest.New(emb, st, lx))
+	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w (is another server running there? choose another with --addr)", addr, err)
+		return fmt.Errorf("cannot listen on %s: %w (is another server running there? choose another with --addr)", o.addr, err)
+	}
+	if o.api.APIKey == "" && !isLoopback(ln.Addr().String()) {
+		fmt.Fprintf(e.stderr, "paperlens: warning: listening on %s without an API key: anyone who can reach it may add and delete papers; set PAPERLENS_API_KEY or --api-key-file, or listen on 127.0.0.1\n", ln.Addr())
 	}
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		WriteTimeout:      5 * time.Minute,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: min(10*time.Second, o.readTimeout),
+		ReadTimeout:       o.readTimeout,
+		WriteTimeout:      o.writeTimeout,
+		IdleTimeout:       o.idleTimeout,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	url := "http://" + ln.Addr().String()
-	if banner != nil {
-		banner(url)
+	if o.banner != nil {
+		o.banner(url)
 	} else {
 		m := st.Manifest()
 		fmt.Fprintf(e.stderr, "paperlens: serving %d papers from %s (%s/%s) at %s\n", m.Count, st.Dir(), m.Embedder, m.Model, url)
@@ -90,10 +200,15 @@ func serve(ctx context.Context, e *env, emb embeddings.Embedder, st *store.Store
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	fmt.Fprintf(e.stderr, "paperlens: stopping: finishing the requests in flight (at most %v)\n", o.shutdownTimeout)
+	shutdown, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
+	if err := srv.Shutdown(shutdown); err != nil {
+		srv.Close()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "paperlens: requests still running after %v were cut off; their clients got no answer, and what they sent may or may not be stored: send it again\n", o.shutdownTimeout)
 	}
 	fmt.Fprintln(e.stderr, "paperlens: stopped")
 	return nil

@@ -1,0 +1,349 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/store"
+)
+
+// guardedBuffer is a buffer a server's goroutines may write while a test
+// reads it.
+type guardedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (g *guardedBuffer) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.b.Write(p)
+}
+
+func (g *guardedBuffer) String() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.b.String()
+}
+
+// serveWithEnv runs serve in-process with the environment vars until the
+// test ends, and returns its base URL and its stderr.
+func serveWithEnv(t *testing.T, vars map[string]string, args ...string) (string, *guardedBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	done := make(chan int, 1)
+	errb := &guardedBuffer{}
+	e := &env{stdout: io.Discard, stderr: errb, ready: func(a string) { addr <- a }, getenv: func(k string) string { return vars[k] }}
+	go func() { done <- run(ctx, e, append([]string{"serve"}, args...)) }()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, errb)
+		}
+	})
+	select {
+	case a := <-addr:
+		return "http://" + a, errb
+	case code := <-done:
+		t.Fatalf("serve exited %d before serving: %s", code, errb)
+	case <-time.After(time.Minute):
+		t.Fatalf("serve did not start: %s", errb)
+	}
+	return "", nil
+}
+
+// call sends a request and returns the status, a header and the body.
+func call(t *testing.T, method, url, auth, body string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+func TestServeAPIKey(t *testing.T) {
+	const key = "a key from a file"
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	paperBody := `{"id": "2601.00010", "abstract": "Guarded by a key."}`
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		args []string
+		key  string
+	}{
+		{"a key from --api-key-file guards writes", nil, []string{"--api-key-file", keyFile}, key},
+		{"a key from PAPERLENS_API_KEY guards writes", map[string]string{"PAPERLENS_API_KEY": "env key"}, nil, "env key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--data", t.TempDir(), "--addr", "127.0.0.1:0"}, tc.args...)
+			base, _ := serveWithEnv(t, tc.vars, args...)
+			code, h, body := call(t, "POST", base+"/v1/papers", "", paperBody)
+			if code != 401 || !strings.Contains(body, `"unauthorized"`) || !strings.HasPrefix(h.Get("WWW-Authenticate"), "Bearer") {
+				t.Errorf("POST without the key: %d %v %s, want 401 unauthorized with WWW-Authenticate: Bearer", code, h.Get("WWW-Authenticate"), body)
+			}
+			if code, _, body := call(t, "DELETE", base+"/v1/papers/2601.00010", "Bearer wrong", ""); code != 401 {
+				t.Errorf("DELETE with a wrong key: %d %s, want 401", code, body)
+			}
+			if code, _, body := call(t, "POST", base+"/v1/papers", "Bearer "+tc.key, paperBody); code != 201 {
+				t.Errorf("POST with the key: %d %s, want 201", code, body)
+			}
+			if code, _, body := call(t, "POST", base+"/v1/search", "", `{"q": "key"}`); code != 200 {
+				t.Errorf("a search without the key: %d %s, want 200", code, body)
+			}
+		})
+	}
+}
+
+func TestServeWarnsWhenOpenBeyondThisMachine(t *testing.T) {
+	tests := []struct {
+		name, addr string
+		vars       map[string]string
+		warns      bool
+	}{
+		{"listening on every address without a key warns", "0.0.0.0:0", nil, true},
+		{"listening on every address with a key is quiet", "0.0.0.0:0", map[string]string{"PAPERLENS_API_KEY": "k"}, false},
+		{"listening on 127.0.0.1 without a key is quiet", "127.0.0.1:0", nil, false},
+		{"listening on localhost without a key is quiet", "localhost:0", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr := serveWithEnv(t, tt.vars, "--data", t.TempDir(), "--addr", tt.addr)
+			if got := strings.Contains(stderr.String(), "warning: listening on"); got != tt.warns {
+				t.Errorf("warned %v, want %v; stderr:\n%s", got, tt.warns, stderr)
+			}
+		})
+	}
+}
+
+func TestServeLimitFlags(t *testing.T) {
+	data := t.TempDir()
+	if code, _, stderr := paperlens(t, context.Background(), nil, "ingest", "--data", data, seeds); code != 0 {
+		t.Fatal(stderr)
+	}
+	base, _ := serveWithEnv(t, nil, "--data", data, "--addr", "127.0.0.1:0", "--max-body", "200", "--max-query-bytes", "10", "--max-depth", "20")
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+		code                     string
+	}{
+		{"a q over --max-query-bytes is refused", "GET", "/v1/search?q=" + strings.Repeat("a", 11), "", 400, "query_too_long"},
+		{"paging past --max-depth is refused", "GET", "/v1/search?q=x&offset=15&limit=10", "", 400, "invalid_parameter"},
+		{"a body over --max-body is refused", "POST", "/v1/search", `{"q": "` + strings.Repeat("a", 200) + `"}`, 413, "body_too_large"},
+		{"a search inside every limit is answered", "GET", "/v1/search?q=" + strings.Repeat("a", 10) + "&offset=10&limit=10", "", 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, body := call(t, tt.method, base+tt.path, "", tt.body)
+			if code != tt.status || !strings.Contains(body, tt.code) {
+				t.Errorf("%d %s, want %d %s", code, body, tt.status, tt.code)
+			}
+		})
+	}
+	t.Run("metrics count the embedder's calls", func(t *testing.T) {
+		_, _, text := call(t, "GET", base+"/metrics", "", "")
+		if !regexp.MustCompile(`paperlens_embedder_duration_seconds_count\{purpose="query"\} [1-9]`).MatchString(text) ||
+			!strings.Contains(text, "paperlens_papers_stored 38") {
+			t.Errorf("/metrics lacks the embedder's query calls or the 38 papers:\n%.2000s", text)
+		}
+	})
+}
+
+func TestServeRefusesBadLimitsAndKeys(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"a --max-depth of 0 is a usage error", []string{"--max-depth", "0"}, "--max-depth must be 1 or more"},
+		{"a negative --max-query-bytes is a usage error", []string{"--max-query-bytes", "-1"}, "--max-query-bytes must be 1 or more"},
+		{"a --shutdown-timeout of 0 is a usage error", []string{"--shutdown-timeout", "0s"}, "--shutdown-timeout must be more than 0"},
+		{"a missing key file is a usage error", []string{"--api-key-file", filepath.Join(t.TempDir(), "nope")}, "--api-key-file"},
+		{"an empty key file is a usage error", []string{"--api-key-file", empty}, "is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := paperlens(t, context.Background(), nil, append([]string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, tt.args...)...)
+			if code != 2 || !strings.Contains(stderr, tt.says) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Errorf("exit %d, stderr %q; want 2 and one line saying %q", code, stderr, tt.says)
+			}
+		})
+	}
+}
+
+// TestServeSIGTERMKeepsEveryAcknowledgedPaper runs serve as a real process,
+// posts papers to it from several clients at once, sends SIGTERM mid-way,
+// and then reopens the data folder: every paper whose POST was answered 2xx
+// must be there, and no POST may have been answered 5xx.
+func TestServeSIGTERMKeepsEveryAcknowledgedPaper(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "paperlens")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data := t.TempDir()
+	cmd := exec.Command(bin, "serve", "--data", data, "--addr", "127.0.0.1:0", "--shutdown-timeout", "1m")
+	stderr := &guardedBuffer{}
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	urls := make(chan string, 1)
+	go func() {
+		at := regexp.MustCompile(`at (http://\S+)`)
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			stderr.Write(append(sc.Bytes(), '\n'))
+			if m := at.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case urls <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	var base string
+	select {
+	case base = <-urls:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("serve did not start; stderr:\n%s", stderr)
+	}
+
+	const workers, batch = 4, 10
+	var (
+		mu        sync.Mutex
+		acked     []string // ids whose POST was answered 2xx
+		afterSig  int      // POSTs answered 2xx after SIGTERM was sent
+		failures  []string
+		signalled = make(chan struct{})
+		wg        sync.WaitGroup
+	)
+	client := &http.Client{Timeout: 2 * time.Minute}
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				var body bytes.Buffer
+				ids := make([]string, batch)
+				for i := range batch {
+					ids[i] = fmt.Sprintf("sigterm-%d-%d-%d", w, n, i)
+					line, _ := json.Marshal(map[string]any{"id": ids[i], "title": "Paper " + ids[i],
+						"abstract": fmt.Sprintf("Worker %d sends batch %d, paper %d, about graceful shutdown of search servers.", w, n, i)})
+					body.Write(append(line, '\n'))
+				}
+				resp, err := client.Post(base+"/v1/papers", "application/x-ndjson", &body)
+				if err != nil {
+					return // the server has stopped accepting: this POST was never acknowledged
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				mu.Lock()
+				switch {
+				case resp.StatusCode/100 == 2:
+					acked = append(acked, ids...)
+					select {
+					case <-signalled:
+						afterSig++
+					default:
+					}
+				default:
+					failures = append(failures, fmt.Sprintf("%d %s", resp.StatusCode, b))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	// Let some batches land, then stop the server while others are in flight.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 8*batch || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(signalled)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitErr := cmd.Wait()
+	wg.Wait()
+	if waitErr != nil {
+		t.Fatalf("serve did not exit cleanly on SIGTERM: %v; stderr:\n%s", waitErr, stderr)
+	}
+	if !strings.Contains(stderr.String(), "paperlens: stopped") {
+		t.Errorf("serve did not say it stopped; stderr:\n%s", stderr)
+	}
+	if len(failures) > 0 {
+		t.Errorf("%d POSTs were answered with an error during shutdown, first: %s", len(failures), failures[0])
+	}
+	if len(acked) == 0 {
+		t.Fatal("no POST was acknowledged: the test did not exercise anything")
+	}
+
+	emb, err := builtin.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(data, emb.Info())
+	if err != nil {
+		t.Fatalf("reopening the data folder: %v", err)
+	}
+	defer st.Close()
+	stored := map[string]bool{}
+	if err := st.Each(context.Background(), func(r store.Record) error {
+		stored[r.Paper.ID] = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var lost []string
+	for _, id := range acked {
+		if !stored[id] {
+			lost = append(lost, id)
+		}
+	}
+	if len(lost) > 0 {
+		t.Errorf("%d of %d acknowledged papers are missing after SIGTERM, such as %v", len(lost), len(acked), lost[:min(5, len(lost))])
+	}
+	t.Logf("%d papers acknowledged (%d batches answered after SIGTERM was sent), %d stored", len(acked), afterSig, len(stored))
+}
