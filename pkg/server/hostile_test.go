@@ -154,3 +154,16 @@ func TestConfiguredLimits(t *testing.T) {
 		}
 	})
 }
+
+// Papers come from many sources with fields of their own, so POST
+// /v1/papers ignores unknown paper fields, unlike the search bodies.
+func TestUnknownPaperFieldsAreIgnored(t *testing.T) {
+	ts := newServer(t, server.Config{}, builtinEmbedder(t), nil)
+	var st struct {
+		Added int `json:"added"`
+	}
+	ts.postJSON(t, "/v1/papers", `{"id": "2601.00020", "abstract": "Has extras.", "doi": "10.1/x", "journal-ref": "J. 1"}`).decode(t, http.StatusCreated, &st)
+	if st.Added != 1 || ts.store.Count() != 1 {
+		t.Errorf("added %d, store holds %d; want the paper stored despite its unknown fields", st.Added, ts.store.Count())
+	}
+}
