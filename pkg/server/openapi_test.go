@@ -101,6 +101,9 @@ func TestAnswersMatchTheOpenAPIDocument(t *testing.T) {
 			if resp.StatusCode != tt.status {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, got)
 			}
+			if strings.Contains(tt.body, `"explain": true`) && (!bytes.Contains(got, []byte(`"highlights":[`)) || !bytes.Contains(got, []byte(`"explain":{`))) {
+				t.Errorf("asked for highlights and explain, the hits lack them, so their schema went unchecked: %.300s", got)
+			}
 
 			// Route the request against the document (with a method the
 			// route lacks, against the route's other method).
