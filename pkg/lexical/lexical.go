@@ -23,6 +23,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -310,26 +311,28 @@ func analyzer() (analysis.Analyzer, error) {
 
 // fillPostings adds every paper of st to mem, analysing on every core.
 func fillPostings(ctx context.Context, st *store.Store, an analysis.Analyzer, mem *postings) error {
-	var batch []paper.Paper
-	flush := func() {
-		docs := make([]analysed, len(batch))
-		for i := range batch {
-			docs[i] = analyse(an, &batch[i])
-		}
-		mem.add(docs)
-		batch = batch[:0]
-	}
+	var papers []paper.Paper
 	err := st.Each(ctx, func(r store.Record) error {
-		batch = append(batch, r.Paper)
-		if len(batch) == 512 {
-			flush()
-		}
+		papers = append(papers, r.Paper)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("lexical: cannot read the papers: %w", err)
 	}
-	flush()
+	docs := make([]analysed, len(papers))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(papers); i += workers {
+				docs[i] = analyse(an, &papers[i])
+			}
+		}()
+	}
+	wg.Wait()
+	mem.add(docs)
 	return nil
 }
 
@@ -375,7 +378,7 @@ func rebuild(ctx context.Context, st *store.Store, mem *postings) (*Index, error
 	if err != nil {
 		return nil, err
 	}
-	upsert := x.Upsert
+	upsert := func(ctx context.Context, ps []paper.Paper, _ bool) error { return x.Upsert(ctx, ps) }
 	if mem != nil {
 		x.mem = mem
 		upsert = x.upsertBleve
@@ -384,14 +387,14 @@ func rebuild(ctx context.Context, st *store.Store, mem *postings) (*Index, error
 	err = st.Each(ctx, func(r store.Record) error {
 		batch = append(batch, r.Paper)
 		if len(batch) == 512 {
-			err := upsert(ctx, batch)
+			err := upsert(ctx, batch, false)
 			batch = batch[:0]
 			return err
 		}
 		return nil
 	})
 	if err == nil {
-		err = upsert(ctx, batch)
+		err = upsert(ctx, batch, true)
 	}
 	if err == nil {
 		err = x.Compact(ctx)
@@ -498,14 +501,20 @@ func (x *Index) flushLocked(n int) error {
 	return nil
 }
 
-// upsertBleve indexes papers in bleve alone: the postings hold them already.
-func (x *Index) upsertBleve(ctx context.Context, papers []paper.Paper) error {
+// upsertBleve indexes papers in bleve alone, for a rebuild: the postings
+// hold them already. The checksum is recorded by the rebuild's last batch
+// only, so that a crash midway leaves an index Open rebuilds again.
+func (x *Index) upsertBleve(ctx context.Context, papers []paper.Paper, last bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
-	return x.writeBleve(papers, nil)
+	var sum []byte
+	if last {
+		sum = encodeChecksum(x.mem.checksum())
+	}
+	return x.writeBleveSum(papers, nil, sum)
 }
 
 // writeBleve indexes papers and deletes ids in one bleve batch, which also
@@ -524,7 +533,9 @@ func (x *Index) writeBleveSum(papers []paper.Paper, deleted []string, sum []byte
 	for _, id := range deleted {
 		b.Delete(id)
 	}
-	b.SetInternal(checksumKey, sum)
+	if sum != nil {
+		b.SetInternal(checksumKey, sum)
+	}
 	x.unpersisted.Add(1)
 	var once sync.Once
 	b.SetPersistedCallback(func(error) { once.Do(x.unpersisted.Done) })
