@@ -4,8 +4,9 @@
 // wraps bleve, so that nothing else imports it.
 //
 // Ranking (BM25 over title and abstract) is answered from postings held in
-// memory and built from the store at Open; bleve keeps, on disk, what
-// filters and highlights need.
+// memory, which Open starts building from the store in the background; until
+// they are ready (see Ready), bleve ranks, with the same scores. bleve keeps,
+// on disk, what filters and highlights need.
 //
 // The bleve index lives in the lexical/ folder of a data folder. It holds no
 // data of its own: it is written without waiting for its own fsync, records
@@ -29,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -66,7 +68,17 @@ type Index struct {
 	closeOnce sync.Once
 	closeErr  error
 	an        analysis.Analyzer
-	mem       *postings
+	// mem holds the postings. While the background build of Open runs
+	// (ready is open), it holds every paper's fingerprint but no words:
+	// Count and the checksums are right, rankings come from bleve.
+	mem   atomic.Pointer[postings]
+	ready chan struct{} // closed once mem holds the words
+	// backlog is the writes made while the postings are built, replayed
+	// into them once built; nil when there is no build. Guarded by writeMu.
+	backlog []write
+	// stopBuild cancels the background build; building waits for it.
+	stopBuild context.CancelFunc
+	building  sync.WaitGroup
 	// writeMu orders writes, so that the checksum each bleve batch records
 	// is that of the papers bleve holds once the batch is in.
 	writeMu sync.Mutex
@@ -253,33 +265,112 @@ func newMapping() *mapping.IndexMappingImpl {
 }
 
 // Open opens the index of the data folder that st lives in, creating it if
-// needed, and builds the in-memory postings from st (every paper passes
-// through store.Each). When the bleve index is missing, unreadable or holds
-// other papers than st (its recorded count and checksum differ from st's),
-// it is rebuilt from st, so the index can never stay out of step after a
-// crash.
+// needed, and starts building the in-memory postings from st in the
+// background (every paper passes through store.Each once, here); until they
+// are ready, bleve answers the rankings. When the bleve index is missing,
+// unreadable or holds other papers than st (its recorded count and checksum
+// differ from st's), it is rebuilt from st, so the index can never stay out
+// of step after a crash.
 func Open(ctx context.Context, st *store.Store) (*Index, error) {
-	an, err := analyzer()
+	var papers []paper.Paper
+	err := st.Each(ctx, func(r store.Record) error {
+		papers = append(papers, r.Paper)
+		return nil
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lexical: cannot read the papers: %w", err)
+	}
+	// The fingerprints alone are cheap; analysing the words is what takes
+	// seconds, and it is left to the background build.
+	fps := make([]analysed, len(papers))
+	for i := range papers {
+		fps[i] = analysed{id: papers[i].ID, fp: fingerprint(&papers[i])}
 	}
 	mem := newPostings()
-	if err := fillPostings(ctx, st, an, mem); err != nil {
-		return nil, err
-	}
+	mem.add(fps)
 	dir := filepath.Join(st.Dir(), Dir)
 	x, err := openDir(dir)
 	if err == nil {
-		x.mem = mem
 		n, sum := mem.checksum()
 		rn, rsum, ok := x.recorded()
 		dn, cerr := x.idx.DocCount()
-		if ok && cerr == nil && rn == n && rsum == sum && int(dn) == n {
-			return x, nil
+		if !ok || cerr != nil || rn != n || rsum != sum || int(dn) != n {
+			_ = x.idx.Close()
+			x = nil
 		}
-		_ = x.idx.Close()
 	}
-	return rebuild(ctx, st, mem)
+	if x == nil {
+		if x, err = rebuild(ctx, st, mem); err != nil {
+			return nil, err
+		}
+	}
+	x.mem.Store(mem)
+	x.startBuild(papers)
+	return x, nil
+}
+
+// startBuild builds the postings of papers in the background, then replays
+// into them the writes made meanwhile and puts them in place of the
+// fingerprints-only postings.
+func (x *Index) startBuild(papers []paper.Paper) {
+	ctx, cancel := context.WithCancel(context.Background())
+	x.writeMu.Lock()
+	x.ready = make(chan struct{})
+	x.backlog = []write{}
+	x.stopBuild = cancel
+	x.writeMu.Unlock()
+	hook := buildHook
+	x.building.Add(1)
+	go func() {
+		defer x.building.Done()
+		defer cancel()
+		if hook != nil {
+			hook(ctx)
+		}
+		docs, err := analyseAll(ctx, x.an, papers)
+		if err != nil {
+			return // closed meanwhile
+		}
+		full := newPostings()
+		full.add(docs)
+		x.writeMu.Lock()
+		defer x.writeMu.Unlock()
+		for _, w := range x.backlog {
+			if w.deleted != nil {
+				full.remove(w.deleted)
+			} else {
+				full.add(w.docs)
+			}
+		}
+		x.backlog = nil
+		x.mem.Store(full)
+		close(x.ready)
+	}()
+}
+
+// buildHook, when set (by tests), runs at the start of every background
+// build, which waits for it.
+var buildHook func(ctx context.Context)
+
+// write is one Upsert or Delete made during the background build.
+type write struct {
+	docs    []analysed
+	deleted []string
+}
+
+// Ready is closed once the in-memory postings are built, after which
+// rankings come from them instead of bleve (with the same results). It is
+// never closed when the index is closed before.
+func (x *Index) Ready() <-chan struct{} { return x.ready }
+
+// ranker is the postings when they are ready to rank, or nil.
+func (x *Index) ranker() *postings {
+	select {
+	case <-x.ready:
+		return x.mem.Load()
+	default:
+		return nil
+	}
 }
 
 // checksumKey is where the bleve index records the count and checksum of
@@ -309,16 +400,8 @@ func analyzer() (analysis.Analyzer, error) {
 	return an, nil
 }
 
-// fillPostings adds every paper of st to mem, analysing on every core.
-func fillPostings(ctx context.Context, st *store.Store, an analysis.Analyzer, mem *postings) error {
-	var papers []paper.Paper
-	err := st.Each(ctx, func(r store.Record) error {
-		papers = append(papers, r.Paper)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("lexical: cannot read the papers: %w", err)
-	}
+// analyseAll analyses papers on every core.
+func analyseAll(ctx context.Context, an analysis.Analyzer, papers []paper.Paper) ([]analysed, error) {
 	docs := make([]analysed, len(papers))
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
@@ -327,13 +410,18 @@ func fillPostings(ctx context.Context, st *store.Store, an analysis.Analyzer, me
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(papers); i += workers {
+				if i%256 < workers && ctx.Err() != nil {
+					return
+				}
 				docs[i] = analyse(an, &papers[i])
 			}
 		}()
 	}
 	wg.Wait()
-	mem.add(docs)
-	return nil
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return docs, nil
 }
 
 // DefaultTitleBoost is Index.TitleBoost for a new index; see docs/quality.md
@@ -353,7 +441,10 @@ func openDir(dir string) (*Index, error) {
 		_ = idx.Close()
 		return nil, err
 	}
-	return &Index{idx: idx, dir: dir, an: an, mem: newPostings(), TitleBoost: DefaultTitleBoost}, nil
+	x := &Index{idx: idx, dir: dir, an: an, ready: make(chan struct{}), TitleBoost: DefaultTitleBoost}
+	x.mem.Store(newPostings())
+	close(x.ready)
+	return x, nil
 }
 
 // bleveConfig is the runtime configuration of the bleve index: a batch
@@ -380,7 +471,7 @@ func rebuild(ctx context.Context, st *store.Store, mem *postings) (*Index, error
 	}
 	upsert := func(ctx context.Context, ps []paper.Paper, _ bool) error { return x.Upsert(ctx, ps) }
 	if mem != nil {
-		x.mem = mem
+		x.mem.Store(mem)
 		upsert = x.upsertBleve
 	}
 	var batch []paper.Paper
@@ -410,6 +501,10 @@ func rebuild(ctx context.Context, st *store.Store, mem *postings) (*Index, error
 // be used afterwards.
 func (x *Index) Close() error {
 	x.closeOnce.Do(func() {
+		if x.stopBuild != nil {
+			x.stopBuild()
+		}
+		x.building.Wait()
 		ferr := x.flush()
 		// Let bleve's written batches reach the disk, so that the next Open
 		// need not rebuild; if that takes too long, it will.
@@ -429,7 +524,7 @@ const closeWait = 30 * time.Second
 
 // Count is the number of papers indexed.
 func (x *Index) Count() int {
-	n, _ := x.mem.checksum()
+	n, _ := x.mem.Load().checksum()
 	return n
 }
 
@@ -447,7 +542,10 @@ func (x *Index) Upsert(ctx context.Context, papers []paper.Paper) error {
 	}
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
-	x.mem.add(docs)
+	x.mem.Load().add(docs)
+	if x.backlog != nil {
+		x.backlog = append(x.backlog, write{docs: docs})
+	}
 	for i := range papers {
 		x.queue(papers[i].ID, &papers[i])
 	}
@@ -468,7 +566,7 @@ func (x *Index) queue(id string, p *paper.Paper) {
 		p = &cp
 	}
 	x.pending[id] = p
-	x.pendingSum = encodeChecksum(x.mem.checksum())
+	x.pendingSum = encodeChecksum(x.mem.Load().checksum())
 }
 
 // flush writes the pending writes to bleve; every read of bleve calls it
@@ -512,7 +610,7 @@ func (x *Index) upsertBleve(ctx context.Context, papers []paper.Paper, last bool
 	defer x.writeMu.Unlock()
 	var sum []byte
 	if last {
-		sum = encodeChecksum(x.mem.checksum())
+		sum = encodeChecksum(x.mem.Load().checksum())
 	}
 	return x.writeBleveSum(papers, nil, sum)
 }
@@ -520,7 +618,7 @@ func (x *Index) upsertBleve(ctx context.Context, papers []paper.Paper, last bool
 // writeBleve indexes papers and deletes ids in one bleve batch, which also
 // records the postings' count and checksum. The caller holds writeMu.
 func (x *Index) writeBleve(papers []paper.Paper, deleted []string) error {
-	return x.writeBleveSum(papers, deleted, encodeChecksum(x.mem.checksum()))
+	return x.writeBleveSum(papers, deleted, encodeChecksum(x.mem.Load().checksum()))
 }
 
 func (x *Index) writeBleveSum(papers []paper.Paper, deleted []string, sum []byte) error {
@@ -560,7 +658,10 @@ func (x *Index) Delete(ctx context.Context, ids ...string) error {
 	}
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
-	x.mem.remove(ids)
+	x.mem.Load().remove(ids)
+	if x.backlog != nil {
+		x.backlog = append(x.backlog, write{deleted: slices.Clone(ids)})
+	}
 	for _, id := range ids {
 		x.queue(id, nil)
 	}
@@ -638,17 +739,54 @@ func (x *Index) keyTerms(ctx context.Context, text string) ([]keyTerm, error) {
 	for _, tok := range x.an.Analyze([]byte(text)) {
 		freq[string(tok.Term)]++
 	}
-	return x.keyTermsOf(freq)
+	return x.keyTermsOf(ctx, x.ranker(), freq)
 }
 
-// keyTermsOf is keyTerms of a text's counted words.
-func (x *Index) keyTermsOf(freq map[string]int) ([]keyTerm, error) {
+// keyTermsOf is keyTerms of a text's counted words, with the document
+// frequencies of mem, or of bleve when mem is nil (the postings are not
+// built yet).
+func (x *Index) keyTermsOf(ctx context.Context, mem *postings, freq map[string]int) ([]keyTerm, error) {
 	if len(freq) <= MaxQueryTerms {
 		return nil, nil
 	}
+	docFreq := func(t string) (int, int, error) {
+		df, total := mem.docFreq(t)
+		return df, total, nil
+	}
+	if mem == nil {
+		if err := x.flush(); err != nil {
+			return nil, err
+		}
+		r, err := x.idx.Advanced()
+		if err != nil {
+			return nil, fmt.Errorf("lexical: %w", err)
+		}
+		rd, err := r.Reader()
+		if err != nil {
+			return nil, fmt.Errorf("lexical: cannot read the index: %w", err)
+		}
+		defer rd.Close()
+		total, err := rd.DocCount()
+		if err != nil {
+			return nil, fmt.Errorf("lexical: cannot read the index: %w", err)
+		}
+		// bleve's own BM25 takes a word's document frequency from the same
+		// reader count, so the words chosen are those the postings choose.
+		docFreq = func(t string) (int, int, error) {
+			tr, err := rd.TermFieldReader(ctx, []byte(t), fieldText, false, false, false)
+			if err != nil {
+				return 0, 0, fmt.Errorf("lexical: cannot read the index: %w", err)
+			}
+			defer tr.Close()
+			return int(tr.Count()), int(total), nil
+		}
+	}
 	terms := make([]keyTerm, 0, len(freq))
 	for t, n := range freq {
-		df, total := x.mem.docFreq(t)
+		df, total, err := docFreq(t)
+		if err != nil {
+			return nil, err
+		}
 		if df == 0 {
 			continue // in no paper: cannot match
 		}
@@ -789,13 +927,13 @@ func (x *Index) Search(ctx context.Context, text string, n int, f Filter, exclud
 // this one"): when the index holds id, it takes the paper's words from the
 // index instead of analysing text again. text must be the paper's Text().
 func (x *Index) SearchLike(ctx context.Context, id, text string, n int, f Filter, exclude ...string) ([]Hit, int, error) {
-	if x.TitleBoost <= 0 {
+	if mem := x.ranker(); mem != nil && x.TitleBoost <= 0 {
 		var clauses []clause
 		var err error
-		if freq, ok := x.mem.wordsOf(id); ok && id != "" && len(freq) > MaxQueryTerms {
-			clauses, err = x.clausesOf(x.keyTermsOf(freq))
+		if freq, ok := mem.wordsOf(id); ok && id != "" && len(freq) > MaxQueryTerms {
+			clauses, err = x.clausesOf(x.keyTermsOf(ctx, mem, freq))
 		} else {
-			clauses, err = x.clauses(ctx, text)
+			clauses, err = x.clauses(ctx, mem, text)
 		}
 		if err != nil {
 			return nil, 0, err
@@ -806,14 +944,14 @@ func (x *Index) SearchLike(ctx context.Context, id, text string, n int, f Filter
 				return nil, 0, err
 			}
 		}
-		hits, total := x.mem.search(clauses, n, allow, exclude)
+		hits, total := mem.search(clauses, n, allow, exclude)
 		return hits, total, nil
 	}
 	return x.searchBleve(ctx, text, n, f, exclude...)
 }
 
 // searchBleve is Search answered by bleve, for a title boost (which the
-// in-memory postings do not hold).
+// in-memory postings do not hold) or while the postings are built.
 func (x *Index) searchBleve(ctx context.Context, text string, n int, f Filter, exclude ...string) ([]Hit, int, error) {
 	if err := x.flush(); err != nil {
 		return nil, 0, err
@@ -846,8 +984,12 @@ func (x *Index) searchBleve(ctx context.Context, text string, n int, f Filter, e
 // clauses is the in-memory form of textQuery without a title field: the
 // MaxQueryTerms most distinctive words of a long text, each boosted by its
 // count, or every word of a short one as bleve's match query has it.
-func (x *Index) clauses(ctx context.Context, text string) ([]clause, error) {
-	terms, err := x.keyTerms(ctx, text)
+func (x *Index) clauses(ctx context.Context, mem *postings, text string) ([]clause, error) {
+	freq := map[string]int{}
+	for _, tok := range x.an.Analyze([]byte(text)) {
+		freq[string(tok.Term)]++
+	}
+	terms, err := x.keyTermsOf(ctx, mem, freq)
 	if err != nil {
 		return nil, err
 	}
@@ -979,8 +1121,8 @@ func (x *Index) Highlights(ctx context.Context, text string, ids []string, maxFr
 // Scores returns the BM25 score against text of each of the papers ids
 // that contains a word of it.
 func (x *Index) Scores(ctx context.Context, text string, ids []string) (map[string]float64, error) {
-	if x.TitleBoost <= 0 {
-		clauses, err := x.clauses(ctx, text)
+	if mem := x.ranker(); mem != nil && x.TitleBoost <= 0 {
+		clauses, err := x.clauses(ctx, mem, text)
 		if err != nil {
 			return nil, err
 		}
@@ -988,7 +1130,7 @@ func (x *Index) Scores(ctx context.Context, text string, ids []string) (map[stri
 		for _, id := range ids {
 			want[id] = true
 		}
-		hits, _ := x.mem.search(clauses, len(ids), func(id string) bool { return want[id] }, nil)
+		hits, _ := mem.search(clauses, len(ids), func(id string) bool { return want[id] }, nil)
 		out := make(map[string]float64, len(hits))
 		for _, h := range hits {
 			out[h.ID] = h.Score

@@ -3,6 +3,7 @@ package lexical_test
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -195,4 +196,122 @@ func TestIndexFiltersAgreeWithFilterMatch(t *testing.T) {
 			t.Errorf("filter %+v matched %d papers: regexp characters must be literal", f, want)
 		}
 	}
+}
+
+// ranking is what a lexical query answers: the hits and the count.
+type ranking struct {
+	Hits  []lexical.Hit
+	Total int
+}
+
+// rankings asks lx the same queries each time: short and long texts, a
+// paper's own words, a filter, and scores of chosen papers.
+func rankings(t *testing.T, lx *lexical.Index, papers []paper.Paper) []ranking {
+	t.Helper()
+	ctx := context.Background()
+	var out []ranking
+	add := func(hits []lexical.Hit, total int, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ranking{hits, total})
+	}
+	for _, q := range []string{"graph neural networks", "protein structure prediction", papers[40].Text()} {
+		add(lx.Search(ctx, q, 10, lexical.Filter{}))
+		add(lx.Search(ctx, q, 5, lexical.Filter{Categories: []string{"cs.LG"}}, papers[41].ID))
+	}
+	add(lx.SearchLike(ctx, papers[42].ID, papers[42].Text(), 10, lexical.Filter{}, papers[42].ID))
+	ids := []string{papers[40].ID, papers[43].ID, papers[44].ID}
+	scores, err := lx.Scores(ctx, papers[40].Text(), ids)
+	var hits []lexical.Hit
+	for _, id := range ids {
+		hits = append(hits, lexical.Hit{ID: id, Score: scores[id]})
+	}
+	add(hits, len(scores), err)
+	return out
+}
+
+func TestQueriesWhileThePostingsAreBuilt(t *testing.T) {
+	ctx := context.Background()
+	st, papers := folder(t, 300)
+
+	t.Run("a query before the postings are built ranks as one after", func(t *testing.T) {
+		release := lexical.HoldBuilds(t)
+		lx := open(t, st)
+		select {
+		case <-lx.Ready():
+			t.Fatal("the postings are ready while their build is held")
+		default:
+		}
+		before := rankings(t, lx, papers)
+		release()
+		<-lx.Ready()
+		after := rankings(t, lx, papers)
+		if len(before[0].Hits) == 0 || len(before[len(before)-2].Hits) == 0 {
+			t.Fatalf("queries found nothing: %v", before)
+		}
+		for i := range before {
+			b, a := before[i], after[i]
+			if b.Total != a.Total || len(b.Hits) != len(a.Hits) {
+				t.Fatalf("query %d: before the build %v, after %v", i, b, a)
+			}
+			for j := range b.Hits {
+				if b.Hits[j].ID != a.Hits[j].ID || math.Abs(b.Hits[j].Score-a.Hits[j].Score) > 1e-9*math.Abs(a.Hits[j].Score) {
+					t.Errorf("query %d, hit %d: before the build %v, after %v", i, j, b.Hits[j], a.Hits[j])
+				}
+			}
+		}
+		lx.Close()
+	})
+
+	t.Run("writes during the build are in the postings afterwards", func(t *testing.T) {
+		release := lexical.HoldBuilds(t)
+		lx := open(t, st)
+		added := paper.Paper{ID: "during-build", Title: "Quokkas frobnicate marsupial lattices", Abstract: "Quokka frobnication on lattices."}
+		if err := lx.Upsert(ctx, []paper.Paper{added}); err != nil {
+			t.Fatal(err)
+		}
+		gone := papers[45]
+		if err := lx.Delete(ctx, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		find := func(q string) []lexical.Hit {
+			t.Helper()
+			hits, _, err := lx.Search(ctx, q, 3, lexical.Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return hits
+		}
+		for _, when := range []string{"during the build", "after the build"} {
+			if when == "after the build" {
+				release()
+				<-lx.Ready()
+			}
+			if hits := find("quokka frobnication"); len(hits) != 1 || hits[0].ID != added.ID {
+				t.Errorf("%s: search for the paper upserted during the build = %v", when, hits)
+			}
+			if hits := find(gone.Title); len(hits) > 0 && hits[0].ID == gone.ID {
+				t.Errorf("%s: the paper deleted during the build still ranks first: %v", when, hits)
+			}
+			if want := st.Count(); lx.Count() != want { // one paper added, one deleted
+				t.Errorf("%s: index holds %d papers, want %d", when, lx.Count(), want)
+			}
+		}
+		lx.Close()
+	})
+
+	t.Run("closing during the build stops it", func(t *testing.T) {
+		lexical.HoldBuilds(t)
+		lx := open(t, st)
+		if err := lx.Close(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-lx.Ready():
+			t.Error("the postings were built although the index was closed first")
+		default:
+		}
+	})
 }

@@ -49,7 +49,7 @@ func TestPostingsRankAsBleveDoes(t *testing.T) {
 	}
 	// Compacted to one segment once bleve has written every batch: bleve's
 	// average length sums the distinct words of each segment.
-	mem := x.mem
+	mem := x.mem.Load()
 	if err := x.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestPostingsRankAsBleveDoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	x.mem = mem
+	x.mem.Store(mem)
 	if err := x.Compact(ctx); err != nil {
 		t.Fatal(err)
 	}
