@@ -6,6 +6,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -94,20 +95,32 @@ func (in *Ingester) Upsert(ctx context.Context, papers []paper.Paper) (Stats, er
 		size = DefaultBatchSize
 	}
 	for start := 0; start < len(clean); start += size {
-		st, err := in.upsertBatch(ctx, clean[start:min(start+size, len(clean))])
-		total.add(st)
+		b, err := in.prepare(ctx, clean[start:min(start+size, len(clean))])
+		if err == nil {
+			err = in.commit(ctx, b)
+		}
 		if err != nil {
 			return total, err
 		}
+		total.add(b.stats)
 	}
 	return total, nil
 }
 
-func (in *Ingester) upsertBatch(ctx context.Context, batch []paper.Paper) (Stats, error) {
+// batch is a batch of papers ready to be written: the records to store
+// (vectors filled) and what was done to get them.
+type batch struct {
+	recs  []store.Record
+	stats Stats
+}
+
+// prepare decides which papers of a batch are new, changed or unchanged, and
+// embeds the ones whose text is new or changed. It writes nothing.
+func (in *Ingester) prepare(ctx context.Context, papers []paper.Paper) (batch, error) {
 	var st Stats
 	var recs []store.Record
 	var toEmbed []int // indexes into recs
-	for _, p := range batch {
+	for _, p := range papers {
 		hash := p.ContentHash()
 		old, err := in.store.Get(ctx, p.ID)
 		switch {
@@ -133,30 +146,34 @@ func (in *Ingester) upsertBatch(ctx context.Context, batch []paper.Paper) (Stats
 		}
 		vecs, err := in.embedder.Embed(ctx, texts, embeddings.Document)
 		if err != nil {
-			return Stats{}, fmt.Errorf("cannot embed papers %s…: %w", recs[toEmbed[0]].Paper.ID, err)
+			return batch{}, fmt.Errorf("cannot embed papers %s…: %w", recs[toEmbed[0]].Paper.ID, err)
 		}
 		if len(vecs) != len(texts) {
-			return Stats{}, fmt.Errorf("embedder returned %d vectors for %d texts", len(vecs), len(texts))
+			return batch{}, fmt.Errorf("embedder returned %d vectors for %d texts", len(vecs), len(texts))
 		}
 		for i, r := range toEmbed {
 			recs[r].Vector = vecs[i]
 		}
 		st.Embedded = len(texts)
 	}
-	// The word index first: if the store then fails, the index holds papers
-	// the store does not, which the query road skips and lexical.Open
-	// repairs by a rebuild.
-	ps := make([]paper.Paper, len(recs))
-	for i, r := range recs {
+	return batch{recs: recs, stats: st}, nil
+}
+
+// commit writes a prepared batch: the word index first, then the store. If
+// the store then fails, the index holds papers the store does not, which
+// the query road skips and lexical.Open repairs by a rebuild.
+func (in *Ingester) commit(ctx context.Context, b batch) error {
+	if len(b.recs) == 0 {
+		return nil
+	}
+	ps := make([]paper.Paper, len(b.recs))
+	for i, r := range b.recs {
 		ps[i] = r.Paper
 	}
 	if err := in.lex.Upsert(ctx, ps); err != nil {
-		return Stats{}, err
+		return err
 	}
-	if err := in.store.Upsert(ctx, recs); err != nil {
-		return Stats{}, err
-	}
-	return st, nil
+	return in.store.Upsert(ctx, b.recs)
 }
 
 func samePaper(a, b paper.Paper) bool {
@@ -189,25 +206,65 @@ func (in *Ingester) File(ctx context.Context, path string, opts loader.Options, 
 		size = fi.Size()
 	}
 	cr := &countingReader{r: f}
-	var total Stats
 	size64 := in.BatchSize
 	if size64 <= 0 {
 		size64 = DefaultBatchSize
 	}
+
+	// Two stages overlap: while one batch is written (word index, store,
+	// fsync), the next is read and embedded. With a slow embedder (a model
+	// server) the writes then cost almost nothing; on error both stages stop
+	// and every batch handed to the writer before is written.
+	type job struct {
+		b         batch
+		bytesRead int64
+	}
+	jobs := make(chan job, 1)
+	var total Stats
+	writeErr := make(chan error, 1)
+	stopWriter := make(chan struct{})
+	go func() {
+		var err error
+		for j := range jobs {
+			if err != nil {
+				continue // drain
+			}
+			if err = in.commit(ctx, j.b); err != nil {
+				close(stopWriter)
+				continue
+			}
+			total.add(j.b.stats)
+			if progress != nil {
+				progress(Progress{Path: path, BytesRead: j.bytesRead, BytesSize: size, Stats: total})
+			}
+		}
+		writeErr <- err
+	}()
+
 	pending := make([]paper.Paper, 0, size64)
-	var flushErr error
+	var prepErr error
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
-		st, err := in.Upsert(ctx, pending)
-		flushErr = err
-		total.add(st)
-		pending = pending[:0]
-		if progress != nil {
-			progress(Progress{Path: path, BytesRead: cr.n, BytesSize: size, Stats: total})
+		select {
+		case <-stopWriter:
+			return errWriterStopped
+		default:
 		}
-		return err
+		// The loader hands on papers already normalised, valid and unique.
+		bt, err := in.prepare(ctx, pending)
+		pending = pending[:0]
+		if err != nil {
+			prepErr = err
+			return err
+		}
+		select {
+		case jobs <- job{b: bt, bytesRead: cr.n}:
+			return nil
+		case <-stopWriter:
+			return errWriterStopped
+		}
 	}
 	rep, err := loader.Load(cr, opts, func(p paper.Paper) error {
 		pending = append(pending, p)
@@ -217,17 +274,24 @@ func (in *Ingester) File(ctx context.Context, path string, opts loader.Options, 
 		return ctx.Err()
 	})
 	// Papers read before a malformed record (with opts.Strict) are valid:
-	// keep them, unless storing was what failed.
-	if flushErr == nil && ctx.Err() == nil {
+	// keep them, unless preparing or writing was what failed.
+	if prepErr == nil && !errors.Is(err, errWriterStopped) && ctx.Err() == nil {
 		if ferr := flush(); err == nil {
 			err = ferr
 		}
+	}
+	close(jobs)
+	if werr := <-writeErr; werr != nil {
+		err = werr // the writer's error is the cause of errWriterStopped
 	}
 	if err != nil {
 		return total, rep, fmt.Errorf("%s: %w", path, err)
 	}
 	return total, rep, nil
 }
+
+// errWriterStopped tells the reading stage that the writing stage failed.
+var errWriterStopped = errors.New("ingest: writing stopped")
 
 type countingReader struct {
 	r io.Reader

@@ -56,6 +56,7 @@ func open(t *testing.T, emb embeddings.Embedder, dir string) (*ingest.Ingester, 
 	t.Helper()
 	if lx := openIndexes[dir]; lx != nil {
 		lx.Close()
+		openStores[dir].Close() // releases the folder's lock
 	}
 	st, err := store.Open(dir, emb.Info())
 	if err != nil {
@@ -65,11 +66,13 @@ func open(t *testing.T, emb embeddings.Embedder, dir string) (*ingest.Ingester, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	openIndexes[dir] = lx
+	openIndexes[dir], openStores[dir] = lx, st
 	t.Cleanup(func() {
 		if openIndexes[dir] == lx {
 			lx.Close()
+			st.Close()
 			delete(openIndexes, dir)
+			delete(openStores, dir)
 		}
 	})
 	return ingest.New(emb, st, lx), st
@@ -77,7 +80,10 @@ func open(t *testing.T, emb embeddings.Embedder, dir string) (*ingest.Ingester, 
 
 // openIndexes are the word indexes open, by data folder; tests that use it
 // do not run in parallel.
-var openIndexes = map[string]*lexical.Index{}
+var (
+	openIndexes = map[string]*lexical.Index{}
+	openStores  = map[string]*store.Store{}
+)
 
 func TestIngestFileTwiceEmbedsNothingTheSecondTime(t *testing.T) {
 	ctx := context.Background()
@@ -258,5 +264,30 @@ func TestIngestKeepsTheWordIndexInStep(t *testing.T) {
 	}
 	if st.Count() != 0 {
 		t.Errorf("store holds %d papers, want 0", st.Count())
+	}
+}
+
+func TestIngestFileStopsWhenWritingFails(t *testing.T) {
+	ctx := context.Background()
+	emb, ing, st, _ := setup(t)
+	ing.BatchSize = 8
+	batches := 0
+	// Closing the store after the first written batch makes the next write
+	// fail while the reading stage is already embedding further batches.
+	_, _, err := ing.File(ctx, seeds, loader.Options{}, func(ingest.Progress) {
+		if batches++; batches == 1 {
+			st.Close()
+		}
+	})
+	if !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("File = %v, want the store's ErrClosed", err)
+	}
+	if batches != 1 {
+		t.Errorf("progress reported %d batches, want only the one written", batches)
+	}
+	// At most: the batch written, the one that failed, one queued and one
+	// being handed over.
+	if n := emb.texts.Load(); n > 8*4 {
+		t.Errorf("%d texts embedded: the reading stage did not stop when writing failed", n)
 	}
 }
