@@ -174,10 +174,11 @@ func TestIngestKilledMidwayLosesNothingAndResumes(t *testing.T) {
 	})
 }
 
-// serveURL starts serve and returns its URL, read from the line it prints.
-func startServe(t *testing.T, bin, dir string) (*exec.Cmd, string, *lockedBuffer) {
+// startServe starts the binary's serve on dir with extra flags and returns
+// the process and its URL, read from the line it prints.
+func startServe(t *testing.T, bin, dir string, flags ...string) (*exec.Cmd, string, *lockedBuffer) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", dir, "--addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, flags...)...)
 	stderr := &lockedBuffer{}
 	pipe, err := cmd.StderrPipe()
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,33 +20,14 @@ import (
 	"github.com/paperlens/paperlens/pkg/store"
 )
 
-// guardedBuffer is a buffer a server's goroutines may write while a test
-// reads it.
-type guardedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (g *guardedBuffer) Write(p []byte) (int, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.b.Write(p)
-}
-
-func (g *guardedBuffer) String() string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.b.String()
-}
-
 // serveWithEnv runs serve in-process with the environment vars until the
 // test ends, and returns its base URL and its stderr.
-func serveWithEnv(t *testing.T, vars map[string]string, args ...string) (string, *guardedBuffer) {
+func serveWithEnv(t *testing.T, vars map[string]string, args ...string) (string, *lockedBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	done := make(chan int, 1)
-	errb := &guardedBuffer{}
+	errb := &lockedBuffer{}
 	e := &env{stdout: io.Discard, stderr: errb, ready: func(a string) { addr <- a }, getenv: func(k string) string { return vars[k] }}
 	go func() { done <- run(ctx, e, append([]string{"serve"}, args...)) }()
 	t.Cleanup(func() {
@@ -209,41 +188,9 @@ func TestServeRefusesBadLimitsAndKeys(t *testing.T) {
 // and then reopens the data folder: every paper whose POST was answered 2xx
 // must be there, and no POST may have been answered 5xx.
 func TestServeSIGTERMKeepsEveryAcknowledgedPaper(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "paperlens")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildPaperlens(t)
 	data := t.TempDir()
-	cmd := exec.Command(bin, "serve", "--data", data, "--addr", "127.0.0.1:0", "--shutdown-timeout", "1m")
-	stderr := &guardedBuffer{}
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urls := make(chan string, 1)
-	go func() {
-		at := regexp.MustCompile(`at (http://\S+)`)
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			stderr.Write(append(sc.Bytes(), '\n'))
-			if m := at.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case urls <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	var base string
-	select {
-	case base = <-urls:
-	case <-time.After(time.Minute):
-		cmd.Process.Kill()
-		t.Fatalf("serve did not start; stderr:\n%s", stderr)
-	}
+	cmd, base, stderr := startServe(t, bin, data, "--shutdown-timeout", "1m")
 
 	const workers, batch = 4, 10
 	var (
