@@ -26,3 +26,12 @@ func HoldBuilds(t testing.TB) (release func()) {
 	})
 	return release
 }
+
+// Compacted reports whether bleve ranks as the postings do, so that it
+// answers rankings while they are built.
+func (x *Index) Compacted() (bool, error) {
+	if err := x.flush(); err != nil {
+		return false, err
+	}
+	return x.compacted()
+}

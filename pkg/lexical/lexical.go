@@ -5,8 +5,9 @@
 //
 // Ranking (BM25 over title and abstract) is answered from postings held in
 // memory, which Open starts building from the store in the background; until
-// they are ready (see Ready), bleve ranks, with the same scores. bleve keeps,
-// on disk, what filters and highlights need.
+// they are ready (see Ready), bleve ranks when it gives the same scores (a
+// compacted index), and rankings wait for them otherwise. bleve keeps, on
+// disk, what filters and highlights need.
 //
 // The bleve index lives in the lexical/ folder of a data folder. It holds no
 // data of its own: it is written without waiting for its own fsync, records
@@ -79,6 +80,7 @@ type Index struct {
 	// stopBuild cancels the background build; building waits for it.
 	stopBuild context.CancelFunc
 	building  sync.WaitGroup
+	closed    chan struct{} // closed by Close
 	// writeMu orders writes, so that the checksum each bleve batch records
 	// is that of the papers bleve holds once the batch is in.
 	writeMu sync.Mutex
@@ -334,7 +336,6 @@ func (x *Index) startBuild(papers []paper.Paper) {
 		full := newPostings()
 		full.add(docs)
 		x.writeMu.Lock()
-		defer x.writeMu.Unlock()
 		for _, w := range x.backlog {
 			if w.deleted != nil {
 				full.remove(w.deleted)
@@ -345,6 +346,12 @@ func (x *Index) startBuild(papers []paper.Paper) {
 		x.backlog = nil
 		x.mem.Store(full)
 		close(x.ready)
+		x.writeMu.Unlock()
+		// Make bleve rank as the postings do, so that the next open can
+		// answer from it at once (see rankerFor).
+		if same, err := x.compacted(); err == nil && !same {
+			_ = x.Compact(ctx)
+		}
 	}()
 }
 
@@ -371,6 +378,57 @@ func (x *Index) ranker() *postings {
 	default:
 		return nil
 	}
+}
+
+// rankerFor is the postings to rank with, or nil when bleve is to rank.
+// While the postings are built, bleve ranks if it ranks as they will: its
+// BM25 equals theirs on one segment without deleted papers (a compacted
+// index, as ingest leaves it), but its average length counts the words of
+// every segment, so on several segments its rankings differ and the
+// ranking waits for the postings instead.
+func (x *Index) rankerFor(ctx context.Context) (*postings, error) {
+	if mem := x.ranker(); mem != nil {
+		return mem, nil
+	}
+	if err := x.flush(); err != nil {
+		return nil, err
+	}
+	same, err := x.compacted()
+	if err != nil || same {
+		return nil, err
+	}
+	select {
+	case <-x.ready:
+		return x.mem.Load(), nil
+	case <-x.closed:
+		return nil, errors.New("lexical: the index is closed")
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// compacted reports whether bleve holds one segment (or none) without
+// deleted papers.
+func (x *Index) compacted() (bool, error) {
+	adv, err := x.idx.Advanced()
+	if err != nil {
+		return false, fmt.Errorf("lexical: %w", err)
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return false, nil
+	}
+	r, err := sc.Reader()
+	if err != nil {
+		return false, fmt.Errorf("lexical: cannot read the index: %w", err)
+	}
+	defer r.Close()
+	snap, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		return false, nil
+	}
+	segs := snap.Segments()
+	return len(segs) == 0 || (len(segs) == 1 && segs[0].FullSize() == segs[0].LiveSize()), nil
 }
 
 // checksumKey is where the bleve index records the count and checksum of
@@ -441,7 +499,7 @@ func openDir(dir string) (*Index, error) {
 		_ = idx.Close()
 		return nil, err
 	}
-	x := &Index{idx: idx, dir: dir, an: an, ready: make(chan struct{}), TitleBoost: DefaultTitleBoost}
+	x := &Index{idx: idx, dir: dir, an: an, ready: make(chan struct{}), closed: make(chan struct{}), TitleBoost: DefaultTitleBoost}
 	x.mem.Store(newPostings())
 	close(x.ready)
 	return x, nil
@@ -501,6 +559,7 @@ func rebuild(ctx context.Context, st *store.Store, mem *postings) (*Index, error
 // be used afterwards.
 func (x *Index) Close() error {
 	x.closeOnce.Do(func() {
+		close(x.closed)
 		if x.stopBuild != nil {
 			x.stopBuild()
 		}
@@ -927,9 +986,15 @@ func (x *Index) Search(ctx context.Context, text string, n int, f Filter, exclud
 // this one"): when the index holds id, it takes the paper's words from the
 // index instead of analysing text again. text must be the paper's Text().
 func (x *Index) SearchLike(ctx context.Context, id, text string, n int, f Filter, exclude ...string) ([]Hit, int, error) {
-	if mem := x.ranker(); mem != nil && x.TitleBoost <= 0 {
+	if x.TitleBoost > 0 {
+		return x.searchBleve(ctx, text, n, f, exclude...)
+	}
+	mem, err := x.rankerFor(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if mem != nil {
 		var clauses []clause
-		var err error
 		if freq, ok := mem.wordsOf(id); ok && id != "" && len(freq) > MaxQueryTerms {
 			clauses, err = x.clausesOf(x.keyTermsOf(ctx, mem, freq))
 		} else {
@@ -1121,7 +1186,14 @@ func (x *Index) Highlights(ctx context.Context, text string, ids []string, maxFr
 // Scores returns the BM25 score against text of each of the papers ids
 // that contains a word of it.
 func (x *Index) Scores(ctx context.Context, text string, ids []string) (map[string]float64, error) {
-	if mem := x.ranker(); mem != nil && x.TitleBoost <= 0 {
+	var mem *postings
+	if x.TitleBoost <= 0 {
+		var err error
+		if mem, err = x.rankerFor(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if mem != nil {
 		clauses, err := x.clauses(ctx, mem, text)
 		if err != nil {
 			return nil, err
@@ -1190,8 +1262,24 @@ func (x *Index) Compact(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	if err := sc.ForceMerge(ctx, nil); err != nil {
-		return fmt.Errorf("lexical: cannot compact the index: %w", err)
+	// ForceMerge merges the segments bleve has written to disk; a batch
+	// written just before is merged by a later round, once on disk, so that
+	// one segment is left and bleve ranks as the postings do (see
+	// rankerFor).
+	for round := 0; ; round++ {
+		if err := sc.ForceMerge(ctx, nil); err != nil {
+			return fmt.Errorf("lexical: cannot compact the index: %w", err)
+		}
+		if same, err := x.compacted(); err != nil || same || round == compactRounds {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	return nil
 }
+
+// compactRounds bounds the extra rounds of Compact.
+const compactRounds = 20
