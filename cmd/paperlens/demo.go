@@ -36,8 +36,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer st.Close() // releases the folder's lock, after the word index is written
 	defer lx.Close()
-	defer st.Close() // releases the folder's lock
 	ing := ingest.New(emb, st, lx)
 	if err := ingestFiles(ctx, e, ing, []string{*file}, loader.Options{}, false); err != nil {
 		return err

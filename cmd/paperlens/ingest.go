@@ -35,8 +35,8 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer st.Close() // releases the folder's lock, after the word index is written
 	defer lx.Close()
-	defer st.Close() // releases the folder's lock
 	ing := ingest.New(emb, st, lx)
 	if c.batchSize > 0 {
 		ing.BatchSize = c.batchSize

@@ -73,8 +73,8 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer st.Close() // releases the folder's lock, after the word index is written
 	defer lx.Close()
-	defer st.Close() // releases the folder's lock
 	page, err := search.New(emb, st, lx).Search(ctx, query, o)
 	if err != nil {
 		return err
@@ -98,8 +98,8 @@ func runSimilar(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer st.Close() // releases the folder's lock, after the word index is written
 	defer lx.Close()
-	defer st.Close() // releases the folder's lock
 	eng := search.New(emb, st, lx)
 	page, err := eng.Similar(ctx, ids[0], o)
 	if err != nil {
