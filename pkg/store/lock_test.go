@@ -41,7 +41,6 @@ func TestStoreLetsOneOpenerAtATime(t *testing.T) {
 }
 
 func TestStoreSetsAsideAHalfWrittenOrDamagedSnapshot(t *testing.T) {
-	ctx := context.Background()
 	tests := []struct {
 		name    string
 		damage  func(dir string) error
@@ -68,21 +67,11 @@ func TestStoreSetsAsideAHalfWrittenOrDamagedSnapshot(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			logs := captureLog(t)
 			dir := t.TempDir()
-			s := open(t, dir, info3)
-			if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0)}); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Snapshot(); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Upsert(ctx, []store.Record{rec("c", 0, 0, 1)}); err != nil {
-				t.Fatal(err)
-			}
-			s.Close()
+			snapshotAndLog(t, dir)
 			if err := tt.damage(dir); err != nil {
 				t.Fatal(err)
 			}
-			s = open(t, dir, info3)
+			s := open(t, dir, info3)
 			if got := ids(t, s); got != tt.want {
 				t.Errorf("papers = %q, want %q", got, tt.want)
 			}

@@ -258,21 +258,11 @@ func TestStoreRepairsADamagedManifest(t *testing.T) {
 		t.Run("opens a folder whose manifest is "+tt.name+", keeps its papers and sets the manifest aside", func(t *testing.T) {
 			logs := captureLog(t)
 			dir := t.TempDir()
-			s := open(t, dir, info3)
-			if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0)}); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Snapshot(); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Upsert(ctx, []store.Record{rec("c", 0, 0, 1)}); err != nil {
-				t.Fatal(err)
-			}
-			s.Close()
+			snapshotAndLog(t, dir)
 			if err := os.WriteFile(filepath.Join(dir, store.ManifestFile), tt.manifest, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			s = open(t, dir, info3)
+			s := open(t, dir, info3)
 			if got := ids(t, s); got != "a b c" {
 				t.Errorf("papers = %q, want %q", got, "a b c")
 			}
@@ -317,4 +307,22 @@ func TestStoreCollectionNameIsSafeForFiles(t *testing.T) {
 			t.Errorf("CollectionName(%q) = %q contains path characters", model, name)
 		}
 	}
+}
+
+// snapshotAndLog fills dir with papers a and b in the snapshot and c only in
+// the change log, and closes it: the shape a crash finds.
+func snapshotAndLog(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	s := open(t, dir, info3)
+	if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Upsert(ctx, []store.Record{rec("c", 0, 0, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
 }
