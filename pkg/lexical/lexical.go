@@ -69,6 +69,10 @@ type Index struct {
 	closeOnce sync.Once
 	closeErr  error
 	an        analysis.Analyzer
+	// compactMu lets one Compact run at a time: bleve refuses a second
+	// force merge while one is in progress (the background build compacts
+	// too, and may still be at it when an ingest ends).
+	compactMu sync.Mutex
 	// mem holds the postings. While the background build of Open runs
 	// (ready is open), it holds every paper's fingerprint but no words:
 	// Count and the checksums are right, rankings come from bleve.
@@ -1251,6 +1255,8 @@ func wholeWords(f string) string {
 // Compact merges the index into as few segments as it can, which makes
 // queries faster after a large ingest; the index answers queries meanwhile.
 func (x *Index) Compact(ctx context.Context) error {
+	x.compactMu.Lock()
+	defer x.compactMu.Unlock()
 	if err := x.flush(); err != nil {
 		return err
 	}

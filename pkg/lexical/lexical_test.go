@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/paperlens/paperlens/embeddings/builtin"
@@ -330,4 +331,26 @@ func TestQueriesWhileThePostingsAreBuilt(t *testing.T) {
 		default:
 		}
 	})
+}
+
+func TestCompactRunsOneAtATime(t *testing.T) {
+	st, _ := folder(t, 300)
+	// Opening may start a compaction of its own in the background; an
+	// ingest that ends meanwhile compacts too.
+	lx := open(t, st)
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = lx.Compact(context.Background())
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Compact %d: %v", i, err)
+		}
+	}
 }
