@@ -356,10 +356,11 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 	}
 	c.data = dir
 	start = time.Now()
-	_, wst, lx, err := c.openIndexed(ctx, false)
+	whole, err := c.openIndexed(ctx, false)
 	if err != nil {
 		return err
 	}
+	wst, lx := whole.st, whole.lx
 	te := &timedEmbedder{Embedder: emb}
 	ing := ingest.New(te, wst, lx)
 	if c.batchSize > 0 {

@@ -200,23 +200,47 @@ func (c *config) openExisting() (embeddings.Embedder, *store.Store, error) {
 	return c.open()
 }
 
+// folder is an open data folder: the embedder that fills it, its store
+// and its word index.
+type folder struct {
+	emb embeddings.Embedder
+	st  *store.Store
+	lx  *lexical.Index
+}
+
+// Close closes the word index, then the store: closing the store releases
+// the folder's lock, which another process may take only once the index's
+// last writes are done.
+func (f *folder) Close() error {
+	lerr := f.lx.Close()
+	if lerr != nil {
+		lerr = fmt.Errorf("closing the word index: %w", lerr)
+	}
+	serr := f.st.Close()
+	if serr != nil {
+		serr = fmt.Errorf("closing the store in %s: %w", f.st.Dir(), serr)
+	}
+	return errors.Join(lerr, serr)
+}
+
 // openIndexed opens the embedder, the data folder and its word index
-// (rebuilt from the papers when missing). The caller closes the index.
-func (c *config) openIndexed(ctx context.Context, existing bool) (embeddings.Embedder, *store.Store, *lexical.Index, error) {
+// (rebuilt from the papers when missing). With existing, a folder never
+// ingested into is an error. The caller closes the folder.
+func (c *config) openIndexed(ctx context.Context, existing bool) (*folder, error) {
 	open := c.open
 	if existing {
 		open = c.openExisting
 	}
 	emb, st, err := open()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	lx, err := lexical.Open(ctx, st)
 	if err != nil {
 		st.Close()
-		return nil, nil, nil, err
+		return nil, err
 	}
-	return emb, st, lx, nil
+	return &folder{emb: emb, st: st, lx: lx}, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

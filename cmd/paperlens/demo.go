@@ -32,12 +32,12 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if _, err := os.Stat(*file); err != nil {
 		return fmt.Errorf("cannot find the seed papers at %s: run the demo from the repository root or pass --file", *file)
 	}
-	emb, st, lx, err := c.openIndexed(ctx, false)
+	df, err := c.openIndexed(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer st.Close() // releases the folder's lock, after the word index is written
-	defer lx.Close()
+	defer df.Close()
+	emb, st, lx := df.emb, df.st, df.lx
 	ing := ingest.New(emb, st, lx)
 	if err := ingestFiles(ctx, e, ing, []string{*file}, loader.Options{}, false); err != nil {
 		return err

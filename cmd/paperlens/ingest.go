@@ -31,12 +31,12 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	emb, st, lx, err := c.openIndexed(ctx, false)
+	df, err := c.openIndexed(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer st.Close() // releases the folder's lock, after the word index is written
-	defer lx.Close()
+	defer df.Close()
+	emb, st, lx := df.emb, df.st, df.lx
 	ing := ingest.New(emb, st, lx)
 	if c.batchSize > 0 {
 		ing.BatchSize = c.batchSize

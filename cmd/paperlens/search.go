@@ -69,12 +69,12 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: no QUERY given (e.g. paperlens search \"meta-learning for reinforcement learning\")", errUsage)
 	}
 	o := p.options()
-	emb, st, lx, err := c.openIndexed(ctx, true)
+	df, err := c.openIndexed(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer st.Close() // releases the folder's lock, after the word index is written
-	defer lx.Close()
+	defer df.Close()
+	emb, st, lx := df.emb, df.st, df.lx
 	page, err := search.New(emb, st, lx).Search(ctx, query, o)
 	if err != nil {
 		return err
@@ -94,12 +94,12 @@ func runSimilar(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: want exactly one paper ID, got %d", errUsage, len(ids))
 	}
 	o := p.options()
-	emb, st, lx, err := c.openIndexed(ctx, true)
+	df, err := c.openIndexed(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer st.Close() // releases the folder's lock, after the word index is written
-	defer lx.Close()
+	defer df.Close()
+	emb, st, lx := df.emb, df.st, df.lx
 	eng := search.New(emb, st, lx)
 	page, err := eng.Similar(ctx, ids[0], o)
 	if err != nil {

@@ -97,18 +97,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if o.api.APIKey, err = apiKey(e, *keyFile); err != nil {
 		return err
 	}
-	emb, st, lx, err := c.openIndexed(ctx, false)
+	df, err := c.openIndexed(ctx, false)
 	if err != nil {
 		return err
 	}
-	err = serveWith(ctx, e, emb, st, lx, o)
-	// Requests are over: close the index, then the store, so that every
-	// acknowledged write is on disk before the process exits.
-	if cerr := lx.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("closing the lexical index: %w", cerr)
-	}
-	if cerr := st.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("closing the store in %s: %w", st.Dir(), cerr)
+	err = serveWith(ctx, e, df.emb, df.st, df.lx, o)
+	// Requests are over: every acknowledged write is on disk once the
+	// folder is closed, before the process exits.
+	if cerr := df.Close(); cerr != nil && err == nil {
+		err = cerr
 	}
 	return err
 }
