@@ -378,13 +378,8 @@ func (s *Store) upsert(ctx context.Context, recs []Record, normalise bool) error
 	for _, r := range clean {
 		s.apply(r)
 	}
-	s.manifest.Updated = time.Now().UTC()
-	s.manifest.Count = s.idx.Len()
-	m := s.manifest
-	s.written.Log += logged
-	s.written.Sync += synced
 	s.written.Apply += time.Since(start)
-	s.version.Add(1)
+	m := s.wrote(logged, synced)
 	s.mu.Unlock()
 	s.afterWrite(m)
 	return nil
@@ -448,6 +443,18 @@ func (s *Store) unitVector(id string, v []float32, dim int) ([]float32, error) {
 	return u, nil
 }
 
+// wrote records an applied write: the manifest's time and count, the
+// write timings and a new Version. It returns the manifest to persist.
+// Callers hold s.mu.
+func (s *Store) wrote(logged, synced time.Duration) Manifest {
+	s.manifest.Updated = time.Now().UTC()
+	s.manifest.Count = s.idx.Len()
+	s.written.Log += logged
+	s.written.Sync += synced
+	s.version.Add(1)
+	return s.manifest
+}
+
 // Delete removes the paper id, or returns ErrNotFound. The removal is on
 // disk when Delete returns.
 func (s *Store) Delete(ctx context.Context, id string) error {
@@ -471,12 +478,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	}
 	s.mu.Lock()
 	s.remove(id)
-	s.manifest.Updated = time.Now().UTC()
-	s.manifest.Count = s.idx.Len()
-	m := s.manifest
-	s.written.Log += logged
-	s.written.Sync += synced
-	s.version.Add(1)
+	m := s.wrote(logged, synced)
 	s.mu.Unlock()
 	s.afterWrite(m)
 	return nil
