@@ -41,11 +41,71 @@ func (s *Stats) add(o Stats) {
 	s.Embedded += o.Embedded
 }
 
+// Target is where an ingester writes: the embedded store with its word
+// index (Local), or a remote engine such as a Weaviate cluster.
+type Target interface {
+	// Stored returns the stored records, vectors included, of those ids
+	// that are stored.
+	Stored(ctx context.Context, ids []string) (map[string]store.Record, error)
+	// Write stores recs, whose vectors are filled, replacing the papers
+	// with the same ids. When it fails, a record may or may not be stored,
+	// but no other stored paper is lost.
+	Write(ctx context.Context, recs []store.Record) error
+	// Delete removes the paper id, or wraps store.ErrNotFound.
+	Delete(ctx context.Context, id string) error
+}
+
+// Local is the embedded target: the store s and its word index lx (see
+// lexical.Open).
+func Local(s *store.Store, lx *lexical.Index) Target { return local{s: s, lx: lx} }
+
+type local struct {
+	s  *store.Store
+	lx *lexical.Index
+}
+
+func (l local) Stored(ctx context.Context, ids []string) (map[string]store.Record, error) {
+	out := make(map[string]store.Record, len(ids))
+	for _, id := range ids {
+		rec, err := l.s.Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = rec
+	}
+	return out, nil
+}
+
+// Write writes the word index first, then the store. If the store then
+// fails, the index holds papers the store does not, which the query road
+// skips and lexical.Open repairs by a rebuild.
+func (l local) Write(ctx context.Context, recs []store.Record) error {
+	ps := make([]paper.Paper, len(recs))
+	for i, r := range recs {
+		ps[i] = r.Paper
+	}
+	if err := l.lx.Upsert(ctx, ps); err != nil {
+		return err
+	}
+	return l.s.Upsert(ctx, recs)
+}
+
+func (l local) Delete(ctx context.Context, id string) error {
+	if err := l.s.Delete(ctx, id); err != nil {
+		return err
+	}
+	// After the store: if this fails, the index holds one paper more than
+	// the store, and lexical.Open rebuilds it.
+	return l.lx.Delete(ctx, id)
+}
+
 // Ingester embeds and stores papers. BatchSize may be set before use.
 type Ingester struct {
 	embedder embeddings.Embedder
-	store    *store.Store
-	lex      *lexical.Index
+	target   Target
 	// BatchSize is how many papers are embedded and then stored at once;
 	// a failure loses at most the batch in flight. 0 means DefaultBatchSize.
 	BatchSize int
@@ -54,19 +114,17 @@ type Ingester struct {
 // New returns an ingester that embeds with e and stores into s and its word
 // index lx (see lexical.Open).
 func New(e embeddings.Embedder, s *store.Store, lx *lexical.Index) *Ingester {
-	return &Ingester{embedder: e, store: s, lex: lx}
+	return NewTo(e, Local(s, lx))
 }
 
-// Delete removes the paper id from the store and the word index, or wraps
-// store.ErrNotFound.
+// NewTo returns an ingester that embeds with e and writes to t.
+func NewTo(e embeddings.Embedder, t Target) *Ingester {
+	return &Ingester{embedder: e, target: t}
+}
+
+// Delete removes the paper id, or wraps store.ErrNotFound.
 func (in *Ingester) Delete(ctx context.Context, id string) error {
-	id = paper.NormalizeID(id)
-	if err := in.store.Delete(ctx, id); err != nil {
-		return err
-	}
-	// After the store: if this fails, the index holds one paper more than
-	// the store, and lexical.Open rebuilds it.
-	return in.lex.Delete(ctx, id)
+	return in.target.Delete(ctx, paper.NormalizeID(id))
 }
 
 // Upsert normalises and stores papers, embedding only those whose content
@@ -120,11 +178,19 @@ func (in *Ingester) prepare(ctx context.Context, papers []paper.Paper) (batch, e
 	var st Stats
 	var recs []store.Record
 	var toEmbed []int // indexes into recs
+	ids := make([]string, len(papers))
+	for i, p := range papers {
+		ids[i] = p.ID
+	}
+	stored, err := in.target.Stored(ctx, ids)
+	if err != nil {
+		return batch{}, err
+	}
 	for _, p := range papers {
 		hash := p.ContentHash()
-		old, err := in.store.Get(ctx, p.ID)
+		old, ok := stored[p.ID]
 		switch {
-		case err != nil: // new
+		case !ok: // new
 			st.Added++
 		case old.Hash == hash && samePaper(old.Paper, p):
 			st.Unchanged++
@@ -159,21 +225,12 @@ func (in *Ingester) prepare(ctx context.Context, papers []paper.Paper) (batch, e
 	return batch{recs: recs, stats: st}, nil
 }
 
-// commit writes a prepared batch: the word index first, then the store. If
-// the store then fails, the index holds papers the store does not, which
-// the query road skips and lexical.Open repairs by a rebuild.
+// commit writes a prepared batch.
 func (in *Ingester) commit(ctx context.Context, b batch) error {
 	if len(b.recs) == 0 {
 		return nil
 	}
-	ps := make([]paper.Paper, len(b.recs))
-	for i, r := range b.recs {
-		ps[i] = r.Paper
-	}
-	if err := in.lex.Upsert(ctx, ps); err != nil {
-		return err
-	}
-	return in.store.Upsert(ctx, b.recs)
+	return in.target.Write(ctx, b.recs)
 }
 
 func samePaper(a, b paper.Paper) bool {

@@ -163,23 +163,51 @@ func ParseFusion(s string) (FusionMethod, error) {
 // use; Fusion may be set before the first query.
 type Engine struct {
 	embedder embeddings.Embedder
-	store    *store.Store
-	lex      *lexical.Index
+	papers   Backend
 	// Fusion tunes the hybrid mode.
 	Fusion Fusion
 }
 
 // New returns an engine that embeds queries with e and ranks the papers in
-// s, whose word index is lx (see lexical.Open).
+// the embedded store s, whose word index is lx (see lexical.Open).
 func New(e embeddings.Embedder, s *store.Store, lx *lexical.Index) *Engine {
-	return &Engine{embedder: e, store: s, lex: lx, Fusion: DefaultFusion}
+	return NewOn(e, Local(s, lx))
 }
 
-// Store is the store the engine ranks.
-func (e *Engine) Store() *store.Store { return e.store }
+// NewOn returns an engine that embeds queries with e and ranks the papers
+// held by b, such as Local's embedded store or a Weaviate cluster.
+func NewOn(e embeddings.Embedder, b Backend) *Engine {
+	return &Engine{embedder: e, papers: b, Fusion: DefaultFusion}
+}
 
 // Embedder is the embedder the engine embeds queries with.
 func (e *Engine) Embedder() embeddings.Embedder { return e.embedder }
+
+// Stats describes the papers the engine ranks.
+type Stats struct {
+	// Count is how many papers are stored.
+	Count int `json:"count"`
+	embeddings.Info
+}
+
+// Stats counts the stored papers and names the embedder that made their
+// vectors.
+func (e *Engine) Stats(ctx context.Context) (Stats, error) {
+	n, err := e.papers.Count(ctx, Filter{})
+	if err != nil {
+		return Stats{}, err
+	}
+	return Stats{Count: n, Info: e.papers.Info()}, nil
+}
+
+// Count is how many papers are stored, or -1 if the backend cannot say.
+func (e *Engine) Count() int {
+	n, err := e.papers.Count(context.Background(), Filter{})
+	if err != nil {
+		return -1
+	}
+	return n
+}
 
 // Search ranks the stored papers against a natural-language query.
 func (e *Engine) Search(ctx context.Context, query string, o Options) (paper.Page, error) {
@@ -229,7 +257,7 @@ func (e *Engine) Similar(ctx context.Context, id string, o Options) (paper.Page,
 	if err := o.Validate(); err != nil {
 		return paper.Page{}, err
 	}
-	rec, err := e.store.Get(ctx, paper.NormalizeID(id))
+	rec, err := e.papers.Get(ctx, paper.NormalizeID(id))
 	if err != nil {
 		return paper.Page{}, err
 	}
@@ -238,7 +266,7 @@ func (e *Engine) Similar(ctx context.Context, id string, o Options) (paper.Page,
 
 // Get returns the stored paper id, wrapping store.ErrNotFound if unknown.
 func (e *Engine) Get(ctx context.Context, id string) (paper.Paper, error) {
-	rec, err := e.store.Get(ctx, paper.NormalizeID(id))
+	rec, err := e.papers.Get(ctx, paper.NormalizeID(id))
 	return rec.Paper, err
 }
 
@@ -272,11 +300,6 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 	if o.Mode == Hybrid {
 		depth = max(want, e.Fusion.Depth)
 	}
-	var filter store.Filter
-	if !o.Filter.IsZero() {
-		filter = o.Filter.Matcher()
-	}
-
 	byID := map[string]*candidate{}
 	var order []*candidate
 	get := func(id string) *candidate {
@@ -291,7 +314,7 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 
 	total := 0
 	if o.Mode != Vector {
-		hits, n, err := e.lex.SearchLike(ctx, q.like, q.text, depth, o.Filter, q.excluded()...)
+		hits, n, err := e.papers.Words(ctx, q.like, q.text, depth, o.Filter, q.excluded()...)
 		if err != nil {
 			return paper.Page{}, err
 		}
@@ -304,7 +327,7 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 		}
 	}
 	if o.Mode != Lexical {
-		hits, err := e.store.Nearest(ctx, q.vector, depth, filter, q.excluded()...)
+		hits, err := e.papers.Nearest(ctx, q.vector, depth, o.Filter, q.excluded()...)
 		if err != nil {
 			return paper.Page{}, err
 		}
@@ -313,7 +336,7 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 			c.hit.Paper, c.havePaper = h.Paper, true
 			c.vecScore, c.vecRank, c.haveVecScore = h.Score, i+1, true
 		}
-		if total, err = e.countMatching(ctx, o.Filter, q.exclude); err != nil {
+		if total, err = e.papers.Count(ctx, o.Filter, q.excluded()...); err != nil {
 			return paper.Page{}, err
 		}
 	}
@@ -381,7 +404,7 @@ func (e *Engine) fill(ctx context.Context, q request, o Options, page []*candida
 		if c.havePaper && !(o.Explain && !c.haveVecScore) {
 			continue
 		}
-		rec, err := e.store.Get(ctx, c.hit.ID)
+		rec, err := e.papers.Get(ctx, c.hit.ID)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -401,7 +424,7 @@ func (e *Engine) fill(ctx context.Context, q request, o Options, page []*candida
 			}
 		}
 		if len(missing) > 0 {
-			scores, err := e.lex.Scores(ctx, q.text, missing)
+			scores, err := e.papers.WordScores(ctx, q.text, missing)
 			if err != nil {
 				return err
 			}
@@ -413,7 +436,7 @@ func (e *Engine) fill(ctx context.Context, q request, o Options, page []*candida
 		}
 	}
 	if o.Highlight && len(ids) > 0 {
-		hl, err := e.lex.Highlights(ctx, q.text, ids, maxHighlights)
+		hl, err := e.papers.Highlights(ctx, q.text, ids, maxHighlights)
 		if err != nil {
 			return err
 		}
@@ -422,22 +445,6 @@ func (e *Engine) fill(ctx context.Context, q request, o Options, page []*candida
 		}
 	}
 	return nil
-}
-
-// countMatching is how many papers a vector ranking could return.
-func (e *Engine) countMatching(ctx context.Context, f Filter, exclude string) (int, error) {
-	if f.IsZero() {
-		n := e.store.Count()
-		if exclude != "" {
-			n--
-		}
-		return n, nil
-	}
-	var ex []string
-	if exclude != "" {
-		ex = []string{exclude}
-	}
-	return e.lex.CountMatching(ctx, f, ex...)
 }
 
 // score is the reciprocal-rank fused score of a paper at lexical rank lr

@@ -27,6 +27,7 @@ const (
 	codeBodyTooLarge         = "body_too_large"
 	codeUnsupportedMediaType = "unsupported_media_type"
 	codeEmbedderUnavailable  = "embedder_unavailable"
+	codeBackendUnavailable   = "backend_unavailable"
 	codeInternal             = "internal"
 )
 
@@ -62,6 +63,9 @@ func (s *server) failWith(c *gin.Context, err error) {
 	case errors.Is(err, embeddings.ErrUnavailable):
 		s.fail(c, http.StatusServiceUnavailable, codeEmbedderUnavailable,
 			"the embedder is unavailable: "+err.Error()+"; start it or check its address, then retry")
+	case errors.Is(err, search.ErrUnavailable):
+		s.fail(c, http.StatusServiceUnavailable, codeBackendUnavailable,
+			err.Error()+"; check that the backend's servers are running, then retry")
 	case errors.Is(err, store.ErrNotFound):
 		s.fail(c, http.StatusNotFound, codeNotFound, err.Error()+": check the id, or add the paper with POST /v1/papers")
 	case errors.Is(err, paper.ErrInvalid):

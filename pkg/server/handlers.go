@@ -33,8 +33,12 @@ type statsBody struct {
 }
 
 func (s *server) stats(c *gin.Context) {
-	m := s.eng.Store().Manifest()
-	c.JSON(http.StatusOK, statsBody{Count: m.Count, Info: m.Info})
+	st, err := s.eng.Stats(c.Request.Context())
+	if err != nil {
+		s.failWith(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, statsBody{Count: st.Count, Info: st.Info})
 }
 
 func (s *server) searchGet(c *gin.Context) {

@@ -194,7 +194,7 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 		s.metrics = metrics.New()
 	}
 	if eng != nil {
-		s.metrics.StoredPapers(eng.Store().Count)
+		s.metrics.StoredPapers(eng.Count)
 	}
 
 	r := gin.New()

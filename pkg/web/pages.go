@@ -66,7 +66,7 @@ type widgetView struct {
 // a query.
 func (h *handler) searchPage(w http.ResponseWriter, r *http.Request) {
 	f, err := readSearchForm(r.URL.Query())
-	v := searchView{view: view{Title: "Search", Form: f, Count: h.eng.Store().Count()}}
+	v := searchView{view: view{Title: "Search", Form: f, Count: h.eng.Count()}}
 	switch {
 	case err != nil:
 		v.List.Message = err.Error()
