@@ -1,0 +1,456 @@
+package weaviate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/go-openapi/strfmt"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
+	"github.com/weaviate/weaviate/entities/models"
+
+	"github.com/paperlens/paperlens/pkg/lexical"
+	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/search"
+	"github.com/paperlens/paperlens/pkg/store"
+)
+
+// maxQueryTerms bounds the words of a lexical query: a whole abstract
+// ("papers like this one") is cut to its first words.
+const maxQueryTerms = 256
+
+// Get returns the paper id with its vector, or wraps store.ErrNotFound.
+func (b *Backend) Get(ctx context.Context, id string) (store.Record, error) {
+	recs, err := b.Stored(ctx, []string{id})
+	if err != nil {
+		return store.Record{}, err
+	}
+	rec, ok := recs[id]
+	if !ok {
+		return store.Record{}, fmt.Errorf("%w: %q", store.ErrNotFound, id)
+	}
+	return rec, nil
+}
+
+// Stored returns the stored records, vectors included, of those ids that
+// are stored.
+func (b *Backend) Stored(ctx context.Context, ids []string) (map[string]store.Record, error) {
+	out := make(map[string]store.Record, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	objs, err := b.get(ctx, func(g *graphql.GetBuilder, _ *graphql.API) *graphql.GetBuilder {
+		return g.WithWhere(anyOf(propID, ids)).WithLimit(len(ids)).WithFields(paperFields("vector")...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range objs {
+		if slices.Contains(ids, o.ID) {
+			out[o.ID] = store.Record{Paper: o.paper(), Hash: o.Hash, Vector: o.Additional.Vector}
+		}
+	}
+	return out, nil
+}
+
+// Count is how many papers pass f, leaving out the exclude ids.
+func (b *Backend) Count(ctx context.Context, f search.Filter, exclude ...string) (int, error) {
+	return b.count(ctx, where(f, exclude))
+}
+
+func (b *Backend) count(ctx context.Context, w *filters.WhereBuilder) (int, error) {
+	var n int
+	err := b.do(ctx, func(c *weaviate.Client) error {
+		a := c.GraphQL().Aggregate().WithClassName(b.class).
+			WithFields(graphql.Field{Name: "meta", Fields: []graphql.Field{{Name: "count"}}})
+		if w != nil {
+			a = a.WithWhere(w)
+		}
+		resp, err := a.Do(ctx)
+		if err != nil {
+			return err
+		}
+		if err := gqlErrors(resp); err != nil {
+			return err
+		}
+		raw, err := json.Marshal(resp.Data["Aggregate"])
+		if err != nil {
+			return err
+		}
+		var byClass map[string][]struct {
+			Meta struct {
+				Count int `json:"count"`
+			} `json:"meta"`
+		}
+		if err := json.Unmarshal(raw, &byClass); err != nil {
+			return fmt.Errorf("weaviate: cannot read the count: %w", err)
+		}
+		n = 0
+		if rows := byClass[b.class]; len(rows) > 0 {
+			n = rows[0].Meta.Count
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Nearest returns at most n papers that pass f, by cosine similarity to v.
+func (b *Backend) Nearest(ctx context.Context, v []float32, n int, f search.Filter, exclude ...string) ([]paper.Hit, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	if len(v) != b.info.Dimension {
+		return nil, fmt.Errorf("query vector has %d dimensions, the papers %d", len(v), b.info.Dimension)
+	}
+	objs, err := b.get(ctx, func(g *graphql.GetBuilder, api *graphql.API) *graphql.GetBuilder {
+		g = g.WithNearVector(api.NearVectorArgBuilder().WithVector(v)).WithLimit(n).WithFields(paperFields("distance")...)
+		if w := where(f, exclude); w != nil {
+			g = g.WithWhere(w)
+		}
+		return g
+	})
+	if err != nil {
+		return nil, err
+	}
+	match := exact(f)
+	hits := make([]paper.Hit, 0, len(objs))
+	for _, o := range objs {
+		p := o.paper()
+		if !match(&p) {
+			continue
+		}
+		score := 0.0
+		if o.Additional.Distance != nil {
+			score = 1 - *o.Additional.Distance
+		}
+		hits = append(hits, paper.Hit{Paper: p, Score: score})
+	}
+	return hits, nil
+}
+
+// queryTerms analyses a query as the embedded index does.
+func queryTerms(text string) ([]string, error) {
+	terms, err := lexical.Terms(text)
+	if err != nil {
+		return nil, err
+	}
+	out := terms[:0]
+	for _, t := range terms {
+		if printable(t) {
+			out = append(out, t)
+		}
+	}
+	if len(out) > maxQueryTerms {
+		out = out[:maxQueryTerms]
+	}
+	return out, nil
+}
+
+// Words ranks the papers that pass f by Weaviate's BM25 over the analysed
+// words of text, and counts the papers that hold any of them.
+func (b *Backend) Words(ctx context.Context, _ /* like */, text string, n int, f search.Filter, exclude ...string) ([]lexical.Hit, int, error) {
+	terms, err := queryTerms(text)
+	if err != nil || len(terms) == 0 || n <= 0 {
+		return nil, 0, err
+	}
+	objs, err := b.bm25(ctx, terms, n, and(where(f, exclude), anyOf(propTerms, unique(terms))), paperFields("score"))
+	if err != nil {
+		return nil, 0, err
+	}
+	match := exact(f)
+	hits := make([]lexical.Hit, 0, len(objs))
+	for _, o := range objs {
+		p := o.paper()
+		if match(&p) {
+			hits = append(hits, lexical.Hit{ID: o.ID, Score: float64(o.Additional.Score)})
+		}
+	}
+	total, err := b.count(ctx, and(where(f, exclude), anyOf(propTerms, unique(terms))))
+	return hits, total, err
+}
+
+func (b *Backend) bm25(ctx context.Context, terms []string, n int, w *filters.WhereBuilder, fields []graphql.Field) ([]object, error) {
+	return b.get(ctx, func(g *graphql.GetBuilder, api *graphql.API) *graphql.GetBuilder {
+		g = g.WithBM25(api.Bm25ArgBuilder().WithQuery(strings.Join(terms, " ")).WithProperties(propTerms)).
+			WithLimit(n).WithFields(fields...)
+		if w != nil {
+			g = g.WithWhere(w)
+		}
+		return g
+	})
+}
+
+// WordScores returns the BM25 score against text of those ids that match
+// it.
+func (b *Backend) WordScores(ctx context.Context, text string, ids []string) (map[string]float64, error) {
+	out := map[string]float64{}
+	terms, err := queryTerms(text)
+	if err != nil || len(terms) == 0 || len(ids) == 0 {
+		return out, err
+	}
+	objs, err := b.bm25(ctx, terms, len(ids), anyOf(propID, ids),
+		[]graphql.Field{{Name: propID}, {Name: "_additional", Fields: []graphql.Field{{Name: "score"}}}})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range objs {
+		out[o.ID] = float64(o.Additional.Score)
+	}
+	return out, nil
+}
+
+// Highlights marks the words of text in the abstracts of ids, as the
+// embedded index does.
+func (b *Backend) Highlights(ctx context.Context, text string, ids []string, max int) (map[string][]string, error) {
+	if len(ids) == 0 {
+		return map[string][]string{}, nil
+	}
+	objs, err := b.get(ctx, func(g *graphql.GetBuilder, _ *graphql.API) *graphql.GetBuilder {
+		return g.WithWhere(anyOf(propID, ids)).WithLimit(len(ids)).WithFields(paperFields()...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	papers := make([]paper.Paper, len(objs))
+	for i, o := range objs {
+		papers[i] = o.paper()
+	}
+	return lexical.Fragments(ctx, text, papers, max)
+}
+
+// Write stores recs, replacing the papers with the same ids. It returns
+// once a quorum of each paper's replicas holds it.
+func (b *Backend) Write(ctx context.Context, recs []store.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	objs := make([]*models.Object, len(recs))
+	for i, r := range recs {
+		if len(r.Vector) != b.info.Dimension {
+			return fmt.Errorf("paper %s has a %d-dimensional vector, the class %s holds %d", r.Paper.ID, len(r.Vector), b.class, b.info.Dimension)
+		}
+		terms, err := lexical.Terms(r.Paper.Text())
+		if err != nil {
+			return err
+		}
+		p := r.Paper
+		objs[i] = &models.Object{
+			Class:  b.class,
+			ID:     strfmt.UUID(objectID(p.ID)),
+			Vector: r.Vector,
+			Properties: map[string]any{
+				propID:           p.ID,
+				propTitle:        p.Title,
+				propAbstract:     p.Abstract,
+				propAuthors:      nonNil(p.Authors),
+				propAuthorsLower: lower(p.Authors),
+				propCategories:   nonNil(p.Categories),
+				propCatsLower:    lower(p.Categories),
+				propPublished:    p.Published,
+				propYear:         year(p.Published),
+				propURL:          p.URL,
+				propHash:         r.Hash,
+				propTerms:        strings.Join(terms, " "),
+			},
+		}
+	}
+	return b.do(ctx, func(c *weaviate.Client) error {
+		res, err := c.Batch().ObjectsBatcher().WithObjects(objs...).WithConsistencyLevel(writeConsistency).Do(ctx)
+		if err != nil {
+			return err
+		}
+		var failed []string
+		for _, o := range res {
+			if o.Result != nil && o.Result.Errors != nil && len(o.Result.Errors.Error) > 0 {
+				failed = append(failed, fmt.Sprintf("%v: %s", o.Properties.(map[string]any)[propID], o.Result.Errors.Error[0].Message))
+			}
+		}
+		if len(failed) > 0 {
+			return fmt.Errorf("weaviate stored %d of %d papers; not stored: %s (run the same ingest again to retry)",
+				len(objs)-len(failed), len(objs), strings.Join(failed[:min(3, len(failed))], "; "))
+		}
+		return nil
+	})
+}
+
+// Delete removes the paper id, or wraps store.ErrNotFound.
+func (b *Backend) Delete(ctx context.Context, id string) error {
+	err := b.do(ctx, func(c *weaviate.Client) error {
+		return c.Data().Deleter().WithClassName(b.class).WithID(objectID(id)).WithConsistencyLevel(writeConsistency).Do(ctx)
+	})
+	if err != nil && strings.Contains(err.Error(), "answered 404") {
+		return fmt.Errorf("%w: %q", store.ErrNotFound, id)
+	}
+	return err
+}
+
+// Each calls fn for every stored record, vectors included, in no
+// particular order, until fn fails.
+func (b *Backend) Each(ctx context.Context, fn func(store.Record) error) error {
+	after := ""
+	for {
+		var objs []object
+		var ids []string
+		err := b.do(ctx, func(c *weaviate.Client) error {
+			g := c.GraphQL().Get().WithClassName(b.class).WithLimit(500).
+				WithFields(paperFields("id", "vector")...)
+			if after != "" {
+				g = g.WithAfter(after)
+			}
+			resp, err := g.Do(ctx)
+			if err != nil {
+				return err
+			}
+			if err := gqlErrors(resp); err != nil {
+				return err
+			}
+			raw, err := json.Marshal(resp.Data["Get"])
+			if err != nil {
+				return err
+			}
+			var byClass map[string][]struct {
+				Additional struct {
+					ID string `json:"id"`
+				} `json:"_additional"`
+			}
+			if err := json.Unmarshal(raw, &byClass); err != nil {
+				return err
+			}
+			ids = ids[:0]
+			for _, o := range byClass[b.class] {
+				ids = append(ids, o.Additional.ID)
+			}
+			objs, err = decode(resp, "Get", b.class)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if err := fn(store.Record{Paper: o.paper(), Hash: o.Hash, Vector: o.Additional.Vector}); err != nil {
+				return err
+			}
+		}
+		if len(objs) == 0 || len(ids) == 0 {
+			return nil
+		}
+		after = ids[len(ids)-1]
+	}
+}
+
+// where is f and the excluded ids as a Weaviate filter, or nil.
+func where(f search.Filter, exclude []string) *filters.WhereBuilder {
+	var ws []*filters.WhereBuilder
+	if f.YearFrom != 0 || f.YearTo != 0 {
+		from := max(f.YearFrom, 1) // a paper without a date (year 0) fails a year bound
+		ws = append(ws, filters.Where().WithPath([]string{propYear}).WithOperator(filters.GreaterThanEqual).WithValueInt(int64(from)))
+		if f.YearTo != 0 {
+			ws = append(ws, filters.Where().WithPath([]string{propYear}).WithOperator(filters.LessThanEqual).WithValueInt(int64(f.YearTo)))
+		}
+	}
+	if len(f.Categories) > 0 {
+		cats := make([]string, len(f.Categories))
+		for i, c := range f.Categories {
+			cats[i] = strings.ToLower(strings.TrimSpace(c))
+		}
+		ws = append(ws, anyOf(propCatsLower, cats))
+	}
+	if a := strings.ToLower(strings.TrimSpace(f.Author)); a != "" {
+		// Like's wildcards are * and ?; a name holding them, or characters
+		// a GraphQL string cannot carry, is matched loosely here and
+		// exactly by exact.
+		a = strings.Map(func(r rune) rune {
+			if r == '*' || r == '?' || r == '"' || r == '\\' || !unicode.IsPrint(r) {
+				return '?'
+			}
+			return r
+		}, a)
+		ws = append(ws, filters.Where().WithPath([]string{propAuthorsLower}).WithOperator(filters.Like).WithValueText("*"+a+"*"))
+	}
+	for _, id := range exclude {
+		ws = append(ws, filters.Where().WithPath([]string{propID}).WithOperator(filters.NotEqual).WithValueText(id))
+	}
+	return and(ws...)
+}
+
+// exact is the filter's own test, for what where matches loosely.
+func exact(f search.Filter) func(p *paper.Paper) bool {
+	if f.IsZero() {
+		return func(*paper.Paper) bool { return true }
+	}
+	return f.Matcher()
+}
+
+func and(ws ...*filters.WhereBuilder) *filters.WhereBuilder {
+	var keep []*filters.WhereBuilder
+	for _, w := range ws {
+		if w != nil {
+			keep = append(keep, w)
+		}
+	}
+	switch len(keep) {
+	case 0:
+		return nil
+	case 1:
+		return keep[0]
+	}
+	return filters.Where().WithOperator(filters.And).WithOperands(keep)
+}
+
+func anyOf(prop string, values []string) *filters.WhereBuilder {
+	return filters.Where().WithPath([]string{prop}).WithOperator(filters.ContainsAny).WithValueText(values...)
+}
+
+func unique(ss []string) []string {
+	seen := make(map[string]bool, len(ss))
+	var out []string
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) || r == '"' || r == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func nonNil(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
+}
+
+func lower(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToLower(s)
+	}
+	return out
+}
+
+// year is the year of a YYYY-MM-DD date, or 0.
+func year(date string) int {
+	if len(date) < 4 {
+		return 0
+	}
+	y, err := strconv.Atoi(date[:4])
+	if err != nil {
+		return 0
+	}
+	return y
+}

@@ -1,0 +1,437 @@
+// Package weaviate keeps paperlens's papers in a Weaviate cluster instead
+// of the embedded store: one Weaviate class per embedder, holding each
+// paper's metadata, its content hash, its vector (ours: Weaviate's own
+// vectorisers stay off) and its words as the embedded word index analyses
+// them, so Weaviate's BM25 ranks the same words. The engine (package search)
+// fuses, pages and explains on top, so both backends rank alike, and any
+// number of paperlens processes can share one cluster.
+package weaviate
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/weaviate/weaviate-go-client/v5/weaviate"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/fault"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
+	"github.com/weaviate/weaviate/entities/models"
+
+	"github.com/paperlens/paperlens/embeddings"
+	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/search"
+)
+
+// Consistency levels: a write is acknowledged once a quorum of replicas
+// holds it, so losing one node of a replication factor of 2 or more loses
+// nothing acknowledged; a read needs one replica, so searches keep
+// answering while a node is down.
+const (
+	writeConsistency = "QUORUM"
+	readConsistency  = "ONE"
+)
+
+// The properties of a paper object.
+const (
+	propID           = "paper_id"
+	propTitle        = "title"
+	propAbstract     = "abstract"
+	propAuthors      = "authors"
+	propAuthorsLower = "authors_lc"
+	propCategories   = "categories"
+	propCatsLower    = "categories_lc"
+	propPublished    = "published"
+	propYear         = "year"
+	propURL          = "url"
+	propHash         = "content_hash"
+	propTerms        = "terms"
+)
+
+// BM25 parameters, the embedded word index's (bleve's).
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+)
+
+// Config says where the cluster is and how a new class is made.
+type Config struct {
+	// URLs are the base URLs of one or more nodes of the cluster, such as
+	// http://127.0.0.1:8080. Requests go to one node; when it cannot be
+	// reached, to the next.
+	URLs []string
+	// Class is the Weaviate class that holds the papers; "" means
+	// ClassName of the embedder.
+	Class string
+	// Replicas is the replication factor of a class this creates (0: 1).
+	// An existing class keeps its own.
+	Replicas int
+	// Timeout bounds each request (0: 30 s).
+	Timeout time.Duration
+}
+
+// ParseURLs reads a comma-separated list of node URLs.
+func ParseURLs(s string) ([]string, error) {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimRight(strings.TrimSpace(part), "/")
+		if part == "" {
+			continue
+		}
+		u, err := url.Parse(part)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("weaviate URL %q is not an http(s) URL such as http://127.0.0.1:8080", part)
+		}
+		out = append(out, part)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no Weaviate URL: give --weaviate-url http://HOST:PORT (several, comma-separated, for a cluster)")
+	}
+	return out, nil
+}
+
+var unsafeClassChars = regexp.MustCompile(`[^A-Za-z0-9_]`)
+
+// ClassName is the class that holds the papers embedded by i: one class per
+// embedder and model, as the embedded store keeps one collection per them.
+func ClassName(i embeddings.Info) string {
+	return "Paperlens_" + unsafeClassChars.ReplaceAllString(i.Embedder+"_"+i.Model, "_")
+}
+
+// Backend is a Weaviate cluster as a search.Backend and an ingest.Target.
+// It is safe for concurrent use.
+type Backend struct {
+	info  embeddings.Info
+	class string
+	// replicated: the class has more than one replica, and GraphQL then
+	// takes a consistency level (it refuses one otherwise).
+	replicated bool
+	nodes []node
+	cur   atomic.Int32 // the node requests go to first
+}
+
+type node struct {
+	url string
+	c   *weaviate.Client
+}
+
+var _ search.Backend = (*Backend)(nil)
+
+// Open connects to the cluster and makes sure the class for info exists,
+// creating it if needed. A class made for another embedder or dimension is
+// refused.
+func Open(ctx context.Context, cfg Config, info embeddings.Info) (*Backend, error) {
+	if len(cfg.URLs) == 0 {
+		return nil, errors.New("no Weaviate URL: give --weaviate-url http://HOST:PORT")
+	}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	b := &Backend{info: info, class: cfg.Class}
+	if b.class == "" {
+		b.class = ClassName(info)
+	}
+	for _, raw := range cfg.URLs {
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			return nil, fmt.Errorf("weaviate URL %q is not an http(s) URL such as http://127.0.0.1:8080", raw)
+		}
+		c, err := weaviate.NewClient(weaviate.Config{
+			Host:             u.Host,
+			Scheme:           u.Scheme,
+			Timeout:          timeout,
+			ConnectionClient: &http.Client{Timeout: timeout},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("weaviate %s: %w", raw, err)
+		}
+		b.nodes = append(b.nodes, node{url: raw, c: c})
+	}
+	if err := b.ensureClass(ctx, max(cfg.Replicas, 1)); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Class is the Weaviate class the papers are in.
+func (b *Backend) Class() string { return b.class }
+
+// Info names the embedder whose vectors the class holds.
+func (b *Backend) Info() embeddings.Info { return b.info }
+
+// Close releases nothing: the cluster keeps the papers.
+func (b *Backend) Close() error { return nil }
+
+// description records the embedder in the class, so a class made by
+// another embedder is recognised.
+func (b *Backend) description() string {
+	return fmt.Sprintf("paperlens papers: embedder=%s model=%s dimension=%d", b.info.Embedder, b.info.Model, b.info.Dimension)
+}
+
+func (b *Backend) ensureClass(ctx context.Context, replicas int) error {
+	var cls *models.Class
+	err := b.do(ctx, func(c *weaviate.Client) error {
+		ok, err := c.Schema().ClassExistenceChecker().WithClassName(b.class).Do(ctx)
+		if err != nil || !ok {
+			return err
+		}
+		cls, err = c.Schema().ClassGetter().WithClassName(b.class).Do(ctx)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("weaviate: cannot read the schema: %w", err)
+	}
+	if cls != nil {
+		if cls.Description != b.description() {
+			return fmt.Errorf("weaviate class %s holds papers of another embedder (%q), not %s/%s with %d dimensions: use that embedder, or another --weaviate-class",
+				b.class, cls.Description, b.info.Embedder, b.info.Model, b.info.Dimension)
+		}
+		b.replicated = cls.ReplicationConfig != nil && cls.ReplicationConfig.Factor > 1
+		return nil
+	}
+	b.replicated = replicas > 1
+	yes, no := true, false
+	text := func(name string, filterable bool) *models.Property {
+		return &models.Property{Name: name, DataType: []string{"text"}, Tokenization: "field",
+			IndexFilterable: &filterable, IndexSearchable: &no}
+	}
+	texts := func(name string, filterable bool) *models.Property {
+		p := text(name, filterable)
+		p.DataType = []string{"text[]"}
+		return p
+	}
+	cls = &models.Class{
+		Class:       b.class,
+		Description: b.description(),
+		Vectorizer:  "none",
+		Properties: []*models.Property{
+			text(propID, true),
+			text(propTitle, false),
+			text(propAbstract, false),
+			texts(propAuthors, false),
+			texts(propAuthorsLower, true),
+			texts(propCategories, false),
+			texts(propCatsLower, true),
+			text(propPublished, false),
+			{Name: propYear, DataType: []string{"int"}, IndexFilterable: &yes, IndexRangeFilters: &yes},
+			text(propURL, false),
+			text(propHash, false),
+			// The words the embedded index ranks, already analysed: split
+			// on spaces only, with no stop words of Weaviate's own.
+			{Name: propTerms, DataType: []string{"text"}, Tokenization: "whitespace", IndexFilterable: &yes, IndexSearchable: &yes},
+		},
+		VectorIndexType: "hnsw",
+		VectorIndexConfig: map[string]any{
+			"distance":       "cosine",
+			"efConstruction": 128,
+			"maxConnections": 32,
+			"ef":             -1, // dynamic: grows with the limit asked for
+			"dynamicEfMin":   200,
+			"dynamicEfMax":   1000,
+		},
+		InvertedIndexConfig: &models.InvertedIndexConfig{
+			Bm25:      &models.BM25Config{K1: bm25K1, B: bm25B},
+			Stopwords: &models.StopwordConfig{Preset: "none"},
+		},
+		ReplicationConfig: &models.ReplicationConfig{Factor: int64(replicas), AsyncEnabled: replicas > 1},
+	}
+	err = b.do(ctx, func(c *weaviate.Client) error {
+		return c.Schema().ClassCreator().WithClass(cls).Do(ctx)
+	})
+	if err != nil && !strings.Contains(err.Error(), "already exists") { // another process won the race
+		return fmt.Errorf("weaviate: cannot create class %s: %w", b.class, err)
+	}
+	return nil
+}
+
+// objectID is the Weaviate id of a paper: a name-based (version 5) UUID of
+// its paperlens id, so every process names a paper alike.
+func objectID(paperID string) string {
+	ns := [16]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8} // the URL namespace
+	h := sha1.New()
+	h.Write(ns[:])
+	h.Write([]byte("paperlens:" + paperID))
+	s := h.Sum(nil)
+	s[6] = (s[6] & 0x0f) | 0x50
+	s[8] = (s[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", s[0:4], s[4:6], s[6:8], s[8:10], s[10:16])
+}
+
+// do runs fn against one node, and against the next ones while a node
+// cannot be reached. It wraps search.ErrUnavailable when none can.
+func (b *Backend) do(ctx context.Context, fn func(c *weaviate.Client) error) error {
+	start := int(b.cur.Load())
+	var err error
+	for i := range b.nodes {
+		k := (start + i) % len(b.nodes)
+		err = fn(b.nodes[k].c)
+		if err == nil || !unreachable(err) || ctx.Err() != nil {
+			if err == nil && k != start {
+				b.cur.Store(int32(k))
+			}
+			return clientError(err)
+		}
+	}
+	urls := make([]string, len(b.nodes))
+	for i, n := range b.nodes {
+		urls[i] = n.url
+	}
+	return fmt.Errorf("%w: no Weaviate node answers (%s): %v", search.ErrUnavailable, strings.Join(urls, ", "), clientError(err))
+}
+
+// cause is the error under the client's wrappers, which do not Unwrap.
+func cause(err error) (error, int) {
+	for {
+		var wce *fault.WeaviateClientError
+		if !errors.As(err, &wce) {
+			return err, 0
+		}
+		if wce.DerivedFromError == nil {
+			return err, wce.StatusCode
+		}
+		err = wce.DerivedFromError
+	}
+}
+
+// unreachable tells a node that is down or unreachable from an answer.
+func unreachable(err error) bool {
+	under, status := cause(err)
+	if status == 0 {
+		var ue *url.Error
+		return errors.As(under, &ue)
+	}
+	return status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
+}
+
+// clientError rewrites the client's error into one line that names the
+// cause.
+func clientError(err error) error {
+	if err == nil {
+		return nil
+	}
+	under, status := cause(err)
+	var wce *fault.WeaviateClientError
+	if errors.As(under, &wce) {
+		return fmt.Errorf("weaviate answered %d: %s", status, strings.TrimSpace(wce.Msg))
+	}
+	return under
+}
+
+// gqlErrors turns the errors of a GraphQL answer into one error.
+func gqlErrors(resp *models.GraphQLResponse) error {
+	if resp == nil {
+		return errors.New("weaviate: empty GraphQL answer")
+	}
+	if len(resp.Errors) == 0 {
+		return nil
+	}
+	msgs := make([]string, 0, len(resp.Errors))
+	for _, e := range resp.Errors {
+		msgs = append(msgs, e.Message)
+	}
+	return fmt.Errorf("weaviate: %s", strings.Join(msgs, "; "))
+}
+
+// object is a paper object as a GraphQL Get returns it.
+type object struct {
+	ID         string   `json:"paper_id"`
+	Title      string   `json:"title"`
+	Abstract   string   `json:"abstract"`
+	Authors    []string `json:"authors"`
+	Categories []string `json:"categories"`
+	Published  string   `json:"published"`
+	URL        string   `json:"url"`
+	Hash       string   `json:"content_hash"`
+	Additional struct {
+		Distance *float64  `json:"distance"`
+		Score    number    `json:"score"`
+		Vector   []float32 `json:"vector"`
+	} `json:"_additional"`
+}
+
+// number is a float that Weaviate may send as a JSON string (BM25 scores).
+type number float64
+
+func (n *number) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "" || s == "null" {
+		*n = 0
+		return nil
+	}
+	var f float64
+	if _, err := fmt.Sscan(s, &f); err != nil {
+		return fmt.Errorf("weaviate: score %s is not a number", b)
+	}
+	*n = number(f)
+	return nil
+}
+
+func (o object) paper() paper.Paper {
+	p := paper.Paper{ID: o.ID, Title: o.Title, Abstract: o.Abstract, Authors: o.Authors,
+		Categories: o.Categories, Published: o.Published, URL: o.URL}
+	if p.Authors == nil {
+		p.Authors = []string{}
+	}
+	if p.Categories == nil {
+		p.Categories = []string{}
+	}
+	return p
+}
+
+// paperFields are the fields of a paper; extra are added under
+// _additional.
+func paperFields(extra ...string) []graphql.Field {
+	fs := []graphql.Field{{Name: propID}, {Name: propTitle}, {Name: propAbstract}, {Name: propAuthors},
+		{Name: propCategories}, {Name: propPublished}, {Name: propURL}, {Name: propHash}}
+	if len(extra) > 0 {
+		add := graphql.Field{Name: "_additional"}
+		for _, e := range extra {
+			add.Fields = append(add.Fields, graphql.Field{Name: e})
+		}
+		fs = append(fs, add)
+	}
+	return fs
+}
+
+// get runs a GraphQL Get built by build on the class and decodes its
+// objects.
+func (b *Backend) get(ctx context.Context, build func(g *graphql.GetBuilder, api *graphql.API) *graphql.GetBuilder) ([]object, error) {
+	var objs []object
+	err := b.do(ctx, func(c *weaviate.Client) error {
+		api := c.GraphQL()
+		g := api.Get().WithClassName(b.class)
+		if b.replicated {
+			g = g.WithConsistencyLevel(readConsistency)
+		}
+		resp, err := build(g, api).Do(ctx)
+		if err != nil {
+			return err
+		}
+		if err := gqlErrors(resp); err != nil {
+			return err
+		}
+		objs, err = decode(resp, "Get", b.class)
+		return err
+	})
+	return objs, err
+}
+
+func decode(resp *models.GraphQLResponse, op, class string) ([]object, error) {
+	raw, err := json.Marshal(resp.Data[op])
+	if err != nil {
+		return nil, fmt.Errorf("weaviate: cannot read the answer: %w", err)
+	}
+	var byClass map[string][]object
+	if err := json.Unmarshal(raw, &byClass); err != nil {
+		return nil, fmt.Errorf("weaviate: cannot read the answer: %w", err)
+	}
+	return byClass[class], nil
+}
