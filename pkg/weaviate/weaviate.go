@@ -113,8 +113,8 @@ type Backend struct {
 	// replicated: the class has more than one replica, and GraphQL then
 	// takes a consistency level (it refuses one otherwise).
 	replicated bool
-	nodes []node
-	cur   atomic.Int32 // the node requests go to first
+	nodes      []node
+	cur        atomic.Int32 // the node requests go to first
 }
 
 type node struct {
