@@ -281,6 +281,10 @@ func (b *Backend) Write(ctx context.Context, recs []store.Record) error {
 
 // Delete removes the paper id, or wraps store.ErrNotFound.
 func (b *Backend) Delete(ctx context.Context, id string) error {
+	// Weaviate answers 204 for an id it does not hold: ask first.
+	if _, err := b.Get(ctx, id); err != nil {
+		return err
+	}
 	err := b.do(ctx, func(c *weaviate.Client) error {
 		return c.Data().Deleter().WithClassName(b.class).WithID(objectID(id)).WithConsistencyLevel(writeConsistency).Do(ctx)
 	})

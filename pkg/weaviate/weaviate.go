@@ -243,6 +243,9 @@ func (b *Backend) ensureClass(ctx context.Context, replicas int) error {
 		},
 		ReplicationConfig: &models.ReplicationConfig{Factor: int64(replicas), AsyncEnabled: replicas > 1},
 	}
+	// Weaviate decides usingBlockMaxWAND from its USE_INVERTED_SEARCHABLE
+	// setting, whatever the class asks; see docs/scale-out.md for why the
+	// nodes should run with it false.
 	err = b.do(ctx, func(c *weaviate.Client) error {
 		return c.Schema().ClassCreator().WithClass(cls).Do(ctx)
 	})
