@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -16,8 +17,11 @@ import (
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/embeddings/builtin"
 	"github.com/paperlens/paperlens/embeddings/ollama"
+	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/lexical"
+	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/store"
+	"github.com/paperlens/paperlens/pkg/weaviate"
 )
 
 // config holds the settings shared by the commands that open a data folder.
@@ -31,6 +35,11 @@ type config struct {
 	timeout        time.Duration
 	queryPrefix    optString
 	documentPrefix optString
+	// The backend: the embedded store in data, or a Weaviate cluster.
+	backend          string
+	weaviateURL      string
+	weaviateClass    string
+	weaviateReplicas int
 }
 
 // optString is a string flag that remembers whether it was set, so an empty
@@ -84,6 +93,37 @@ func newFlagSet(e *env, name, args, about string) *flag.FlagSet {
 func (c *config) register(fs *flag.FlagSet, e *env, dataDefault string) {
 	fs.StringVar(&c.data, "data", envOr(e, "PAPERLENS_DATA", dataDefault), "data `folder` (env PAPERLENS_DATA)")
 	c.registerEmbedder(fs, e)
+	c.registerBackend(fs, e)
+}
+
+// Backends.
+const (
+	backendEmbedded = "embedded"
+	backendWeaviate = "weaviate"
+)
+
+// registerBackend adds the backend flags to fs, with defaults from the
+// environment.
+func (c *config) registerBackend(fs *flag.FlagSet, e *env) {
+	fs.StringVar(&c.backend, "backend", envOr(e, "PAPERLENS_BACKEND", backendEmbedded), "where papers are kept: embedded (the data folder) or weaviate (a Weaviate cluster) (env PAPERLENS_BACKEND)")
+	fs.StringVar(&c.weaviateURL, "weaviate-url", e.getenv("PAPERLENS_WEAVIATE_URL"), "Weaviate node `URLs`, comma-separated, e.g. http://127.0.0.1:8080 (env PAPERLENS_WEAVIATE_URL)")
+	fs.StringVar(&c.weaviateClass, "weaviate-class", e.getenv("PAPERLENS_WEAVIATE_CLASS"), "Weaviate `class` holding the papers (env PAPERLENS_WEAVIATE_CLASS; default: one per embedder and model)")
+	fs.IntVar(&c.weaviateReplicas, "weaviate-replicas", envInt(e, "PAPERLENS_WEAVIATE_REPLICAS", 1), "replication factor of a Weaviate class created by this command (env PAPERLENS_WEAVIATE_REPLICAS)")
+}
+
+// unsafeClassChars are those a Weaviate class name cannot hold.
+var unsafeClassChars = regexp.MustCompile(`[^A-Za-z0-9_]`)
+
+// useWeaviate reports whether the flags choose the Weaviate backend, or
+// says what is wrong with the choice.
+func (c *config) useWeaviate() (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(c.backend)) {
+	case "", backendEmbedded:
+		return false, nil
+	case backendWeaviate:
+		return true, nil
+	}
+	return false, fmt.Errorf("%w: unknown backend %q (want embedded or weaviate)", errUsage, c.backend)
 }
 
 // registerEmbedder adds the embedder flags to fs, with defaults from the
@@ -147,7 +187,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 // Ollama is searched with Ollama without repeating the flags.
 func (c *config) openEmbedder() (embeddings.Embedder, error) {
 	name, model := c.embedder, c.model
-	if name == "" {
+	if wv, _ := c.useWeaviate(); name == "" && !wv {
 		if m, err := store.ReadManifest(c.data); err == nil {
 			name = m.Embedder
 			if model == "" {
@@ -200,18 +240,65 @@ func (c *config) openExisting() (embeddings.Embedder, *store.Store, error) {
 	return c.open()
 }
 
-// folder is an open data folder: the embedder that fills it, its store
-// and its word index.
+// folder is where the papers are: an open data folder (its store and word
+// index) or a Weaviate cluster, with the embedder that fills it.
 type folder struct {
 	emb embeddings.Embedder
-	st  *store.Store
-	lx  *lexical.Index
+	st  *store.Store      // nil on Weaviate
+	lx  *lexical.Index    // nil on Weaviate
+	wv  *weaviate.Backend // nil on the embedded store
+}
+
+// backend is what the query road ranks.
+func (f *folder) backend() search.Backend {
+	if f.wv != nil {
+		return f.wv
+	}
+	return search.Local(f.st, f.lx)
+}
+
+// target is what the write road writes to.
+func (f *folder) target() ingest.Target {
+	if f.wv != nil {
+		return f.wv
+	}
+	return ingest.Local(f.st, f.lx)
+}
+
+// engine ranks the folder's papers, embedding queries with emb (the
+// folder's embedder, perhaps wrapped).
+func (f *folder) engine(emb embeddings.Embedder) *search.Engine {
+	return search.NewOn(emb, f.backend())
+}
+
+// ingester writes papers into the folder, embedding them with emb.
+func (f *folder) ingester(emb embeddings.Embedder) *ingest.Ingester {
+	return ingest.NewTo(emb, f.target())
+}
+
+// where names the folder for messages.
+func (f *folder) where() string {
+	if f.wv != nil {
+		return "Weaviate class " + f.wv.Class()
+	}
+	return f.st.Dir()
+}
+
+// compact merges the word index after a large write; Weaviate does its own.
+func (f *folder) compact(ctx context.Context) error {
+	if f.lx == nil {
+		return nil
+	}
+	return f.lx.Compact(ctx)
 }
 
 // Close closes the word index, then the store: closing the store releases
 // the folder's lock, which another process may take only once the index's
 // last writes are done.
 func (f *folder) Close() error {
+	if f.wv != nil {
+		return f.wv.Close()
+	}
 	lerr := f.lx.Close()
 	if lerr != nil {
 		lerr = fmt.Errorf("closing the word index: %w", lerr)
@@ -223,10 +310,18 @@ func (f *folder) Close() error {
 	return errors.Join(lerr, serr)
 }
 
-// openIndexed opens the embedder, the data folder and its word index
-// (rebuilt from the papers when missing). With existing, a folder never
-// ingested into is an error. The caller closes the folder.
+// openIndexed opens the embedder and the papers: the data folder and its
+// word index (rebuilt from the papers when missing), or the Weaviate class.
+// With existing, a folder never ingested into is an error. The caller
+// closes the folder.
 func (c *config) openIndexed(ctx context.Context, existing bool) (*folder, error) {
+	wv, err := c.useWeaviate()
+	if err != nil {
+		return nil, err
+	}
+	if wv {
+		return c.openWeaviate(ctx, existing)
+	}
 	open := c.open
 	if existing {
 		open = c.openExisting
@@ -241,6 +336,35 @@ func (c *config) openIndexed(ctx context.Context, existing bool) (*folder, error
 		return nil, err
 	}
 	return &folder{emb: emb, st: st, lx: lx}, nil
+}
+
+// openWeaviate connects to the cluster the flags name.
+func (c *config) openWeaviate(ctx context.Context, existing bool) (*folder, error) {
+	urls, err := weaviate.ParseURLs(c.weaviateURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if c.weaviateReplicas < 1 {
+		return nil, fmt.Errorf("%w: --weaviate-replicas must be 1 or more, got %d", errUsage, c.weaviateReplicas)
+	}
+	emb, err := c.openEmbedder()
+	if err != nil {
+		return nil, err
+	}
+	b, err := weaviate.Open(ctx, weaviate.Config{URLs: urls, Class: c.weaviateClass, Replicas: c.weaviateReplicas, Timeout: c.timeout}, emb.Info())
+	if err != nil {
+		return nil, err
+	}
+	if existing {
+		n, err := b.Count(ctx, search.Filter{})
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("no papers in Weaviate class %s yet: run 'paperlens ingest --backend weaviate --weaviate-url %s FILE...' first", b.Class(), c.weaviateURL)
+		}
+	}
+	return &folder{emb: emb, wv: b}, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

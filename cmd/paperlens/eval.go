@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/paperlens/paperlens/embeddings"
-	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
@@ -47,6 +46,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			"this one\" (the paper itself left out). Without --qrels, qrels/test.tsv, qrels/dev.tsv, then\n"+
 			"qrels/train.tsv beside the corpus are tried, in that order.")
 	c.registerEmbedder(fs, e)
+	c.registerBackend(fs, e)
 	corpus := fs.String("corpus", "", "BEIR corpus.jsonl `file` (_id, title, text)")
 	queries := fs.String("queries", "", "BEIR queries.jsonl `file` (_id, text or paper_id)")
 	qrels := fs.String("qrels", "", "relevance judgments `file` (query-id, corpus-id, score; TSV)")
@@ -112,18 +112,34 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(dir, emb.Info())
+	useWV, err := c.useWeaviate()
 	if err != nil {
 		return err
 	}
-	defer st.Close() // releases the folder's lock
-	lx, err := lexical.Open(ctx, st)
-	if err != nil {
-		return err
+	var df *folder
+	if useWV {
+		if c.weaviateClass == "" { // one class per corpus and embedder, as one cached folder
+			c.weaviateClass = "PaperlensEval_" + unsafeClassChars.ReplaceAllString(filepath.Base(dir), "_")
+		}
+		if df, err = c.openWeaviate(ctx, false); err != nil {
+			return err
+		}
+		dir = df.where()
+	} else {
+		st, err := store.Open(dir, emb.Info())
+		if err != nil {
+			return err
+		}
+		lx, err := lexical.Open(ctx, st)
+		if err != nil {
+			st.Close()
+			return err
+		}
+		lx.TitleBoost = *titleBoost
+		df = &folder{emb: emb, st: st, lx: lx}
 	}
-	defer lx.Close()
-	lx.TitleBoost = *titleBoost
-	ing := ingest.New(emb, st, lx)
+	defer df.Close()
+	ing := df.ingester(emb)
 	if c.batchSize > 0 {
 		ing.BatchSize = c.batchSize
 	}
@@ -134,15 +150,15 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	// One segment, as after 'paperlens ingest': scores then do not depend
 	// on how far bleve's background merging has come.
-	if err := lx.Compact(ctx); err != nil {
+	if err := df.compact(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "corpus %s: %d papers, %d skipped, %d embedded in %s (cached in %s)\n",
 		*corpus, stats.Total(), len(rep.Skipped), stats.Embedded, time.Since(start).Round(time.Millisecond), dir)
 
-	eng := search.New(emb, st, lx)
+	eng := df.engine(emb)
 	eng.Fusion = fusion
-	report := evalReport{Corpus: *corpus, Queries: *queries, Qrels: *qrels, Depth: *depth, Embedder: emb.Info()}
+	report := evalReport{Corpus: *corpus, Queries: *queries, Qrels: *qrels, Depth: *depth, Embedder: emb.Info(), Backend: c.backend}
 	for _, q := range qs {
 		if len(judged[q.ID]) > 0 {
 			report.Judged++
@@ -170,8 +186,8 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, report)
 	}
-	fmt.Fprintf(e.stdout, "%d queries, %d judged (%s), depth %d, embedder %s/%s\n\n",
-		report.QueryCount, report.Judged, report.Qrels, report.Depth, report.Embedder.Embedder, report.Embedder.Model)
+	fmt.Fprintf(e.stdout, "%d queries, %d judged (%s), depth %d, embedder %s/%s, backend %s\n\n",
+		report.QueryCount, report.Judged, report.Qrels, report.Depth, report.Embedder.Embedder, report.Embedder.Model, report.Backend)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "mode\tnDCG@10\tRecall@100\tMRR@10\tseconds")
 	for _, r := range report.Results {
@@ -189,6 +205,7 @@ type evalReport struct {
 	Judged     int             `json:"judged"`
 	Depth      int             `json:"depth"`
 	Embedder   embeddings.Info `json:"embedder"`
+	Backend    string          `json:"backend"`
 	Results    []evalRow       `json:"results"`
 }
 

@@ -36,8 +36,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer df.Close()
-	emb, st, lx := df.emb, df.st, df.lx
-	ing := ingest.New(emb, st, lx)
+	ing := df.ingester(df.emb)
 	if c.batchSize > 0 {
 		ing.BatchSize = c.batchSize
 	}
@@ -45,7 +44,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	// One segment answers queries faster than the many a large ingest leaves.
-	return lx.Compact(ctx)
+	return df.compact(ctx)
 }
 
 // ingestFiles ingests files one by one, with a progress bar on a terminal

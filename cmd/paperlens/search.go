@@ -74,8 +74,7 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer df.Close()
-	emb, st, lx := df.emb, df.st, df.lx
-	page, err := search.New(emb, st, lx).Search(ctx, query, o)
+	page, err := df.engine(df.emb).Search(ctx, query, o)
 	if err != nil {
 		return err
 	}
@@ -99,8 +98,7 @@ func runSimilar(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer df.Close()
-	emb, st, lx := df.emb, df.st, df.lx
-	eng := search.New(emb, st, lx)
+	eng := df.engine(df.emb)
 	page, err := eng.Similar(ctx, ids[0], o)
 	if err != nil {
 		return err

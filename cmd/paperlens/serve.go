@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/paperlens/paperlens/embeddings"
-	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/metrics"
 	"github.com/paperlens/paperlens/pkg/search"
@@ -101,7 +100,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = serveWith(ctx, e, df.emb, df.st, df.lx, o)
+	err = serveWith(ctx, e, df, o)
 	// Requests are over: every acknowledged write is on disk once the
 	// folder is closed, before the process exits.
 	if cerr := df.Close(); cerr != nil && err == nil {
@@ -144,7 +143,7 @@ func isLoopback(addr string) bool {
 // gracefully. banner, if not nil, is called once the listener is open.
 // corsOrigins are the sites allowed to call the API (server.Config).
 func serve(ctx context.Context, e *env, emb embeddings.Embedder, st *store.Store, lx *lexical.Index, addr string, maxBody int64, verbose bool, banner func(url string), corsOrigins ...string) error {
-	return serveWith(ctx, e, emb, st, lx, serveOptions{
+	return serveWith(ctx, e, &folder{emb: emb, st: st, lx: lx}, serveOptions{
 		addr: addr, verbose: verbose, banner: banner,
 		api:         server.Config{MaxBodyBytes: maxBody, CORSOrigins: corsOrigins, APIKey: strings.TrimSpace(e.getenv("PAPERLENS_API_KEY"))},
 		readTimeout: defaultReadTimeout, writeTimeout: defaultWriteTimeout, idleTimeout: defaultIdleTimeout, shutdownTimeout: defaultShutdownTimeout,
@@ -154,16 +153,17 @@ func serve(ctx context.Context, e *env, emb embeddings.Embedder, st *store.Store
 // serveWith answers the API until ctx is done. Then it stops accepting
 // connections and waits up to o.shutdownTimeout for the requests in flight
 // to be answered; the caller closes the store once it returns.
-func serveWith(ctx context.Context, e *env, emb embeddings.Embedder, st *store.Store, lx *lexical.Index, o serveOptions) error {
+func serveWith(ctx context.Context, e *env, df *folder, o serveOptions) error {
 	level := slog.LevelWarn
 	if o.verbose {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	m := metrics.New()
-	emb = m.Embedder(emb)
+	emb := m.Embedder(df.emb)
 	o.api.Logger, o.api.Metrics = log, m
-	h := server.New(o.api, search.New(emb, st, lx), ingest.New(emb, st, lx))
+	eng := df.engine(emb)
+	h := server.New(o.api, eng, df.ingester(emb))
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (is another server running there? choose another with --addr)", o.addr, err)
@@ -184,8 +184,8 @@ func serveWith(ctx context.Context, e *env, emb embeddings.Embedder, st *store.S
 	if o.banner != nil {
 		o.banner(url)
 	} else {
-		m := st.Manifest()
-		fmt.Fprintf(e.stderr, "paperlens: serving %d papers from %s (%s/%s) at %s\n", m.Count, st.Dir(), m.Embedder, m.Model, url)
+		info := df.emb.Info()
+		fmt.Fprintf(e.stderr, "paperlens: serving %d papers from %s (%s/%s) at %s\n", eng.Count(), df.where(), info.Embedder, info.Model, url)
 	}
 	if e.ready != nil {
 		e.ready(ln.Addr().String())

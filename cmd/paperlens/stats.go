@@ -17,6 +17,12 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: stats takes no arguments, got %q", errUsage, rest)
 	}
+	if wv, err := c.useWeaviate(); err != nil || wv {
+		if err != nil {
+			return err
+		}
+		return weaviateStats(ctx, e, &c, *asJSON)
+	}
 	_, st, err := c.openExisting()
 	if err != nil {
 		return err
@@ -30,5 +36,27 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "data:      %s\npapers:    %d\nembedder:  %s\nmodel:     %s\ndimension: %d\nupdated:   %s\n",
 		st.Dir(), m.Count, m.Embedder, m.Model, m.Dimension, m.Updated.Format("2006-01-02 15:04:05 MST"))
+	return nil
+}
+
+// weaviateStats shows what the Weaviate class of the flags holds.
+func weaviateStats(ctx context.Context, e *env, c *config, asJSON bool) error {
+	df, err := c.openWeaviate(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer df.Close()
+	st, err := df.engine(df.emb).Stats(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(e.stdout, map[string]any{
+			"count": st.Count, "embedder": st.Embedder, "model": st.Model, "dimension": st.Dimension,
+			"backend": backendWeaviate, "class": df.wv.Class(),
+		})
+	}
+	fmt.Fprintf(e.stdout, "backend:   weaviate\nclass:     %s\npapers:    %d\nembedder:  %s\nmodel:     %s\ndimension: %d\n",
+		df.wv.Class(), st.Count, st.Embedder, st.Model, st.Dimension)
 	return nil
 }

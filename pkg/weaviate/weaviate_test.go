@@ -352,7 +352,7 @@ func TestWeaviate(t *testing.T) {
 
 	t.Run("a killed node loses nothing acknowledged and rejoins", func(t *testing.T) {
 		start := time.Now()
-		f.cluster.Kill(0) // the node the backend talks to first
+		f.cluster.Kill(0)                      // the node the backend talks to first
 		for i := 0; i < len(f.ids); i += 100 { // every paper acknowledged
 			batch := f.ids[i:min(i+100, len(f.ids))]
 			got, err := f.remote.Stored(ctx, batch)
