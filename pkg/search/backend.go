@@ -20,16 +20,19 @@ type Backend interface {
 	// Get returns the stored paper id with its vector, or wraps
 	// store.ErrNotFound.
 	Get(ctx context.Context, id string) (store.Record, error)
+	// GetMany returns the stored records of those ids that are stored.
+	GetMany(ctx context.Context, ids []string) (map[string]store.Record, error)
 	// Count is how many stored papers pass f, leaving out the exclude ids.
 	Count(ctx context.Context, f Filter, exclude ...string) (int, error)
 	// Nearest returns at most n papers that pass f, by cosine similarity to
 	// v, best first, with Paper and Score filled.
 	Nearest(ctx context.Context, v []float32, n int, f Filter, exclude ...string) ([]paper.Hit, error)
 	// Words returns at most n papers that pass f, ranked by BM25 against
-	// text, best first, and how many papers match at all. like, when not
-	// "", is the stored paper that text is the title and abstract of: a
-	// backend may query with that paper's key terms instead.
-	Words(ctx context.Context, like, text string, n int, f Filter, exclude ...string) ([]lexical.Hit, int, error)
+	// text, best first, and, when count is set, how many papers match at
+	// all (else 0). like, when not "", is the stored paper that text is the
+	// title and abstract of: a backend may query with that paper's key terms
+	// instead.
+	Words(ctx context.Context, like, text string, n int, count bool, f Filter, exclude ...string) ([]lexical.Hit, int, error)
 	// WordScores returns the BM25 score against text of those ids that
 	// match it.
 	WordScores(ctx context.Context, text string, ids []string) (map[string]float64, error)
@@ -76,7 +79,23 @@ func (l local) Nearest(ctx context.Context, v []float32, n int, f Filter, exclud
 	return l.s.Nearest(ctx, v, n, filter, exclude...)
 }
 
-func (l local) Words(ctx context.Context, like, text string, n int, f Filter, exclude ...string) ([]lexical.Hit, int, error) {
+func (l local) GetMany(ctx context.Context, ids []string) (map[string]store.Record, error) {
+	out := make(map[string]store.Record, len(ids))
+	for _, id := range ids {
+		rec, err := l.s.Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = rec
+	}
+	return out, nil
+}
+
+// Words counts whether asked or not: the index counts as it ranks.
+func (l local) Words(ctx context.Context, like, text string, n int, _ bool, f Filter, exclude ...string) ([]lexical.Hit, int, error) {
 	return l.lx.SearchLike(ctx, like, text, n, f, exclude...)
 }
 

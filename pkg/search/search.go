@@ -6,12 +6,14 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -312,33 +314,40 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 		return c
 	}
 
-	total := 0
+	// The rankings and the count are independent: ask for them at once,
+	// which a remote backend answers in the time of the slowest.
+	var (
+		wg                      sync.WaitGroup
+		lexHits                 []lexical.Hit
+		vecHits                 []paper.Hit
+		lexN, vecN              int
+		lexErr, vecErr, countEr error
+	)
 	if o.Mode != Vector {
-		hits, n, err := e.papers.Words(ctx, q.like, q.text, depth, o.Filter, q.excluded()...)
-		if err != nil {
-			return paper.Page{}, err
-		}
-		for i, h := range hits {
-			c := get(h.ID)
-			c.lexScore, c.lexRank, c.haveLexScore = h.Score, i+1, true
-		}
-		if o.Mode == Lexical {
-			total = n
-		}
+		wg.Go(func() {
+			lexHits, lexN, lexErr = e.papers.Words(ctx, q.like, q.text, depth, o.Mode == Lexical, o.Filter, q.excluded()...)
+		})
 	}
 	if o.Mode != Lexical {
-		hits, err := e.papers.Nearest(ctx, q.vector, depth, o.Filter, q.excluded()...)
-		if err != nil {
-			return paper.Page{}, err
-		}
-		for i, h := range hits {
-			c := get(h.ID)
-			c.hit.Paper, c.havePaper = h.Paper, true
-			c.vecScore, c.vecRank, c.haveVecScore = h.Score, i+1, true
-		}
-		if total, err = e.papers.Count(ctx, o.Filter, q.excluded()...); err != nil {
-			return paper.Page{}, err
-		}
+		wg.Go(func() { vecHits, vecErr = e.papers.Nearest(ctx, q.vector, depth, o.Filter, q.excluded()...) })
+		wg.Go(func() { vecN, countEr = e.papers.Count(ctx, o.Filter, q.excluded()...) })
+	}
+	wg.Wait()
+	if err := cmp.Or(lexErr, vecErr, countEr); err != nil {
+		return paper.Page{}, err
+	}
+	total := vecN
+	if o.Mode == Lexical {
+		total = lexN
+	}
+	for i, h := range lexHits {
+		c := get(h.ID)
+		c.lexScore, c.lexRank, c.haveLexScore = h.Score, i+1, true
+	}
+	for i, h := range vecHits {
+		c := get(h.ID)
+		c.hit.Paper, c.havePaper = h.Paper, true
+		c.vecScore, c.vecRank, c.haveVecScore = h.Score, i+1, true
 	}
 
 	switch o.Mode {
@@ -398,22 +407,29 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 // the lexical ranking only, and, when asked for, highlights and the scores
 // of the ranking a hit did not come from.
 func (e *Engine) fill(ctx context.Context, q request, o Options, page []*candidate) error {
-	var ids []string
+	var ids, fetch []string
 	for _, c := range page {
 		ids = append(ids, c.hit.ID)
-		if c.havePaper && !(o.Explain && !c.haveVecScore) {
-			continue
+		if !c.havePaper || (o.Explain && !c.haveVecScore) {
+			fetch = append(fetch, c.hit.ID)
 		}
-		rec, err := e.papers.Get(ctx, c.hit.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
+	}
+	if len(fetch) > 0 {
+		recs, err := e.papers.GetMany(ctx, fetch)
 		if err != nil {
 			return err
 		}
-		c.hit.Paper, c.havePaper = rec.Paper, true
-		if o.Explain && !c.haveVecScore && q.vector != nil {
-			c.vecScore, c.haveVecScore = cosine(q.vector, rec.Vector), true
+		for _, c := range page {
+			rec, ok := recs[c.hit.ID]
+			if !ok { // deleted meanwhile: the caller skips it
+				continue
+			}
+			if !c.havePaper {
+				c.hit.Paper, c.havePaper = rec.Paper, true
+			}
+			if o.Explain && !c.haveVecScore && q.vector != nil {
+				c.vecScore, c.haveVecScore = cosine(q.vector, rec.Vector), true
+			}
 		}
 	}
 	if o.Explain {

@@ -1,12 +1,14 @@
 package weaviate
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/go-openapi/strfmt"
@@ -36,6 +38,12 @@ func (b *Backend) Get(ctx context.Context, id string) (store.Record, error) {
 		return store.Record{}, fmt.Errorf("%w: %q", store.ErrNotFound, id)
 	}
 	return rec, nil
+}
+
+// GetMany returns the stored records, vectors included, of those ids
+// that are stored.
+func (b *Backend) GetMany(ctx context.Context, ids []string) (map[string]store.Record, error) {
+	return b.Stored(ctx, ids)
 }
 
 // Stored returns the stored records, vectors included, of those ids that
@@ -153,14 +161,29 @@ func queryTerms(text string) ([]string, error) {
 }
 
 // Words ranks the papers that pass f by Weaviate's BM25 over the analysed
-// words of text, and counts the papers that hold any of them.
-func (b *Backend) Words(ctx context.Context, _ /* like */, text string, n int, f search.Filter, exclude ...string) ([]lexical.Hit, int, error) {
+// words of text, and, when count is set, counts the papers that hold any
+// of them.
+func (b *Backend) Words(ctx context.Context, _ /* like */, text string, n int, count bool, f search.Filter, exclude ...string) ([]lexical.Hit, int, error) {
 	terms, err := queryTerms(text)
 	if err != nil || len(terms) == 0 || n <= 0 {
 		return nil, 0, err
 	}
-	objs, err := b.bm25(ctx, terms, n, and(where(f, exclude), anyOf(propTerms, unique(terms))), paperFields("score"))
-	if err != nil {
+	fields := []graphql.Field{{Name: propID}, {Name: "_additional", Fields: []graphql.Field{{Name: "score"}}}}
+	if !f.IsZero() { // exact needs the fields the filter reads
+		fields = paperFields("score")
+	}
+	var (
+		objs  []object
+		total int
+		cerr  error
+		wg    sync.WaitGroup
+	)
+	if count {
+		wg.Go(func() { total, cerr = b.count(ctx, and(where(f, exclude), anyOf(propTerms, unique(terms)))) })
+	}
+	objs, err = b.bm25(ctx, terms, n, where(f, exclude), fields)
+	wg.Wait()
+	if err = cmp.Or(err, cerr); err != nil {
 		return nil, 0, err
 	}
 	match := exact(f)
@@ -171,8 +194,7 @@ func (b *Backend) Words(ctx context.Context, _ /* like */, text string, n int, f
 			hits = append(hits, lexical.Hit{ID: o.ID, Score: float64(o.Additional.Score)})
 		}
 	}
-	total, err := b.count(ctx, and(where(f, exclude), anyOf(propTerms, unique(terms))))
-	return hits, total, err
+	return hits, total, nil
 }
 
 func (b *Backend) bm25(ctx context.Context, terms []string, n int, w *filters.WhereBuilder, fields []graphql.Field) ([]object, error) {
