@@ -11,6 +11,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -70,6 +72,42 @@ func TestWeaviateBackendThroughTheCLIAndTwoServers(t *testing.T) {
 		}
 	})
 
+	t.Run("a data folder moves into Weaviate by export and import", func(t *testing.T) {
+		dir := t.TempDir()
+		data, backup := filepath.Join(dir, "data"), filepath.Join(dir, "backup.gz")
+		if code, _, stderr := paperlens(t, ctx, nil, "ingest", "--data", data, seeds); code != 0 {
+			t.Fatalf("ingest: %s", stderr)
+		}
+		if code, _, stderr := paperlens(t, ctx, nil, "export", "--data", data, backup); code != 0 {
+			t.Fatalf("export: %s", stderr)
+		}
+		moved := append(slices.Clone(wv), "--weaviate-class", "Moved_papers")
+		code, _, stderr := paperlens(t, ctx, nil, append([]string{"import", backup}, moved...)...)
+		if code != 0 || !strings.Contains(stderr, "it now holds 38") {
+			t.Fatalf("import --backend weaviate: exit %d: %s", code, stderr)
+		}
+		var pages [2]paper.Page
+		for i, args := range [][]string{
+			{"search", "bayesian prism", "--mode", "vector", "--json", "--data", data},
+			append([]string{"search", "bayesian prism", "--mode", "vector", "--json"}, moved...),
+		} {
+			code, out, stderr := paperlens(t, ctx, nil, args...)
+			if code != 0 || json.Unmarshal([]byte(out), &pages[i]) != nil {
+				t.Fatalf("%v: exit %d: %s %s", args, code, stderr, out)
+			}
+		}
+		var before, after []string
+		for _, h := range pages[0].Results {
+			before = append(before, h.ID)
+		}
+		for _, h := range pages[1].Results {
+			after = append(after, h.ID)
+		}
+		if len(before) != 10 || !slices.Equal(before, after) {
+			t.Fatalf("the folder ranks %v, the imported class %v", before, after)
+		}
+	})
+
 	bin := buildPaperlens(t)
 	a, urlA, errA := startServe(t, bin, t.TempDir(), wv...)
 	defer a.Process.Kill()
@@ -118,4 +156,28 @@ func TestWeaviateBackendThroughTheCLIAndTwoServers(t *testing.T) {
 			t.Fatalf("search with every node down: %d %s", code, out)
 		}
 	})
+}
+
+// TestWeaviateEvalStaysCloseToTheEmbeddedStore runs the default (hybrid)
+// ranking over SciFact's 809 train queries on both backends: Weaviate's
+// own BM25 must keep nDCG@10 within 0.02 of the embedded store's.
+func TestWeaviateEvalStaysCloseToTheEmbeddedStore(t *testing.T) {
+	cluster := weaviatetest.Start(t, 3)
+	corpus, queries := "../../../shared/data/scifact/corpus.jsonl", "../../../shared/data/scifact/queries.jsonl"
+	ndcg := func(extra ...string) float64 {
+		t.Helper()
+		args := append([]string{"eval", "--corpus", corpus, "--queries", queries, "--mode", "hybrid", "--json", "--cache", t.TempDir()}, extra...)
+		code, out, stderr := paperlens(t, context.Background(), nil, args...)
+		var r evalReport
+		if code != 0 || json.Unmarshal([]byte(out), &r) != nil || len(r.Results) != 1 || r.Judged != 809 {
+			t.Fatalf("eval %v: exit %d: %s %s", extra, code, stderr, out)
+		}
+		return r.Results[0].NDCG10
+	}
+	embedded := ndcg()
+	remote := ndcg("--backend", "weaviate", "--weaviate-url", cluster.URL(0)+","+cluster.URL(1), "--weaviate-replicas", "2")
+	t.Logf("SciFact train, hybrid nDCG@10: embedded %.4f, Weaviate %.4f", embedded, remote)
+	if d := remote - embedded; d < -0.02 || d > 0.02 {
+		t.Fatalf("Weaviate's nDCG@10 %.4f is %+.4f from the embedded store's %.4f", remote, d, embedded)
+	}
 }
