@@ -22,7 +22,8 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "import", "FILE",
 		"Adds the papers of a backup FILE made by 'paperlens export' to the data folder, replacing papers\n"+
 			"with the same id, vectors and all (nothing is embedded again). The folder is created if needed;\n"+
-			"one built with another embedder, model or dimension than the backup is refused.")
+			"one built with another embedder, model or dimension than the backup is refused. With --backend\n"+
+			"weaviate the papers go to the Weaviate class for the backup's embedder instead.")
 	data := fs.String("data", envOr(e, "PAPERLENS_DATA", defaultDataDir(e, "default")), "data `folder` (env PAPERLENS_DATA)")
 	var c config
 	c.registerBackend(fs, e)
