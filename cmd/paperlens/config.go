@@ -133,7 +133,7 @@ func (c *config) registerEmbedder(fs *flag.FlagSet, e *env) {
 	fs.StringVar(&c.model, "model", e.getenv("PAPERLENS_MODEL"), "Ollama model `name`, e.g. nomic-embed-text (env PAPERLENS_MODEL)")
 	fs.StringVar(&c.ollamaHost, "ollama-host", e.getenv("OLLAMA_HOST"), "Ollama server `URL` (env OLLAMA_HOST; default http://127.0.0.1:11434)")
 	fs.IntVar(&c.batchSize, "batch-size", envInt(e, "PAPERLENS_BATCH_SIZE", 0), "texts per embedding call (env PAPERLENS_BATCH_SIZE; default 64 for ingest, 32 per Ollama call)")
-	fs.DurationVar(&c.timeout, "timeout", envDuration(e, "PAPERLENS_TIMEOUT", 0), "timeout of one Ollama call (env PAPERLENS_TIMEOUT; default 60s)")
+	fs.DurationVar(&c.timeout, "timeout", envDuration(e, "PAPERLENS_TIMEOUT", 0), "timeout of one Ollama call or Weaviate request (env PAPERLENS_TIMEOUT; default 60s for Ollama, 10s for Weaviate)")
 	fs.Var(&c.queryPrefix, "query-prefix", "text put before queries for the Ollama model (default from a table of known models)")
 	fs.Var(&c.documentPrefix, "document-prefix", "text put before documents for the Ollama model (default from a table of known models)")
 }

@@ -27,7 +27,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	data := fs.String("data", envOr(e, "PAPERLENS_DATA", defaultDataDir(e, "default")), "data `folder` (env PAPERLENS_DATA)")
 	var c config
 	c.registerBackend(fs, e)
-	timeout := fs.Duration("timeout", envDuration(e, "PAPERLENS_TIMEOUT", 0), "timeout of one Weaviate request (env PAPERLENS_TIMEOUT; default 30s)")
+	timeout := fs.Duration("timeout", envDuration(e, "PAPERLENS_TIMEOUT", 0), "timeout of one Weaviate request (env PAPERLENS_TIMEOUT; default 10s)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err

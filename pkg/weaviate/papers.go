@@ -4,15 +4,19 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"github.com/go-openapi/strfmt"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate"
+	"github.com/weaviate/weaviate-go-client/v5/weaviate/fault"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
 	"github.com/weaviate/weaviate/entities/models"
@@ -282,6 +286,36 @@ func (b *Backend) Write(ctx context.Context, recs []store.Record) error {
 			},
 		}
 	}
+	// Ids are fixed by the paper ids, so a batch can be sent again: Weaviate
+	// refuses writes while it elects a new leader (about 11 s here after the
+	// leader was killed) or cannot yet reach a quorum.
+	var err error
+	for attempt := range writeAttempts {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(time.Duration(attempt) * 2 * time.Second):
+			}
+		}
+		if err = b.writeOnce(ctx, objs); err == nil || !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// writeAttempts is how often a batch is sent before Write gives up.
+const writeAttempts = 5
+
+// retryable tells a refusal that may pass on its own (a 5xx answer: no
+// leader, no quorum yet) from a wrong request.
+func retryable(err error) bool {
+	_, status := cause(err)
+	return status >= 500 || errors.Is(err, search.ErrUnavailable)
+}
+
+func (b *Backend) writeOnce(ctx context.Context, objs []*models.Object) error {
 	return b.do(ctx, func(c *weaviate.Client) error {
 		res, err := c.Batch().ObjectsBatcher().WithObjects(objs...).WithConsistencyLevel(writeConsistency).Do(ctx)
 		if err != nil {
@@ -294,8 +328,9 @@ func (b *Backend) Write(ctx context.Context, recs []store.Record) error {
 			}
 		}
 		if len(failed) > 0 {
-			return fmt.Errorf("weaviate stored %d of %d papers; not stored: %s (run the same ingest again to retry)",
-				len(objs)-len(failed), len(objs), strings.Join(failed[:min(3, len(failed))], "; "))
+			return &fault.WeaviateClientError{IsUnexpectedStatusCode: true, StatusCode: http.StatusServiceUnavailable,
+				Msg: fmt.Sprintf("stored %d of %d papers; not stored: %s (run the same ingest again to retry)",
+					len(objs)-len(failed), len(objs), strings.Join(failed[:min(3, len(failed))], "; "))}
 		}
 		return nil
 	})

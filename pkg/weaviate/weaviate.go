@@ -73,7 +73,8 @@ type Config struct {
 	// Replicas is the replication factor of a class this creates (0: 1).
 	// An existing class keeps its own.
 	Replicas int
-	// Timeout bounds each request (0: 30 s).
+	// Timeout bounds each request (0: 10 s): a node that hangs, as one does
+	// while the cluster elects a new leader, is then left for the next.
 	Timeout time.Duration
 }
 
@@ -133,7 +134,7 @@ func Open(ctx context.Context, cfg Config, info embeddings.Info) (*Backend, erro
 	}
 	timeout := cfg.Timeout
 	if timeout <= 0 {
-		timeout = 30 * time.Second
+		timeout = 10 * time.Second
 	}
 	b := &Backend{info: info, class: cfg.Class}
 	if b.class == "" {
