@@ -2,8 +2,10 @@
 # Runs every check CI runs, on a fresh machine, installing what the tests
 # need: formatting, vet, the whole test suite under the race detector, the
 # tests against a real Ollama server (built from the Go module proxy into
-# ~/.cache/paperlens by scripts/ollama.sh, about 6-9 minutes the first time)
-# and the tests in a real browser (Debian's chromium, installed if missing).
+# ~/.cache/paperlens by scripts/ollama.sh, about 6-9 minutes the first time),
+# the tests against a real 3-node Weaviate cluster (built the same way by
+# scripts/weaviate.sh, about 5 minutes the first time) and the tests in a
+# real browser (Debian's chromium, installed if missing).
 # Tests read real data from ../shared/data beside the clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +19,7 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet ./...
-go vet -tags 'ollama browser' ./...
+go vet -tags 'ollama browser weaviate' ./...
 
 step "unit and integration tests (go test -race)"
 go test -race -count=1 -timeout 30m ./...
@@ -26,6 +28,11 @@ step "tests against a real Ollama server"
 PAPERLENS_OLLAMA_BIN=$(bash scripts/ollama.sh | tail -n1)
 export PAPERLENS_OLLAMA_BIN
 go test -race -count=1 -timeout 30m -tags ollama -run Ollama ./...
+
+step "tests against a real 3-node Weaviate cluster"
+# Builds weaviate-server into ~/.cache/paperlens (about 5 minutes the first
+# time) and runs the tests in a loopback-only network namespace.
+bash scripts/weaviate-tests.sh
 
 step "tests in a real browser"
 if ! command -v chromium >/dev/null; then
