@@ -384,22 +384,11 @@ func (x *Index) ranker() *postings {
 	}
 }
 
-// rankerFor is the postings to rank with, or nil when bleve is to rank.
-// While the postings are built, bleve ranks if it ranks as they will: its
-// BM25 equals theirs on one segment without deleted papers (a compacted
-// index, as ingest leaves it), but its average length counts the words of
-// every segment, so on several segments its rankings differ and the
-// ranking waits for the postings instead.
+// rankerFor is the postings to rank with, waiting for them while they are
+// built: bleve's BM25 ranks otherwise than their BM25F (see postings.search).
 func (x *Index) rankerFor(ctx context.Context) (*postings, error) {
 	if mem := x.ranker(); mem != nil {
 		return mem, nil
-	}
-	if err := x.flush(); err != nil {
-		return nil, err
-	}
-	same, err := x.compacted()
-	if err != nil || same {
-		return nil, err
 	}
 	select {
 	case <-x.ready:

@@ -13,18 +13,22 @@ import (
 	"github.com/paperlens/paperlens/pkg/paper"
 )
 
-// BM25 parameters, as bleve's (search.BM25_k1, search.BM25_b).
+// BM25F parameters: the usual k1 and b, applied to each field, and how
+// much a word in the title counts against one in the abstract.
+// docs/quality.md shows the measurements behind them.
 const (
-	bm25K1 = 1.2
-	bm25B  = 0.75
+	bm25K1      = 1.2
+	bm25B       = 0.75
+	titleWeight = 3
 )
 
-// postings is the title-and-abstract field held in memory for ranking: for
-// every analysed word the papers that contain it and how often. It scores
-// with bleve's BM25 exactly (see score), so a ranking from it equals bleve's
-// on a compacted index, at a fraction of the cost: bleve builds a searcher
-// tree, a heap of postings iterators and a document match per hit for every
-// query, which took ≈ 11 ms for a 25-word query over 20k papers.
+// postings is the title and the abstract held in memory for ranking: for
+// every analysed word the papers that contain it and how often in each
+// field. It ranks by BM25F (see search) rather than by bleve's BM25, which
+// departs from the usual formula in ways that cost ranking quality (see
+// docs/quality.md), and at a fraction of bleve's cost: bleve builds a
+// searcher tree, a heap of postings iterators and a document match per hit
+// for every query, which took ≈ 11 ms for a 25-word query over 20k papers.
 //
 // It also keeps a checksum of the papers it holds (see fingerprint), which
 // the bleve index records with every write, so that Open can tell whether
@@ -40,27 +44,32 @@ type postings struct {
 	byID  map[string]int32 // live papers only
 	dead  int              // dead entries in docs
 	sum   uint64           // sum of the live papers' fingerprints
-	pool  sync.Pool        // *scratch
+	// titleWords and abstractWords sum the live papers' field lengths.
+	titleWords, abstractWords int64
+	pool                      sync.Pool // *scratch
 }
 
+// posting is 8 bytes, as a paper number and a single count were: the
+// counts saturate at 65,535, far beyond where BM25's saturation makes a
+// difference.
 type posting struct {
-	doc  int32
-	freq int32
+	doc             int32
+	title, abstract uint16 // how often the word occurs in each field
 }
 
 type memDoc struct {
-	id     string
-	length float64 // the field length as bleve's BM25 sees it
-	terms  []int32 // distinct term numbers
-	freqs  []int32 // how often each of terms occurs
-	fp     uint64
-	live   bool
+	id                    string
+	titleLen, abstractLen int32   // analysed words in each field
+	terms                 []int32 // distinct term numbers
+	freqs                 []int32 // how often each of terms occurs in all
+	fp                    uint64
+	live                  bool
 }
 
 // scratch is one query's accumulators, reused between queries.
 type scratch struct {
 	score   []float64
-	matched []int32
+	matched []int32 // 1 for a paper in touched
 	touched []int32
 }
 
@@ -95,26 +104,40 @@ func fingerprint(p *paper.Paper) uint64 {
 	return h.Sum64()
 }
 
-// analysed is a paper's words, counted, ready to be added.
+// analysed is a paper's words, counted by field, ready to be added.
 type analysed struct {
-	id     string
-	fp     uint64
-	length float64
-	freq   map[string]int32
+	id                    string
+	fp                    uint64
+	titleLen, abstractLen int32
+	freq                  map[string]fieldFreq
 }
 
+// fieldFreq is how often a word occurs in the title and in the abstract.
+type fieldFreq struct{ title, abstract uint16 }
+
+// analyse analyses p's title and abstract with an.
 func analyse(an analysis.Analyzer, p *paper.Paper) analysed {
-	toks := an.Analyze([]byte(p.Text()))
-	freq := make(map[string]int32, len(toks))
-	for _, t := range toks {
-		freq[string(t.Term)]++
+	return analysedFrom(p, an.Analyze([]byte(p.Title)), an.Analyze([]byte(p.Abstract)))
+}
+
+// analysedFrom counts p's words from the analysed words of its title and
+// of its abstract, each analysed on its own.
+func analysedFrom(p *paper.Paper, title, abstract analysis.TokenStream) analysed {
+	a := analysed{id: p.ID, fp: fingerprint(p), freq: make(map[string]fieldFreq, len(title)+len(abstract)),
+		titleLen: int32(len(title)), abstractLen: int32(len(abstract))}
+	for _, t := range title {
+		f := a.freq[string(t.Term)]
+		if f.title < math.MaxUint16 {
+			f.title++
+		}
+		a.freq[string(t.Term)] = f
 	}
-	a := analysed{id: p.ID, fp: fingerprint(p), freq: freq}
-	if len(toks) > 0 {
-		// bleve stores 1/√length as a float32 and BM25 recovers the length
-		// from it: do the same, so that scores agree to the last bit.
-		norm := float64(float32(1 / math.Sqrt(float64(len(toks)))))
-		a.length = 1 / (norm * norm)
+	for _, t := range abstract {
+		f := a.freq[string(t.Term)]
+		if f.abstract < math.MaxUint16 {
+			f.abstract++
+		}
+		a.freq[string(t.Term)] = f
 	}
 	return a
 }
@@ -126,7 +149,7 @@ func (x *postings) add(docs []analysed) {
 	for _, d := range docs {
 		x.removeLocked(d.id)
 		num := int32(len(x.docs))
-		md := memDoc{id: d.id, length: d.length, fp: d.fp, live: true,
+		md := memDoc{id: d.id, titleLen: d.titleLen, abstractLen: d.abstractLen, fp: d.fp, live: true,
 			terms: make([]int32, 0, len(d.freq)), freqs: make([]int32, 0, len(d.freq))}
 		for w, f := range d.freq {
 			t, ok := x.terms[w]
@@ -137,17 +160,19 @@ func (x *postings) add(docs []analysed) {
 				x.words = append(x.words, w)
 				x.df = append(x.df, 0)
 			}
-			x.lists[t] = append(x.lists[t], posting{doc: num, freq: f})
+			x.lists[t] = append(x.lists[t], posting{doc: num, title: f.title, abstract: f.abstract})
 			if x.df[t] == 0 {
 				x.live++
 			}
 			x.df[t]++
 			md.terms = append(md.terms, t)
-			md.freqs = append(md.freqs, f)
+			md.freqs = append(md.freqs, int32(f.title)+int32(f.abstract))
 		}
 		x.docs = append(x.docs, md)
 		x.byID[d.id] = num
 		x.sum += d.fp
+		x.titleWords += int64(d.titleLen)
+		x.abstractWords += int64(d.abstractLen)
 	}
 	x.compactLocked()
 }
@@ -175,6 +200,8 @@ func (x *postings) removeLocked(id string) {
 		}
 	}
 	x.sum -= d.fp
+	x.titleWords -= int64(d.titleLen)
+	x.abstractWords -= int64(d.abstractLen)
 	d.live, d.terms, d.freqs = false, nil, nil
 	delete(x.byID, id)
 	x.dead++
@@ -198,7 +225,8 @@ func (x *postings) compactLocked() {
 		out := l[:0]
 		for _, p := range l {
 			if n := renum[p.doc]; n >= 0 {
-				out = append(out, posting{doc: n, freq: p.freq})
+				p.doc = n
+				out = append(out, p)
 			}
 		}
 		x.lists[t] = slices.Clip(out)
@@ -217,8 +245,8 @@ func (x *postings) checksum() (int, uint64) {
 }
 
 // clause is one word of a query: boost multiplies its score, and it stands
-// for count clauses of bleve's disjunction (a word repeated in a short
-// query is repeated there, each copy with boost 1).
+// for count copies of the word (a word repeated in a short query counts
+// that many times).
 type clause struct {
 	term  string
 	boost float64
@@ -252,12 +280,19 @@ func (x *postings) docFreq(word string) (df, total int) {
 	return df, len(x.byID)
 }
 
-// search ranks the papers that hold a word of the query by bleve's BM25 of
-// a disjunction of term queries (each clause's score is
-// idf·√tf·k1/(√tf + k1·(1−b+b·len/avglen)) · boost·idf·queryNorm, the sum
-// multiplied by matched/total clauses), best first, ties by id. allow, when
-// not nil, says which papers may be ranked; ids in exclude are left out. It
-// returns the best n and how many papers matched in all.
+// search ranks the papers that hold a word of the query by BM25F, best
+// first, ties by id. The two fields' counts of a word are combined before
+// they saturate, a title word counting titleWeight times:
+//
+//	tf = titleWeight·tfₜ/(1−b+b·lenₜ/avgₜ) + tfₐ/(1−b+b·lenₐ/avgₐ)
+//	score = Σ boost·count·idf² · tf·(k1+1)/(tf+k1)
+//
+// with idf = ln(1 + (N−df+0.5)/(df+0.5)) and avg the mean length of the
+// field over the papers. The idf counts twice, as in bleve's BM25 (its
+// query weight boost·idf times the term's idf), which weighs rare words
+// more than the usual single idf. allow, when not nil, says which papers
+// may be ranked; ids in exclude are left out. It returns the best n and how
+// many papers matched in all.
 func (x *postings) search(clauses []clause, n int, allow func(id string) bool, exclude []string) ([]Hit, int) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -265,39 +300,25 @@ func (x *postings) search(clauses []clause, n int, allow func(id string) bool, e
 	if total == 0 || len(clauses) == 0 {
 		return []Hit{}, 0
 	}
-	// bleve's average length: distinct words of the field over papers,
-	// rounded up (FieldCardinality / DocCount in searcher.bm25ScoreMetrics).
-	avg := math.Ceil(float64(x.live) / float64(total))
-	countTotal := 0
+	// A field no paper has words in (no titles) weighs nothing.
+	titleNorm, abstractNorm := newLengthNorm(x.titleWords, total), newLengthNorm(x.abstractWords, total)
 	type prepared struct {
 		list   []posting
-		idf    float64
-		weight float64 // boost·idf, before the query norm
-		count  int32
+		weight float64 // boost·count·idf²
 	}
 	var ps []prepared
-	var sumSq float64
 	for _, c := range clauses {
-		countTotal += c.count
-		var df float64
 		t, ok := x.terms[c.term]
-		if ok {
-			df = float64(x.df[t])
+		if !ok || x.df[t] == 0 {
+			continue // in no paper: matches nothing
 		}
+		df := float64(x.df[t])
 		idf := math.Log(1 + (float64(total)-df+0.5)/(df+0.5))
-		// bleve repeats a repeated word's clause: its weights add up. A word
-		// in no paper matches nothing but still weighs in the query norm.
-		w := c.boost * idf
-		sumSq += float64(c.count) * w * w
-		if df == 0 {
-			continue
-		}
-		ps = append(ps, prepared{list: x.lists[t], idf: idf, weight: w, count: int32(c.count)})
+		ps = append(ps, prepared{list: x.lists[t], weight: c.boost * float64(c.count) * idf * idf})
 	}
 	if len(ps) == 0 {
 		return []Hit{}, 0
 	}
-	qnorm := 1 / math.Sqrt(sumSq)
 
 	s, _ := x.pool.Get().(*scratch)
 	if s == nil {
@@ -309,26 +330,30 @@ func (x *postings) search(clauses []clause, n int, allow func(id string) bool, e
 	}
 	s.touched = s.touched[:0]
 	for _, p := range ps {
-		qw := p.weight * qnorm * float64(p.count) // boost·idf·qnorm, summed over copies
 		for _, e := range p.list {
 			d := &x.docs[e.doc]
 			if !d.live {
 				continue
 			}
-			tf := math.Sqrt(float64(e.freq))
-			sc := p.idf * (tf * bm25K1) / (tf + bm25K1*(1-bm25B+(bm25B*d.length/avg)))
+			var tf float64
+			if e.title > 0 {
+				tf += titleWeight * float64(e.title) / titleNorm.of(d.titleLen)
+			}
+			if e.abstract > 0 {
+				tf += float64(e.abstract) / abstractNorm.of(d.abstractLen)
+			}
 			if s.matched[e.doc] == 0 {
 				s.touched = append(s.touched, e.doc)
+				s.matched[e.doc] = 1
 			}
-			s.score[e.doc] += sc * qw
-			s.matched[e.doc] += p.count
+			s.score[e.doc] += p.weight * tf * (bm25K1 + 1) / (tf + bm25K1)
 		}
 	}
 	excluded := func(id string) bool { return slices.Contains(exclude, id) }
 	hits := make([]Hit, 0, min(max(n, 0), len(s.touched)))
 	matched := 0
 	for _, doc := range s.touched {
-		sc := s.score[doc] * float64(s.matched[doc]) / float64(countTotal)
+		sc := s.score[doc]
 		s.score[doc], s.matched[doc] = 0, 0
 		id := x.docs[doc].id
 		if excluded(id) || (allow != nil && !allow(id)) {
@@ -358,6 +383,21 @@ func (x *postings) search(clauses []clause, n int, allow func(id string) bool, e
 	})
 	return hits, matched
 }
+
+// lengthNorm is BM25's length normalisation of a field, 1−b+b·len/avg.
+type lengthNorm struct{ base, perWord float64 }
+
+// newLengthNorm is the normalisation of a field whose live papers hold
+// words words in all over papers papers.
+func newLengthNorm(words int64, papers int) lengthNorm {
+	avg := float64(words) / float64(papers)
+	if avg == 0 {
+		return lengthNorm{base: 1}
+	}
+	return lengthNorm{base: 1 - bm25B, perWord: bm25B / avg}
+}
+
+func (l lengthNorm) of(length int32) float64 { return l.base + l.perWord*float64(length) }
 
 // up and down keep hits a heap with the worst hit at the root.
 func up(h []Hit, i int) {
