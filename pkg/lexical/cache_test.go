@@ -1,0 +1,133 @@
+package lexical
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/paperlens/paperlens/pkg/loader"
+	"github.com/paperlens/paperlens/pkg/paper"
+)
+
+// seedPostings analyses the 38 seed papers, then deletes and replaces a
+// few, so the postings hold dead papers too.
+func seedPostings(t *testing.T) *postings {
+	t.Helper()
+	var papers []paper.Paper
+	if _, err := loader.LoadFile("../../testdata/papers.jsonl", loader.Options{}, func(p paper.Paper) error {
+		papers = append(papers, p)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	an, err := analyzer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := analyseAll(context.Background(), an, papers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := newPostings()
+	x.add(docs)
+	x.remove([]string{papers[0].ID, papers[1].ID})
+	changed := papers[2]
+	changed.Abstract += " Graph neural networks, again."
+	x.add([]analysed{analyse(an, &changed)})
+	return x
+}
+
+// same reports whether two postings hold the same data.
+func same(a, b *postings) bool {
+	return reflect.DeepEqual(a.terms, b.terms) && reflect.DeepEqual(a.words, b.words) &&
+		reflect.DeepEqual(a.lists, b.lists) && reflect.DeepEqual(a.df, b.df) && a.live == b.live &&
+		reflect.DeepEqual(a.docs, b.docs) && reflect.DeepEqual(a.byID, b.byID) && a.dead == b.dead &&
+		a.sum == b.sum && a.titleWords == b.titleWords && a.abstractWords == b.abstractWords
+}
+
+func TestSavedPostingsLoadAsTheyWere(t *testing.T) {
+	x := seedPostings(t)
+	path := filepath.Join(t.TempDir(), cacheFile)
+	if err := x.save(path); err != nil {
+		t.Fatal(err)
+	}
+	n, sum := x.checksum()
+	y, err := loadPostings(path, n, sum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !same(x, y) {
+		t.Fatal("the loaded postings differ from the saved ones")
+	}
+	q := []clause{{term: "learn", boost: 1, count: 1}, {term: "graph", boost: 1, count: 1}, {term: "neural", boost: 1, count: 1}}
+	want, wn := x.search(q, 10, nil, nil)
+	got, gn := y.search(q, 10, nil, nil)
+	if wn != gn || !reflect.DeepEqual(want, got) || len(want) == 0 {
+		t.Fatalf("loaded postings rank %v (%d), saved %v (%d)", got, gn, want, wn)
+	}
+}
+
+func TestSavedPostingsAreRefusedWhenTheyCannotBeTrusted(t *testing.T) {
+	x := seedPostings(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, cacheFile)
+	if err := x.save(path); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, sum := x.checksum()
+	write := func(t *testing.T, b []byte) string {
+		p := filepath.Join(t.TempDir(), cacheFile)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	flipped := append([]byte(nil), good...)
+	flipped[len(flipped)/2] ^= 0x40
+	for _, c := range []struct {
+		name  string
+		path  string
+		n     int
+		sum   uint64
+		stale bool
+	}{
+		{name: "other papers (count)", path: path, n: n + 1, sum: sum, stale: true},
+		{name: "other papers (fingerprints)", path: path, n: n, sum: sum + 1, stale: true},
+		{name: "a flipped bit", path: write(t, flipped), n: n, sum: sum},
+		{name: "a torn end", path: write(t, good[:len(good)-100]), n: n, sum: sum},
+		{name: "another format", path: write(t, append([]byte("PLPOST00"), good[8:]...)), n: n, sum: sum},
+		{name: "an empty file", path: write(t, nil), n: n, sum: sum},
+		{name: "no file", path: filepath.Join(dir, "missing"), n: n, sum: sum},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			y, err := loadPostings(c.path, c.n, c.sum)
+			if err == nil || y != nil {
+				t.Fatal("loaded")
+			}
+			if c.stale != errors.Is(err, errCacheStale) {
+				t.Fatalf("error %v", err)
+			}
+		})
+	}
+}
+
+func BenchmarkLoadPostings(b *testing.B) {
+	x := seedPostings(&testing.T{})
+	path := filepath.Join(b.TempDir(), cacheFile)
+	if err := x.save(path); err != nil {
+		b.Fatal(err)
+	}
+	n, sum := x.checksum()
+	for b.Loop() {
+		if _, err := loadPostings(path, n, sum); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
