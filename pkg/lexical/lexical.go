@@ -10,7 +10,8 @@
 // disk, what filters and highlights need.
 //
 // The bleve index lives in the lexical/ folder of a data folder. It holds no
-// data of its own: it is written without waiting for its own fsync, records
+// data of its own: it is written in the background, without waiting for its
+// own fsync (every read of it waits for the writes before), records
 // with every write the count and a checksum of the papers it holds, and Open
 // rebuilds it from the store when it is missing or those differ from the
 // store's, so deleting the folder is always safe and a crash cannot leave it
@@ -39,6 +40,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	bdoc "github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
@@ -88,13 +90,20 @@ type Index struct {
 	// writeMu orders writes, so that the checksum each bleve batch records
 	// is that of the papers bleve holds once the batch is in.
 	writeMu sync.Mutex
-	// unpersisted counts bleve batches not yet on disk; Close waits for them.
-	unpersisted sync.WaitGroup
+	// persisted is closed once the last bleve batch written is on disk
+	// (bleve persists batches in order); nil before the first. Close and
+	// Compact wait for it. Guarded by mu.
+	persisted chan struct{}
 	// pending are writes the postings hold and bleve does not yet, with
-	// the checksum bleve will hold once they are in: bleve is written in
-	// batches of flushAt, or before it is read.
-	pending    map[string]*paper.Paper // nil: a delete
+	// the checksum bleve will hold once they are in. They go to bleve in
+	// the background, one batch at a time (see queueLocked), and every read
+	// of bleve writes the rest first (see flush).
+	pending    map[string]*queued // nil: a delete
 	pendingSum []byte
+	// inflight is the bleve batch being written in the background, or
+	// nil. Guarded by writeMu; its fields are the writer's until done is
+	// closed.
+	inflight *bleveWrite
 
 	// authorIDs caches the papers that pass the last author filter, until
 	// the next write.
@@ -258,6 +267,9 @@ func newMapping() *mapping.IndexMappingImpl {
 	doc.AddFieldMappingsAt(fieldYear, num)
 	doc.AddFieldMappingsAt(fieldCategory, kw())
 	doc.AddFieldMappingsAt(fieldAuthor, kw())
+	// No field is in bleve's "_all" field, and no query reads it; left on,
+	// bleve still adds an empty one to every paper, at a cost.
+	doc.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 
 	m := bleve.NewIndexMapping()
 	m.DefaultMapping = doc
@@ -499,9 +511,19 @@ func openDir(dir string) (*Index, error) {
 }
 
 // bleveConfig is the runtime configuration of the bleve index: a batch
-// returns once it is searchable, without waiting for its fsync. The index is
-// rebuilt from the store when a crash loses a batch (see Open).
-var bleveConfig = map[string]interface{}{"unsafe_batch": true}
+// returns once it is searchable, without waiting for its fsync (the index is
+// rebuilt from the store when a crash loses a batch, see Open), and bleve's
+// background merges count a segment as at least asyncAt papers, the size of
+// the batches an ingest writes, instead of 2,000. With bleve's default
+// floor, every new batch of a small index was merged at once into the
+// segments before it, rewriting the whole index each time: half of bleve's
+// work in an ingest of 2,000 papers, on the cores the embedder needs, and
+// undone by the Compact that ends an ingest. Merges now begin once an index
+// has more than about ten segments per size tier.
+var bleveConfig = map[string]interface{}{
+	"unsafe_batch":           true,
+	"scorchMergePlanOptions": map[string]interface{}{"FloorSegmentSize": asyncAt},
+}
 
 // Rebuild throws the index of st's data folder away and indexes every paper
 // of st again.
@@ -560,10 +582,8 @@ func (x *Index) Close() error {
 		ferr := x.flush()
 		// Let bleve's written batches reach the disk, so that the next Open
 		// need not rebuild; if that takes too long, it will.
-		done := make(chan struct{})
-		go func() { x.unpersisted.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-x.lastPersisted():
 		case <-time.After(closeWait):
 		}
 		x.closeErr = errors.Join(ferr, x.idx.Close())
@@ -580,7 +600,9 @@ func (x *Index) Count() int {
 	return n
 }
 
-// Upsert indexes papers, replacing those with the same id, in one batch.
+// Upsert indexes papers, replacing those with the same id. They are ranked
+// at once (the postings hold them); bleve, which filters and highlights,
+// takes them in the background, before it is next read.
 func (x *Index) Upsert(ctx context.Context, papers []paper.Paper) error {
 	if len(papers) == 0 {
 		return nil
@@ -588,9 +610,14 @@ func (x *Index) Upsert(ctx context.Context, papers []paper.Paper) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Each paper is analysed once, for the postings and the three text
+	// fields of bleve alike.
 	docs := make([]analysed, len(papers))
+	qs := make([]*queued, len(papers))
 	for i := range papers {
-		docs[i] = analyse(x.an, &papers[i])
+		w := analyseWords(x.an, &papers[i])
+		docs[i] = analysedFrom(&papers[i], w.title, w.abstract)
+		qs[i] = &queued{p: papers[i], w: &w}
 	}
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
@@ -598,52 +625,171 @@ func (x *Index) Upsert(ctx context.Context, papers []paper.Paper) error {
 	if x.backlog != nil {
 		x.backlog = append(x.backlog, write{docs: docs})
 	}
-	for i := range papers {
-		x.queue(papers[i].ID, &papers[i])
+	for _, q := range qs {
+		x.queue(q.p.ID, q)
 	}
-	return x.flushLocked(flushAt)
+	return x.queueLocked()
 }
 
-// flushAt is how many pending writes make a bleve batch. bleve's cost per
-// batch (a segment written, then merged) is such that batches of 64 papers
-// spent 30 of the 35 s of an arXiv ingest in it.
-const flushAt = 4096
+// queued is a paper waiting for bleve, with its analysed words (nil: to
+// be analysed when written).
+type queued struct {
+	p paper.Paper
+	w *words
+}
 
-func (x *Index) queue(id string, p *paper.Paper) {
+// words are the analysed words of a paper's title and abstract, each
+// analysed on its own as bleve analyses a field.
+type words struct {
+	title, abstract analysis.TokenStream
+}
+
+func analyseWords(an analysis.Analyzer, p *paper.Paper) words {
+	var w words
+	if p.Title != "" {
+		w.title = an.Analyze([]byte(p.Title))
+	}
+	if p.Abstract != "" {
+		w.abstract = an.Analyze([]byte(p.Abstract))
+	}
+	return w
+}
+
+// text is the words of the paper's Text(), for bleve's text field: the
+// title's then the abstract's, since the ". " that joins them never joins
+// two words (see TestWordsAnalysedOnceAreTheWordsBleveFinds). The
+// abstract's words keep their own positions and offsets, which the text
+// field does not keep (it has no term vectors).
+func (w words) text() analysis.TokenStream {
+	out := make(analysis.TokenStream, 0, len(w.title)+len(w.abstract))
+	return append(append(out, w.title...), w.abstract...)
+}
+
+// given is an analyser that answers words analysed before, whatever it is
+// asked to analyse.
+type given analysis.TokenStream
+
+func (g given) Analyze([]byte) analysis.TokenStream { return analysis.TokenStream(g) }
+
+// Pending writes go to bleve in batches written in the background: a batch
+// starts once asyncAt writes are pending and no batch is being written, so
+// that bleve's work overlaps whatever the caller does meanwhile (embedding
+// the next papers) and little is left to write when an ingest ends. When
+// bleve is slower than the writes, the pending writes grow into larger
+// batches, which bleve writes at a lower cost per paper (its cost per batch,
+// a segment written then merged, is what made batches of 64 papers take 30
+// of the 35 s of an arXiv ingest); at maxPending the writer waits for bleve.
+const (
+	asyncAt    = 256
+	maxPending = 4096
+)
+
+// bleveWrite is a bleve batch written in the background.
+type bleveWrite struct {
+	writes map[string]*queued
+	sum    []byte
+	done   chan struct{}
+	err    error
+}
+
+// queueLocked starts writing the pending writes to bleve in the background
+// when there are enough of them and no batch is in flight, and waits for
+// bleve when it has fallen too far behind. It returns the error of a
+// background batch that failed, whose writes are pending again. The caller
+// holds writeMu.
+func (x *Index) queueLocked() error {
+	if x.inflight != nil {
+		select {
+		case <-x.inflight.done:
+		default:
+			if len(x.pending) < maxPending {
+				return nil
+			}
+		}
+		if err := x.waitLocked(); err != nil {
+			return err
+		}
+	}
+	if len(x.pending) < asyncAt {
+		return nil
+	}
+	w := &bleveWrite{writes: x.pending, sum: x.pendingSum, done: make(chan struct{})}
+	x.pending, x.pendingSum = nil, nil
+	x.inflight = w
+	go func() {
+		defer close(w.done)
+		papers, deleted := split(w.writes)
+		w.err = x.writeBleveSum(papers, deleted, w.sum)
+	}()
+	return nil
+}
+
+// waitLocked waits for the batch in flight, if any. When it failed, its
+// writes are pending again (under those made since) and its error is
+// returned. The caller holds writeMu, which the background writer does not
+// take.
+func (x *Index) waitLocked() error {
+	w := x.inflight
+	if w == nil {
+		return nil
+	}
+	<-w.done
+	x.inflight = nil
+	if w.err == nil {
+		return nil
+	}
 	if x.pending == nil {
-		x.pending = map[string]*paper.Paper{}
+		x.pending, x.pendingSum = w.writes, w.sum
+	} else {
+		for id, p := range w.writes {
+			if _, newer := x.pending[id]; !newer {
+				x.pending[id] = p
+			}
+		}
 	}
-	if p != nil {
-		cp := *p
-		p = &cp
+	return w.err
+}
+
+// split turns pending writes into the papers to index and the ids to
+// delete.
+func split(writes map[string]*queued) (papers []*queued, deleted []string) {
+	for id, q := range writes {
+		if q == nil {
+			deleted = append(deleted, id)
+		} else {
+			papers = append(papers, q)
+		}
 	}
-	x.pending[id] = p
+	return papers, deleted
+}
+
+// queue makes q (nil: a delete) pending for bleve. The caller holds
+// writeMu and has updated the postings.
+func (x *Index) queue(id string, q *queued) {
+	if x.pending == nil {
+		x.pending = map[string]*queued{}
+	}
+	x.pending[id] = q
 	x.pendingSum = encodeChecksum(x.mem.Load().checksum())
 }
 
-// flush writes the pending writes to bleve; every read of bleve calls it
-// first.
+// flush writes the pending writes to bleve, after the batch in flight;
+// every read of bleve calls it first.
 func (x *Index) flush() error {
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
-	return x.flushLocked(1)
+	return x.flushLocked()
 }
 
-// flushLocked writes the pending writes when there are at least n. The
-// caller holds writeMu.
-func (x *Index) flushLocked(n int) error {
-	if len(x.pending) < n || len(x.pending) == 0 {
+// flushLocked is flush for a caller that holds writeMu.
+func (x *Index) flushLocked() error {
+	if err := x.waitLocked(); err != nil {
+		return err
+	}
+	if len(x.pending) == 0 {
 		return nil
 	}
-	var papers []paper.Paper
-	var deleted []string
-	for id, p := range x.pending {
-		if p == nil {
-			deleted = append(deleted, id)
-		} else {
-			papers = append(papers, *p)
-		}
-	}
+	papers, deleted := split(x.pending)
 	if err := x.writeBleveSum(papers, deleted, x.pendingSum); err != nil {
 		return err
 	}
@@ -660,24 +806,32 @@ func (x *Index) upsertBleve(ctx context.Context, papers []paper.Paper, last bool
 	}
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
+	if err := x.waitLocked(); err != nil {
+		return err
+	}
 	var sum []byte
 	if last {
 		sum = encodeChecksum(x.mem.Load().checksum())
 	}
-	return x.writeBleveSum(papers, nil, sum)
+	qs := make([]*queued, len(papers))
+	for i := range papers {
+		qs[i] = &queued{p: papers[i]}
+	}
+	return x.writeBleveSum(qs, nil, sum)
 }
 
-// writeBleve indexes papers and deletes ids in one bleve batch, which also
-// records the postings' count and checksum. The caller holds writeMu.
-func (x *Index) writeBleve(papers []paper.Paper, deleted []string) error {
-	return x.writeBleveSum(papers, deleted, encodeChecksum(x.mem.Load().checksum()))
-}
-
-func (x *Index) writeBleveSum(papers []paper.Paper, deleted []string, sum []byte) error {
+// writeBleveSum indexes papers and deletes ids in one bleve batch, which
+// records sum (unless nil) as the count and checksum of the papers bleve
+// holds once the batch is in. Batches are written one at a time, in order.
+func (x *Index) writeBleveSum(papers []*queued, deleted []string, sum []byte) error {
 	b := x.idx.NewBatch()
-	for _, p := range papers {
-		if err := b.Index(p.ID, toDocument(p)); err != nil {
-			return fmt.Errorf("lexical: cannot index paper %q: %w", p.ID, err)
+	for _, q := range papers {
+		doc, err := x.bleveDocument(q)
+		if err == nil {
+			err = b.IndexAdvanced(doc)
+		}
+		if err != nil {
+			return fmt.Errorf("lexical: cannot index paper %q: %w", q.p.ID, err)
 		}
 	}
 	for _, id := range deleted {
@@ -686,21 +840,65 @@ func (x *Index) writeBleveSum(papers []paper.Paper, deleted []string, sum []byte
 	if sum != nil {
 		b.SetInternal(checksumKey, sum)
 	}
-	x.unpersisted.Add(1)
+	persisted := make(chan struct{})
 	var once sync.Once
-	b.SetPersistedCallback(func(error) { once.Do(x.unpersisted.Done) })
+	b.SetPersistedCallback(func(error) { once.Do(func() { close(persisted) }) })
 	if err := x.idx.Batch(b); err != nil {
-		once.Do(x.unpersisted.Done)
+		once.Do(func() { close(persisted) })
 		return fmt.Errorf("lexical: cannot write the index: %w", err)
 	}
-	x.wrote()
+	x.mu.Lock()
+	x.generation++
+	x.persisted = persisted
+	x.mu.Unlock()
 	return nil
 }
 
-func (x *Index) wrote() {
+// bleveDocument is the document bleve's mapping makes of q's paper, with
+// the words of its text fields already analysed: the analyser runs once
+// per paper, where bleve would run it on the title, the abstract and both
+// again.
+func (x *Index) bleveDocument(q *queued) (*bdoc.Document, error) {
+	doc := bdoc.NewDocument(q.p.ID)
+	if err := x.idx.Mapping().MapDocument(doc, toDocument(q.p)); err != nil {
+		return nil, err
+	}
+	w := q.w
+	if w == nil {
+		aw := analyseWords(x.an, &q.p)
+		w = &aw
+	}
+	for i, f := range doc.Fields {
+		tf, ok := f.(*bdoc.TextField)
+		if !ok {
+			continue
+		}
+		var toks analysis.TokenStream
+		switch tf.Name() {
+		case fieldText:
+			toks = w.text()
+		case fieldTitle:
+			toks = w.title
+		case fieldAbstract:
+			toks = w.abstract
+		default:
+			continue
+		}
+		doc.Fields[i] = bdoc.NewTextFieldCustom(tf.Name(), tf.ArrayPositions(), tf.Value(), tf.Options(), given(toks))
+	}
+	return doc, nil
+}
+
+// lastPersisted is closed once every bleve batch written so far is on disk.
+func (x *Index) lastPersisted() <-chan struct{} {
 	x.mu.Lock()
-	x.generation++
-	x.mu.Unlock()
+	defer x.mu.Unlock()
+	if x.persisted == nil {
+		done := make(chan struct{})
+		close(done)
+		return done
+	}
+	return x.persisted
 }
 
 // Delete removes papers by id; unknown ids are ignored.
@@ -717,7 +915,7 @@ func (x *Index) Delete(ctx context.Context, ids ...string) error {
 	for _, id := range ids {
 		x.queue(id, nil)
 	}
-	return x.flushLocked(flushAt)
+	return x.queueLocked()
 }
 
 // MaxQueryTerms bounds the distinct words of a lexical query. A longer
@@ -1257,10 +1455,16 @@ func (x *Index) Compact(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	// ForceMerge merges the segments bleve has written to disk; a batch
-	// written just before is merged by a later round, once on disk, so that
-	// one segment is left and bleve ranks as the postings do (see
-	// rankerFor).
+	// ForceMerge merges the segments bleve has written to disk: wait for
+	// the last batch to get there, so that one merge leaves one segment and
+	// bleve ranks as the postings do (see rankerFor). A batch written
+	// meanwhile is merged by a later round.
+	select {
+	case <-x.lastPersisted():
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(closeWait):
+	}
 	for round := 0; ; round++ {
 		if err := sc.ForceMerge(ctx, nil); err != nil {
 			return fmt.Errorf("lexical: cannot compact the index: %w", err)

@@ -361,3 +361,121 @@ func TestCompactRunsOneAtATime(t *testing.T) {
 		}
 	}
 }
+
+// tricky are papers whose title and abstract meet where word breaking is
+// delicate: numbers, abbreviations, apostrophes, marks and scripts.
+var tricky = []paper.Paper{
+	{ID: "t1", Title: "GPT-4", Abstract: "3.5 times faster than GPT-3.5."},
+	{ID: "t2", Title: "Policy in the U.S.", Abstract: "S. Smith's results on U.K. data."},
+	{ID: "t3", Title: "Rock 'n' roll's", Abstract: "'quoted' start and the authors' end'"},
+	{ID: "t4", Title: "Emoji 👩‍🔬", Abstract: "👩‍🔬 science and ́combining marks"},
+	{ID: "t5", Title: "Λόγος και αριθμός", Abstract: "机器学习 ja 日本語のテキスト"},
+	{ID: "t6", Title: "Title only"},
+	{ID: "t7", Abstract: "Abstract only, with a trailing dot."},
+	{ID: "t8", Title: "Ends with a dot.", Abstract: ".starts with one"},
+	{ID: "t9", Title: "x_1", Abstract: "_2 and a:b"},
+}
+
+// Each paper is analysed once and its words shared by the in-memory
+// postings and bleve's three text fields, so these must be the words bleve
+// would find itself, on real and awkward papers alike.
+func TestWordsAnalysedOnceAreTheWordsBleveFinds(t *testing.T) {
+	var papers []paper.Paper
+	for _, file := range []string{seeds, arxiv} {
+		if _, err := loader.LoadFile(file, loader.Options{}, func(p paper.Paper) error {
+			if len(papers) < 2038 {
+				papers = append(papers, p)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	papers = append(papers, tricky...)
+	t.Run("the words of the text are the title's then the abstract's", func(t *testing.T) {
+		for _, p := range papers {
+			whole, parts := lexical.TextTerms(t, p)
+			if !slices.Equal(whole, parts) {
+				t.Errorf("paper %s: Text() gives %q, title then abstract %q", p.ID, whole, parts)
+			}
+		}
+	})
+	t.Run("every field bleve indexes is what its mapping makes", func(t *testing.T) {
+		emb, err := builtin.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := store.Open(t.TempDir(), emb.Info())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		lx := open(t, st)
+		for _, p := range papers {
+			p.Normalize()
+			ahead, mapped := lexical.FieldWords(t, lx, p)
+			if len(ahead) != len(mapped) {
+				t.Fatalf("paper %s: %d fields, the mapping makes %d", p.ID, len(ahead), len(mapped))
+			}
+			for name, want := range mapped {
+				if got := ahead[name]; got != want {
+					t.Errorf("paper %s, field %s:\n got %s\nwant %s", p.ID, name, got, want)
+				}
+			}
+		}
+	})
+}
+
+// An ingest hands its papers to bleve in the background, in batches of a
+// few hundred: every read must still see every paper written before it,
+// and Compact must still leave the one segment that lets bleve rank.
+func TestWritesReachBleveInTheBackground(t *testing.T) {
+	var papers []paper.Paper
+	if _, err := loader.LoadFile(arxiv, loader.Options{}, func(p paper.Paper) error {
+		if len(papers) < 1500 {
+			papers = append(papers, p)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	emb, err := builtin.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.TempDir(), emb.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	lx := open(t, st)
+	ctx := context.Background()
+	f := lexical.Filter{Categories: []string{"cs.LG"}}
+	for start := 0; start < len(papers); start += 50 {
+		batch := papers[start : start+50]
+		if err := lx.Upsert(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		if (start+50)%350 != 0 && start+50 != len(papers) {
+			continue // read now and then, so that writes pile up
+		}
+		want := 0
+		for _, p := range papers[:start+50] {
+			if f.Match(&p) {
+				want++
+			}
+		}
+		if got, err := lx.CountMatching(ctx, f); err != nil || got != want {
+			t.Fatalf("after %d papers: %d match %v, want %d (err %v)", start+50, got, f, want, err)
+		}
+	}
+	if err := lx.Compact(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := lx.Compacted(); err != nil || !ok {
+		t.Errorf("after Compact, compacted = %v (err %v), want one segment", ok, err)
+	}
+	if got := lx.Count(); got != len(papers) {
+		t.Errorf("Count = %d, want %d", got, len(papers))
+	}
+}
