@@ -298,44 +298,73 @@ func (in *Ingester) File(ctx context.Context, path string, opts loader.Options, 
 		writeErr <- err
 	}()
 
-	pending := make([]paper.Paper, 0, size64)
-	var prepErr error
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
+	// A third stage reads ahead: the next batch is parsed while this one
+	// is embedded, so that the embedder is asked for batch after batch
+	// without waiting for the file in between.
+	type read struct {
+		papers    []paper.Paper
+		bytesRead int64
+	}
+	reads := make(chan read, 1)
+	stopReader := make(chan struct{})
+	readErr := make(chan error, 1)
+	var rep loader.Report
+	go func() {
+		defer close(reads)
+		pending := make([]paper.Paper, 0, size64)
+		send := func() error {
+			select {
+			case reads <- read{papers: pending, bytesRead: cr.n}:
+				pending = make([]paper.Paper, 0, size64)
+				return nil
+			case <-stopReader:
+				return errReaderStopped
+			}
 		}
-		select {
-		case <-stopWriter:
-			return errWriterStopped
-		default:
+		var err error
+		rep, err = loader.Load(cr, opts, func(p paper.Paper) error {
+			pending = append(pending, p)
+			if len(pending) >= size64 {
+				return send()
+			}
+			return ctx.Err()
+		})
+		// Papers read before a malformed record (with opts.Strict) are
+		// valid: keep them, unless embedding or writing was what failed.
+		if len(pending) > 0 && !errors.Is(err, errReaderStopped) && ctx.Err() == nil {
+			if serr := send(); err == nil {
+				err = serr
+			}
 		}
-		// The loader hands on papers already normalised, valid and unique.
-		bt, err := in.prepare(ctx, pending)
-		pending = pending[:0]
+		readErr <- err
+	}()
+
+	// err is nil here: the file opened.
+	for r := range reads {
 		if err != nil {
-			prepErr = err
-			return err
+			continue // drain: the reader stops at its next batch
 		}
 		select {
-		case jobs <- job{b: bt, bytesRead: cr.n}:
-			return nil
 		case <-stopWriter:
-			return errWriterStopped
+			err = errWriterStopped
+		default:
+			// The loader hands on papers already normalised, valid and unique.
+			var bt batch
+			if bt, err = in.prepare(ctx, r.papers); err != nil {
+				break
+			}
+			select {
+			case jobs <- job{b: bt, bytesRead: r.bytesRead}:
+			case <-stopWriter:
+				err = errWriterStopped
+			}
+		}
+		if err != nil {
+			close(stopReader)
 		}
 	}
-	rep, err := loader.Load(cr, opts, func(p paper.Paper) error {
-		pending = append(pending, p)
-		if len(pending) >= size64 {
-			return flush()
-		}
-		return ctx.Err()
-	})
-	// Papers read before a malformed record (with opts.Strict) are valid:
-	// keep them, unless preparing or writing was what failed.
-	if prepErr == nil && !errors.Is(err, errWriterStopped) && ctx.Err() == nil {
-		if ferr := flush(); err == nil {
-			err = ferr
-		}
+	if rerr := <-readErr; err == nil {
+		err = rerr
 	}
 	close(jobs)
 	if werr := <-writeErr; werr != nil {
@@ -349,6 +378,10 @@ func (in *Ingester) File(ctx context.Context, path string, opts loader.Options, 
 
 // errWriterStopped tells the reading stage that the writing stage failed.
 var errWriterStopped = errors.New("ingest: writing stopped")
+
+// errReaderStopped tells the stage that reads the file that the stages
+// after it failed.
+var errReaderStopped = errors.New("ingest: reading stopped")
 
 type countingReader struct {
 	r io.Reader
