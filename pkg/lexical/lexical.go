@@ -338,6 +338,7 @@ func (x *Index) startBuild(papers []paper.Paper) {
 	x.stopBuild = cancel
 	x.writeMu.Unlock()
 	hook := buildHook
+	n, sum := x.mem.Load().checksum() // the fingerprints of papers (see Open)
 	x.building.Add(1)
 	go func() {
 		defer x.building.Done()
@@ -345,12 +346,17 @@ func (x *Index) startBuild(papers []paper.Paper) {
 		if hook != nil {
 			hook(ctx)
 		}
-		docs, err := analyseAll(ctx, x.an, papers)
+		// The postings saved at the last Close, if they are these papers':
+		// loading them takes a fraction of analysing every paper again.
+		full, err := loadPostings(filepath.Join(x.dir, cacheFile), n, sum)
 		if err != nil {
-			return // closed meanwhile
+			docs, err := analyseAll(ctx, x.an, papers)
+			if err != nil {
+				return // closed meanwhile
+			}
+			full = newPostings()
+			full.add(docs)
 		}
-		full := newPostings()
-		full.add(docs)
 		x.writeMu.Lock()
 		for _, w := range x.backlog {
 			if w.deleted != nil {
@@ -580,6 +586,13 @@ func (x *Index) Close() error {
 		}
 		x.building.Wait()
 		ferr := x.flush()
+		// Save the postings for the next Open, once they are built; a
+		// failure only costs that Open the time to analyse again.
+		select {
+		case <-x.ready:
+			_ = x.mem.Load().save(filepath.Join(x.dir, cacheFile))
+		default:
+		}
 		// Let bleve's written batches reach the disk, so that the next Open
 		// need not rebuild; if that takes too long, it will.
 		select {
