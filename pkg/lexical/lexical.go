@@ -522,8 +522,8 @@ func openDir(dir string) (*Index, error) {
 // background merges count a segment as at least asyncAt papers, the size of
 // the batches an ingest writes, instead of 2,000. With bleve's default
 // floor, every new batch of a small index was merged at once into the
-// segments before it, rewriting the whole index each time: half of bleve's
-// work in an ingest of 2,000 papers, on the cores the embedder needs, and
+// segments before it, rewriting the whole index each time: a third of
+// bleve's work in an ingest of 2,000 papers, on the cores the embedder needs, and
 // undone by the Compact that ends an ingest. Merges now begin once an index
 // has more than about ten segments per size tier.
 var bleveConfig = map[string]interface{}{
