@@ -3,11 +3,11 @@
 // Porter stemming), metadata filters, and highlighted abstract fragments. It
 // wraps bleve, so that nothing else imports it.
 //
-// Ranking (BM25 over title and abstract) is answered from postings held in
-// memory, which Open starts building from the store in the background; until
-// they are ready (see Ready), bleve ranks when it gives the same scores (a
-// compacted index), and rankings wait for them otherwise. bleve keeps, on
-// disk, what filters and highlights need.
+// Ranking (BM25F over title and abstract) is answered from postings held in
+// memory, which Open loads from the copy saved at the last Close or, when
+// that is missing or stale, builds from the store in the background;
+// rankings wait for them (see Ready). bleve keeps, on disk, what filters and
+// highlights need.
 //
 // The bleve index lives in the lexical/ folder of a data folder. It holds no
 // data of its own: it is written in the background, without waiting for its
@@ -284,8 +284,9 @@ func newMapping() *mapping.IndexMappingImpl {
 
 // Open opens the index of the data folder that st lives in, creating it if
 // needed, and starts building the in-memory postings from st in the
-// background (every paper passes through store.Each once, here); until they
-// are ready, bleve answers the rankings. When the bleve index is missing,
+// background (every paper passes through store.Each once, here), or loads
+// them as saved at the last Close; rankings wait until they are ready. When
+// the bleve index is missing,
 // unreadable or holds other papers than st (its recorded count and checksum
 // differ from st's), it is rebuilt from st, so the index can never stay out
 // of step after a crash.
@@ -369,8 +370,7 @@ func (x *Index) startBuild(papers []paper.Paper) {
 		x.mem.Store(full)
 		close(x.ready)
 		x.writeMu.Unlock()
-		// Make bleve rank as the postings do, so that the next open can
-		// answer from it at once (see rankerFor).
+		// One segment answers filters and highlights faster than many.
 		if same, err := x.compacted(); err == nil && !same {
 			_ = x.Compact(ctx)
 		}
@@ -387,9 +387,8 @@ type write struct {
 	deleted []string
 }
 
-// Ready is closed once the in-memory postings are built, after which
-// rankings come from them instead of bleve (with the same results). It is
-// never closed when the index is closed before.
+// Ready is closed once the in-memory postings are built or loaded; rankings
+// wait for it. It is never closed when the index is closed before.
 func (x *Index) Ready() <-chan struct{} { return x.ready }
 
 // ranker is the postings when they are ready to rank, or nil.
@@ -1469,9 +1468,8 @@ func (x *Index) Compact(ctx context.Context) error {
 		return nil
 	}
 	// ForceMerge merges the segments bleve has written to disk: wait for
-	// the last batch to get there, so that one merge leaves one segment and
-	// bleve ranks as the postings do (see rankerFor). A batch written
-	// meanwhile is merged by a later round.
+	// the last batch to get there, so that one merge leaves one segment. A
+	// batch written meanwhile is merged by a later round.
 	select {
 	case <-x.lastPersisted():
 	case <-ctx.Done():
