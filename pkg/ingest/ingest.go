@@ -65,18 +65,7 @@ type local struct {
 }
 
 func (l local) Stored(ctx context.Context, ids []string) (map[string]store.Record, error) {
-	out := make(map[string]store.Record, len(ids))
-	for _, id := range ids {
-		rec, err := l.s.Get(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[id] = rec
-	}
-	return out, nil
+	return l.s.GetMany(ctx, ids)
 }
 
 // Write writes the word index first, then the store. If the store then

@@ -158,7 +158,7 @@ func (f Filter) Matcher() func(p *paper.Paper) bool {
 	yearFrom, yearTo := f.YearFrom, f.YearTo
 	return func(p *paper.Paper) bool {
 		if yearFrom != 0 || yearTo != 0 {
-			y := year(p.Published)
+			y := Year(p.Published)
 			if y == 0 || (yearFrom != 0 && y < yearFrom) || (yearTo != 0 && y > yearTo) {
 				return false
 			}
@@ -200,8 +200,9 @@ outer:
 	return false
 }
 
-// year is the year of a YYYY-MM-DD date, or 0.
-func year(date string) int {
+// Year is the year of a YYYY-MM-DD date, or 0: what the year filters
+// compare.
+func Year(date string) int {
 	if len(date) < 4 {
 		return 0
 	}
@@ -224,7 +225,7 @@ type document struct {
 
 func toDocument(p paper.Paper) document {
 	d := document{Text: p.Text(), Title: p.Title, Abstract: p.Abstract}
-	if y := year(p.Published); y != 0 {
+	if y := Year(p.Published); y != 0 {
 		f := float64(y)
 		d.Year = &f
 	}
@@ -1370,11 +1371,17 @@ func (x *Index) Highlights(ctx context.Context, text string, ids []string, maxFr
 	if err != nil {
 		return nil, fmt.Errorf("lexical: highlight failed: %w", err)
 	}
+	return abstractFragments(res, maxFragments), nil
+}
+
+// abstractFragments are the highlighted abstract fragments of a search's
+// hits, at most max a paper, cut to whole words.
+func abstractFragments(res *bleve.SearchResult, max int) map[string][]string {
 	out := make(map[string][]string, len(res.Hits))
 	for _, h := range res.Hits {
 		frags := h.Fragments[fieldAbstract]
-		if len(frags) > maxFragments {
-			frags = frags[:maxFragments]
+		if len(frags) > max {
+			frags = frags[:max]
 		}
 		for i, f := range frags {
 			frags[i] = wholeWords(f)
@@ -1383,7 +1390,7 @@ func (x *Index) Highlights(ctx context.Context, text string, ids []string, maxFr
 			out[h.ID] = frags
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Scores returns the BM25 score against text of each of the papers ids

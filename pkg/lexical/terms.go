@@ -35,9 +35,8 @@ func Terms(text string) ([]string, error) {
 // backend). It builds a small index in memory, so it suits a page of
 // papers, not a corpus.
 func Fragments(ctx context.Context, text string, papers []paper.Paper, max int) (map[string][]string, error) {
-	out := map[string][]string{}
 	if len(papers) == 0 || max <= 0 {
-		return out, nil
+		return map[string][]string{}, nil
 	}
 	idx, err := bleve.NewMemOnly(newMapping())
 	if err != nil {
@@ -64,17 +63,5 @@ func Fragments(ctx context.Context, text string, papers []paper.Paper, max int) 
 	if err != nil {
 		return nil, fmt.Errorf("lexical: highlight failed: %w", err)
 	}
-	for _, h := range res.Hits {
-		frags := h.Fragments[fieldAbstract]
-		if len(frags) > max {
-			frags = frags[:max]
-		}
-		for i, f := range frags {
-			frags[i] = wholeWords(f)
-		}
-		if len(frags) > 0 {
-			out[h.ID] = frags
-		}
-	}
-	return out, nil
+	return abstractFragments(res, max), nil
 }

@@ -80,18 +80,7 @@ func (l local) Nearest(ctx context.Context, v []float32, n int, f Filter, exclud
 }
 
 func (l local) GetMany(ctx context.Context, ids []string) (map[string]store.Record, error) {
-	out := make(map[string]store.Record, len(ids))
-	for _, id := range ids {
-		rec, err := l.s.Get(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[id] = rec
-	}
-	return out, nil
+	return l.s.GetMany(ctx, ids)
 }
 
 // Words counts whether asked or not: the index counts as it ranks.

@@ -500,6 +500,22 @@ func (s *Store) Get(ctx context.Context, id string) (Record, error) {
 }
 
 // clonePaper copies p's lists, so a caller cannot change a stored paper.
+// GetMany returns the stored records of those ids that are stored.
+func (s *Store) GetMany(ctx context.Context, ids []string) (map[string]Record, error) {
+	out := make(map[string]Record, len(ids))
+	for _, id := range ids {
+		rec, err := s.Get(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = rec
+	}
+	return out, nil
+}
+
 func clonePaper(p paper.Paper) paper.Paper {
 	p.Authors, p.Categories = slices.Clone(p.Authors), slices.Clone(p.Categories)
 	if p.Authors == nil {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -366,7 +365,7 @@ func (b *Backend) Write(ctx context.Context, recs []store.Record) error {
 				propCategories:   nonNil(p.Categories),
 				propCatsLower:    lower(p.Categories),
 				propPublished:    p.Published,
-				propYear:         year(p.Published),
+				propYear:         lexical.Year(p.Published),
 				propURL:          p.URL,
 				propHash:         r.Hash,
 				propTerms:        strings.Join(terms, " "),
@@ -589,16 +588,4 @@ func lower(ss []string) []string {
 		out[i] = strings.ToLower(s)
 	}
 	return out
-}
-
-// year is the year of a YYYY-MM-DD date, or 0.
-func year(date string) int {
-	if len(date) < 4 {
-		return 0
-	}
-	y, err := strconv.Atoi(date[:4])
-	if err != nil {
-		return 0
-	}
-	return y
 }
