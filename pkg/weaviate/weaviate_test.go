@@ -44,6 +44,19 @@ type fixture struct {
 	ingestedStats ingest.Stats
 }
 
+// both ranks with the embedded store and with Weaviate: want and got.
+func (f *fixture) both(t *testing.T, rank func(*search.Engine) (paper.Page, error)) (want, got paper.Page) {
+	t.Helper()
+	want, err := rank(f.local)
+	if err != nil {
+		t.Fatalf("embedded store: %v", err)
+	}
+	if got, err = rank(f.wv); err != nil {
+		t.Fatalf("Weaviate: %v", err)
+	}
+	return want, got
+}
+
 func clusterURLs(c *weaviatetest.Cluster) []string {
 	out := make([]string, c.Len())
 	for i := range out {
@@ -170,14 +183,7 @@ func TestWeaviate(t *testing.T) {
 	t.Run("search in vector mode gives the embedded store's top 10", func(t *testing.T) {
 		for _, q := range queries {
 			o := search.Options{Mode: search.Vector, Limit: 10}
-			want, err := f.local.Search(ctx, q, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := f.wv.Search(ctx, q, o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			want, got := f.both(t, func(e *search.Engine) (paper.Page, error) { return e.Search(ctx, q, o) })
 			if !slices.Equal(ids(got), ids(want)) {
 				t.Errorf("%q: Weaviate %v, embedded %v", q, ids(got), ids(want))
 			}
@@ -187,14 +193,7 @@ func TestWeaviate(t *testing.T) {
 	t.Run("similar gives the embedded store's vector top 10 and totals, and never the paper itself", func(t *testing.T) {
 		for _, id := range []string{f.ids[0], f.ids[10], f.ids[100], f.ids[1000], f.ids[len(f.ids)-1]} {
 			o := search.Options{Mode: search.Vector, Limit: 10}
-			want, err := f.local.Similar(ctx, id, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := f.wv.Similar(ctx, id, o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			want, got := f.both(t, func(e *search.Engine) (paper.Page, error) { return e.Similar(ctx, id, o) })
 			if !slices.Equal(ids(got), ids(want)) {
 				t.Errorf("similar to %s: Weaviate %v, embedded %v", id, ids(got), ids(want))
 			}
@@ -206,14 +205,7 @@ func TestWeaviate(t *testing.T) {
 			}
 			for _, m := range []search.Mode{search.Lexical, search.Hybrid} {
 				o := search.Options{Mode: m, Limit: 10, Filter: search.Filter{YearFrom: 2026}}
-				want, err := f.local.Similar(ctx, id, o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := f.wv.Similar(ctx, id, o)
-				if err != nil {
-					t.Fatal(err)
-				}
+				want, got := f.both(t, func(e *search.Engine) (paper.Page, error) { return e.Similar(ctx, id, o) })
 				// A lexical total counts the papers holding a key word of the
 				// paper, and the embedded index picks its key words by
 				// document frequency, which Weaviate cannot tell cheaply:
@@ -230,14 +222,7 @@ func TestWeaviate(t *testing.T) {
 			shared, all := 0, 0
 			for _, q := range queries {
 				o := search.Options{Mode: m, Limit: 10}
-				want, err := f.local.Search(ctx, q, o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := f.wv.Search(ctx, q, o)
-				if err != nil {
-					t.Fatal(err)
-				}
+				want, got := f.both(t, func(e *search.Engine) (paper.Page, error) { return e.Search(ctx, q, o) })
 				for _, id := range ids(got) {
 					if slices.Contains(ids(want), id) {
 						shared++
@@ -246,9 +231,12 @@ func TestWeaviate(t *testing.T) {
 				all += len(want.Results)
 			}
 			t.Logf("%s: %d of %d top-10 papers shared with the embedded store", m, shared, all)
-			// Weaviate's BM25 differs from bleve's in its tf curve and keeps
-			// word statistics per shard; measured here: 52 and 57 of 70.
-			if shared*10 < all*7 {
+			// Weaviate's BM25 differs from the embedded BM25F (one field, the
+			// textbook tf curve, word statistics per shard). Measured here:
+			// 52-55 of 70 for either mode; the bar leaves room for HNSW and
+			// shard placement, which vary from run to run. SciFact guards the
+			// quality itself (TestWeaviateEvalStaysCloseToTheEmbeddedStore).
+			if shared*100 < all*65 {
 				t.Errorf("%s: only %d of %d top-10 papers are the embedded store's", m, shared, all)
 			}
 		}
@@ -265,14 +253,7 @@ func TestWeaviate(t *testing.T) {
 		}
 		for _, fl := range filters {
 			o := search.Options{Mode: search.Vector, Limit: 10, Filter: fl}
-			want, err := f.local.Search(ctx, queries[2], o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := f.wv.Search(ctx, queries[2], o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			want, got := f.both(t, func(e *search.Engine) (paper.Page, error) { return e.Search(ctx, queries[2], o) })
 			if got.Total != want.Total || !slices.Equal(ids(got), ids(want)) {
 				t.Errorf("%+v: Weaviate total %d %v, embedded total %d %v", fl, got.Total, ids(got), want.Total, ids(want))
 			}
