@@ -84,7 +84,7 @@ func (b *Backend) Count(ctx context.Context, f search.Filter, exclude ...string)
 	if len(exclude) > 0 {
 		wg.Go(func() { drop, derr = b.stored(ctx, f, exclude) })
 	}
-	n, nerr = b.count(ctx, where(f, nil))
+	n, nerr = b.count(ctx, where(f))
 	wg.Wait()
 	if err := cmp.Or(nerr, derr); err != nil {
 		return 0, err
@@ -110,7 +110,7 @@ func (b *Backend) stored(ctx context.Context, f search.Filter, ids []string) (in
 // storedMatching is how many of ids are stored, pass f and hold one of
 // terms.
 func (b *Backend) storedMatching(ctx context.Context, f search.Filter, terms, ids []string) (int, error) {
-	objs, err := b.bm25(ctx, terms, len(ids), and(where(f, nil), anyOf(propID, ids)), []graphql.Field{{Name: propID}})
+	objs, err := b.bm25(ctx, terms, len(ids), and(where(f), anyOf(propID, ids)), []graphql.Field{{Name: propID}})
 	return len(objs), err
 }
 
@@ -171,7 +171,7 @@ func (b *Backend) Nearest(ctx context.Context, v []float32, n int, f search.Filt
 	}
 	objs, err := b.get(ctx, func(g *graphql.GetBuilder, api *graphql.API) *graphql.GetBuilder {
 		g = g.WithNearVector(api.NearVectorArgBuilder().WithVector(v)).WithLimit(n + len(exclude)).WithFields(paperFields("distance")...)
-		if w := where(f, nil); w != nil {
+		if w := where(f); w != nil {
 			g = g.WithWhere(w)
 		}
 		return g
@@ -236,7 +236,7 @@ func (b *Backend) Words(ctx context.Context, like, text string, n int, count boo
 	)
 	if count {
 		wg.Go(func() {
-			total, cerr = b.count(ctx, and(where(f, nil), anyOf(propTerms, unique(terms))))
+			total, cerr = b.count(ctx, and(where(f), anyOf(propTerms, unique(terms))))
 			if cerr == nil && len(exclude) > 0 {
 				var drop int
 				drop, cerr = b.storedMatching(ctx, f, terms, exclude)
@@ -244,7 +244,7 @@ func (b *Backend) Words(ctx context.Context, like, text string, n int, count boo
 			}
 		})
 	}
-	objs, err = b.bm25(ctx, terms, n+len(exclude), where(f, nil), fields)
+	objs, err = b.bm25(ctx, terms, n+len(exclude), where(f), fields)
 	wg.Wait()
 	if err = cmp.Or(err, cerr); err != nil {
 		return nil, 0, err
@@ -491,8 +491,9 @@ func (b *Backend) Each(ctx context.Context, fn func(store.Record) error) error {
 	}
 }
 
-// where is f and the excluded ids as a Weaviate filter, or nil.
-func where(f search.Filter, exclude []string) *filters.WhereBuilder {
+// where is f as a Weaviate filter, or nil. Excluded ids are left out by
+// the callers instead (see Count).
+func where(f search.Filter) *filters.WhereBuilder {
 	var ws []*filters.WhereBuilder
 	if f.YearFrom != 0 || f.YearTo != 0 {
 		from := max(f.YearFrom, 1) // a paper without a date (year 0) fails a year bound
@@ -519,9 +520,6 @@ func where(f search.Filter, exclude []string) *filters.WhereBuilder {
 			return r
 		}, a)
 		ws = append(ws, filters.Where().WithPath([]string{propAuthorsLower}).WithOperator(filters.Like).WithValueText("*"+a+"*"))
-	}
-	for _, id := range exclude {
-		ws = append(ws, filters.Where().WithPath([]string{propID}).WithOperator(filters.NotEqual).WithValueText(id))
 	}
 	return and(ws...)
 }
