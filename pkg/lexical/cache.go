@@ -23,6 +23,13 @@ const cacheFile = "paperlens-postings.bin"
 // change what they hold, so that old files are not used.
 const cacheMagic = "PLPOSTF1"
 
+// checksum is the number of papers and the sum of their fingerprints: what
+// ties saved postings to the store's papers.
+type checksum struct {
+	n   int
+	sum uint64
+}
+
 // errCacheStale is returned for a cache of other papers than asked for.
 var errCacheStale = errors.New("lexical: saved postings are of other papers")
 

@@ -8,8 +8,11 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/paperlens/paperlens/embeddings"
+	"github.com/paperlens/paperlens/embeddings/builtin"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/store"
 )
 
 // seedPostings analyses the 38 seed papers, then deletes and replaces a
@@ -129,5 +132,75 @@ func BenchmarkLoadPostings(b *testing.B) {
 		if _, err := loadPostings(path, n, sum); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Close saves the postings for the next Open, and leaves the file alone
+// when it already holds these papers: a command that only reads must not
+// rewrite megabytes on every run.
+func TestCloseSavesThePostingsOnlyWhenThePapersChanged(t *testing.T) {
+	ctx := context.Background()
+	emb, err := builtin.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.TempDir(), emb.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	path := filepath.Join(st.Dir(), Dir, cacheFile)
+	cycle := func(write func(x *Index)) os.FileInfo {
+		t.Helper()
+		x, err := Open(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-x.Ready()
+		if write != nil {
+			write(x)
+		}
+		if err := x.Close(); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatalf("no saved postings after Close: %v", err)
+		}
+		return fi
+	}
+	add := func(id string) func(x *Index) {
+		return func(x *Index) {
+			recs := []store.Record{{Paper: paper.Paper{ID: id, Title: "Saved postings " + id, Abstract: "Words to index."}}}
+			vecs, err := emb.Embed(ctx, []string{recs[0].Paper.Text()}, embeddings.Document)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs[0].Vector = vecs[0]
+			if err := x.Upsert(ctx, []paper.Paper{recs[0].Paper}); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Upsert(ctx, recs); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	first := cycle(add("p1"))
+	same := cycle(nil)
+	if !same.ModTime().Equal(first.ModTime()) {
+		t.Fatalf("a read-only open rewrote the postings (%v, then %v)", first.ModTime(), same.ModTime())
+	}
+	changed := cycle(add("p2"))
+	if changed.ModTime().Equal(first.ModTime()) {
+		t.Fatal("Close after a write kept the old postings")
+	}
+	x, err := Open(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	<-x.Ready()
+	if x.saved != (checksum{n: 2, sum: x.mem.Load().sum}) {
+		t.Fatalf("the next Open did not load the saved postings: %+v", x.saved)
 	}
 }

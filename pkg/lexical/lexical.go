@@ -100,6 +100,10 @@ type Index struct {
 	// of bleve writes the rest first (see flush).
 	pending    map[string]*queued // nil: a delete
 	pendingSum []byte
+	// saved is what the postings file holds, when it was loaded at open:
+	// Close rewrites it only for other papers. Set by the build, read by
+	// Close after it.
+	saved checksum
 	// inflight is the bleve batch being written in the background, or
 	// nil. Guarded by writeMu; its fields are the writer's until done is
 	// closed.
@@ -351,7 +355,9 @@ func (x *Index) startBuild(papers []paper.Paper) {
 		// The postings saved at the last Close, if they are these papers':
 		// loading them takes a fraction of analysing every paper again.
 		full, err := loadPostings(filepath.Join(x.dir, cacheFile), n, sum)
-		if err != nil {
+		if err == nil {
+			x.saved = checksum{n: n, sum: sum}
+		} else {
 			docs, err := analyseAll(ctx, x.an, papers)
 			if err != nil {
 				return // closed meanwhile
@@ -590,7 +596,10 @@ func (x *Index) Close() error {
 		// failure only costs that Open the time to analyse again.
 		select {
 		case <-x.ready:
-			_ = x.mem.Load().save(filepath.Join(x.dir, cacheFile))
+			mem := x.mem.Load()
+			if n, sum := mem.checksum(); (checksum{n: n, sum: sum}) != x.saved { // else the file holds them already
+				_ = mem.save(filepath.Join(x.dir, cacheFile))
+			}
 		default:
 		}
 		// Let bleve's written batches reach the disk, so that the next Open

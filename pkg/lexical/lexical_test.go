@@ -47,6 +47,19 @@ func folder(t *testing.T, n int) (*store.Store, []paper.Paper) {
 	}); err != nil && !errors.Is(err, enough) {
 		t.Fatal(err)
 	}
+	emb, st := emptyStore(t)
+	lx := open(t, st)
+	if _, err := ingest.New(emb, st, lx).Upsert(context.Background(), papers); err != nil {
+		t.Fatal(err)
+	}
+	lx.Close()
+	return st, papers
+}
+
+// emptyStore opens a new data folder for the built-in embedder; the caller
+// closes it.
+func emptyStore(t *testing.T) (*builtin.Embedder, *store.Store) {
+	t.Helper()
 	emb, err := builtin.New()
 	if err != nil {
 		t.Fatal(err)
@@ -55,12 +68,7 @@ func folder(t *testing.T, n int) (*store.Store, []paper.Paper) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lx := open(t, st)
-	if _, err := ingest.New(emb, st, lx).Upsert(context.Background(), papers); err != nil {
-		t.Fatal(err)
-	}
-	lx.Close()
-	return st, papers
+	return emb, st
 }
 
 func open(t *testing.T, st *store.Store) *lexical.Index {
@@ -401,14 +409,7 @@ func TestWordsAnalysedOnceAreTheWordsBleveFinds(t *testing.T) {
 		}
 	})
 	t.Run("every field bleve indexes is what its mapping makes", func(t *testing.T) {
-		emb, err := builtin.New()
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := store.Open(t.TempDir(), emb.Info())
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, st := emptyStore(t)
 		defer st.Close()
 		lx := open(t, st)
 		for _, p := range papers {
@@ -439,14 +440,7 @@ func TestWritesReachBleveInTheBackground(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	emb, err := builtin.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(t.TempDir(), emb.Info())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, st := emptyStore(t)
 	defer st.Close()
 	lx := open(t, st)
 	ctx := context.Background()
