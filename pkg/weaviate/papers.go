@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/go-openapi/strfmt"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate"
-	"github.com/weaviate/weaviate-go-client/v5/weaviate/fault"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
 	"github.com/weaviate/weaviate/entities/models"
@@ -397,8 +395,21 @@ const writeAttempts = 5
 // retryable tells a refusal that may pass on its own (a 5xx answer: no
 // leader, no quorum yet) from a wrong request.
 func retryable(err error) bool {
+	var pw *partialWrite
 	_, status := cause(err)
-	return status >= 500 || errors.Is(err, search.ErrUnavailable)
+	return status >= 500 || errors.Is(err, search.ErrUnavailable) || errors.As(err, &pw)
+}
+
+// partialWrite is a batch of which Weaviate refused some papers (it
+// answers 200 and lists the refusals per object).
+type partialWrite struct {
+	stored, of int
+	failed     []string // "id: reason"
+}
+
+func (e *partialWrite) Error() string {
+	return fmt.Sprintf("weaviate stored %d of %d papers; not stored: %s (run the same ingest again to retry)",
+		e.stored, e.of, strings.Join(e.failed[:min(3, len(e.failed))], "; "))
 }
 
 func (b *Backend) writeOnce(ctx context.Context, objs []*models.Object) error {
@@ -408,15 +419,13 @@ func (b *Backend) writeOnce(ctx context.Context, objs []*models.Object) error {
 			return err
 		}
 		var failed []string
-		for _, o := range res {
-			if o.Result != nil && o.Result.Errors != nil && len(o.Result.Errors.Error) > 0 {
-				failed = append(failed, fmt.Sprintf("%v: %s", o.Properties.(map[string]any)[propID], o.Result.Errors.Error[0].Message))
+		for i, o := range res {
+			if o.Result != nil && o.Result.Errors != nil && len(o.Result.Errors.Error) > 0 && i < len(objs) {
+				failed = append(failed, fmt.Sprintf("%v: %s", objs[i].Properties.(map[string]any)[propID], o.Result.Errors.Error[0].Message))
 			}
 		}
 		if len(failed) > 0 {
-			return &fault.WeaviateClientError{IsUnexpectedStatusCode: true, StatusCode: http.StatusServiceUnavailable,
-				Msg: fmt.Sprintf("stored %d of %d papers; not stored: %s (run the same ingest again to retry)",
-					len(objs)-len(failed), len(objs), strings.Join(failed[:min(3, len(failed))], "; "))}
+			return &partialWrite{stored: len(objs) - len(failed), of: len(objs), failed: failed}
 		}
 		return nil
 	})
