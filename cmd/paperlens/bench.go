@@ -367,9 +367,6 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 		ing.BatchSize = c.batchSize
 	}
 	stats, err := ing.Upsert(ctx, papers)
-	if err == nil { // as 'paperlens ingest' does, so the folder opens as fast as its folders do
-		err = lx.Compact(ctx)
-	}
 	if cerr := lx.Close(); err == nil {
 		err = cerr
 	}

@@ -284,14 +284,6 @@ func (f *folder) where() string {
 	return f.st.Dir()
 }
 
-// compact merges the word index after a large write; Weaviate does its own.
-func (f *folder) compact(ctx context.Context) error {
-	if f.lx == nil {
-		return nil
-	}
-	return f.lx.Compact(ctx)
-}
-
 // Close closes the word index, then the store: closing the store releases
 // the folder's lock, which another process may take only once the index's
 // last writes are done.

@@ -60,7 +60,6 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&fusion.LexicalWeight, "lexical-weight", fusion.LexicalWeight, "hybrid: weight of the lexical ranking")
 	fs.Float64Var(&fusion.VectorWeight, "vector-weight", fusion.VectorWeight, "hybrid: weight of the vector ranking")
 	fusionMethod := fs.String("fusion", string(fusion.Method), "hybrid: score (normalised scores) or rrf (reciprocal rank)")
-	titleBoost := fs.Float64("title-boost", lexical.DefaultTitleBoost, "lexical: extra weight of a match in the title (0: none)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -135,7 +134,6 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			st.Close()
 			return err
 		}
-		lx.TitleBoost = *titleBoost
 		df = &folder{emb: emb, st: st, lx: lx}
 	}
 	defer df.Close()
@@ -146,11 +144,6 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	start := time.Now()
 	stats, rep, err := ing.File(ctx, *corpus, loader.Options{Format: loader.BEIR}, nil)
 	if err != nil {
-		return err
-	}
-	// One segment, as after 'paperlens ingest': scores then do not depend
-	// on how far bleve's background merging has come.
-	if err := df.compact(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "corpus %s: %d papers, %d skipped, %d embedded in %s (cached in %s)\n",

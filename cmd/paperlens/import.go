@@ -80,9 +80,6 @@ func runImport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if err := lx.Compact(ctx); err != nil {
-		return err
-	}
 	fmt.Fprintf(e.stderr, "%s: %d papers (%s/%s, %d dims) imported into %s in %s; it now holds %d\n",
 		rest[0], len(b.Records), m.Embedder, m.Model, m.Dimension, st.Dir(), time.Since(start).Round(time.Millisecond), st.Count())
 	return nil

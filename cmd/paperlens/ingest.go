@@ -40,11 +40,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if c.batchSize > 0 {
 		ing.BatchSize = c.batchSize
 	}
-	if err := ingestFiles(ctx, e, ing, files, loader.Options{Format: f, Strict: *strict}, *quiet); err != nil {
-		return err
-	}
-	// One segment answers queries faster than the many a large ingest leaves.
-	return df.compact(ctx)
+	return ingestFiles(ctx, e, ing, files, loader.Options{Format: f, Strict: *strict}, *quiet)
 }
 
 // ingestFiles ingests files one by one, with a progress bar on a terminal

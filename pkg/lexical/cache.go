@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 )
 
-// The in-memory postings are saved beside the bleve index when it closes,
+// The in-memory postings are saved in the index folder when it closes,
 // so that the next open loads them instead of analysing every paper again
 // (seconds for 20k papers, during which rankings wait). The file is a
 // cache: it is used only when it holds exactly the store's papers (the

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,41 +81,42 @@ func open(t *testing.T, st *store.Store) *lexical.Index {
 	return lx
 }
 
-func TestOpenRebuildsFromTheStore(t *testing.T) {
+func TestOpenFollowsTheStore(t *testing.T) {
 	ctx := context.Background()
 	st, papers := folder(t, 20)
 	title := papers[5].Title
+	dir := filepath.Join(st.Dir(), lexical.Dir)
 	tests := []struct {
 		name  string
 		spoil func(t *testing.T)
 	}{
-		{"a deleted index folder is rebuilt", func(t *testing.T) {
-			if err := os.RemoveAll(filepath.Join(st.Dir(), lexical.Dir)); err != nil {
+		{"a deleted index folder is built again", func(t *testing.T) {
+			if err := os.RemoveAll(dir); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"an index holding a paper the store lacks is rebuilt", func(t *testing.T) {
+		{"postings holding a paper the store lacks are built again", func(t *testing.T) {
 			lx := open(t, st)
-			if err := lx.Upsert(ctx, []paper.Paper{{ID: "ghost", Title: "Ghost", Abstract: "Not in the store."}}); err != nil {
+			if err := lx.Upsert(ctx, []paper.Paper{{ID: "ghost", Title: "Ghost", Abstract: "Not in the store.", Categories: []string{"zz.ghost"}}}); err != nil {
 				t.Fatal(err)
 			}
 			lx.Close()
 		}},
-		{"an index holding a changed paper, as many as the store, is rebuilt", func(t *testing.T) {
+		{"postings holding a changed paper, as many as the store, are built again", func(t *testing.T) {
 			lx := open(t, st)
 			changed := papers[6]
 			changed.Categories = []string{"zz.ghost"}
+			changed.Title = "Ghost"
 			if err := lx.Upsert(ctx, []paper.Paper{changed}); err != nil {
 				t.Fatal(err)
 			}
 			lx.Close()
 		}},
-		{"an unreadable index folder is rebuilt", func(t *testing.T) {
-			dir := filepath.Join(st.Dir(), lexical.Dir)
-			if err := os.RemoveAll(dir); err != nil {
+		{"the bleve index of an older version is removed", func(t *testing.T) {
+			if err := os.MkdirAll(filepath.Join(dir, "store"), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.MkdirAll(dir, 0o755); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, "store", "000000000001.zap"), []byte("old segment"), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			if err := os.WriteFile(filepath.Join(dir, "index_meta.json"), []byte("{broken"), 0o644); err != nil {
@@ -134,10 +135,18 @@ func TestOpenRebuildsFromTheStore(t *testing.T) {
 			if err != nil || len(hits) != 1 || hits[0].ID != papers[5].ID {
 				t.Errorf("search for %q = %v, %v; want %s first", title, hits, err, papers[5].ID)
 			}
+			if hits, _, err := lx.Search(ctx, "ghost", 1, lexical.Filter{}); err != nil || len(hits) != 0 {
+				t.Errorf("search for a word only the index had = %v, %v; want nothing", hits, err)
+			}
 			if n, err := lx.CountMatching(ctx, lexical.Filter{Categories: []string{"zz.ghost"}}); err != nil || n != 0 {
 				t.Errorf("%d papers in a category only the index had (%v); want 0", n, err)
 			}
 			lx.Close()
+			for _, old := range []string{"index_meta.json", "store"} {
+				if _, err := os.Stat(filepath.Join(dir, old)); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("%s of an old bleve index is still there (%v)", old, err)
+				}
+			}
 		})
 	}
 }
@@ -255,8 +264,7 @@ func TestQueriesWhileThePostingsAreBuilt(t *testing.T) {
 			t.Fatal("the postings are ready while their build is held")
 		default:
 		}
-		// bleve's BM25 ranks otherwise than the postings' BM25F (even on
-		// one segment), so it must not answer meanwhile.
+		// Nothing else can rank meanwhile.
 		during := make(chan []ranking, 1)
 		go func() { during <- rankings(t, lx, papers) }()
 		select {
@@ -299,9 +307,7 @@ func TestQueriesWhileThePostingsAreBuilt(t *testing.T) {
 		if want := st.Count(); lx.Count() != want { // one paper added, one deleted
 			t.Errorf("during the build: index holds %d papers, want %d", lx.Count(), want)
 		}
-		// bleve now has a second segment or a deleted paper (until its
-		// merger runs), so it may rank otherwise than the postings: these
-		// searches then wait for them.
+		// These searches wait for the postings.
 		type answer struct {
 			hits []lexical.Hit
 			err  error
@@ -348,89 +354,9 @@ func TestQueriesWhileThePostingsAreBuilt(t *testing.T) {
 	})
 }
 
-func TestCompactRunsOneAtATime(t *testing.T) {
-	st, _ := folder(t, 300)
-	// Opening may start a compaction of its own in the background; an
-	// ingest that ends meanwhile compacts too.
-	lx := open(t, st)
-	errs := make([]error, 3)
-	var wg sync.WaitGroup
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = lx.Compact(context.Background())
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("Compact %d: %v", i, err)
-		}
-	}
-}
-
-// tricky are papers whose title and abstract meet where word breaking is
-// delicate: numbers, abbreviations, apostrophes, marks and scripts.
-var tricky = []paper.Paper{
-	{ID: "t1", Title: "GPT-4", Abstract: "3.5 times faster than GPT-3.5."},
-	{ID: "t2", Title: "Policy in the U.S.", Abstract: "S. Smith's results on U.K. data."},
-	{ID: "t3", Title: "Rock 'n' roll's", Abstract: "'quoted' start and the authors' end'"},
-	{ID: "t4", Title: "Emoji 👩‍🔬", Abstract: "👩‍🔬 science and ́combining marks"},
-	{ID: "t5", Title: "Λόγος και αριθμός", Abstract: "机器学习 ja 日本語のテキスト"},
-	{ID: "t6", Title: "Title only"},
-	{ID: "t7", Abstract: "Abstract only, with a trailing dot."},
-	{ID: "t8", Title: "Ends with a dot.", Abstract: ".starts with one"},
-	{ID: "t9", Title: "x_1", Abstract: "_2 and a:b"},
-}
-
-// Each paper is analysed once and its words shared by the in-memory
-// postings and bleve's three text fields, so these must be the words bleve
-// would find itself, on real and awkward papers alike.
-func TestWordsAnalysedOnceAreTheWordsBleveFinds(t *testing.T) {
-	var papers []paper.Paper
-	for _, file := range []string{seeds, arxiv} {
-		if _, err := loader.LoadFile(file, loader.Options{}, func(p paper.Paper) error {
-			if len(papers) < 2038 {
-				papers = append(papers, p)
-			}
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	papers = append(papers, tricky...)
-	t.Run("the words of the text are the title's then the abstract's", func(t *testing.T) {
-		for _, p := range papers {
-			whole, parts := lexical.TextTerms(t, p)
-			if !slices.Equal(whole, parts) {
-				t.Errorf("paper %s: Text() gives %q, title then abstract %q", p.ID, whole, parts)
-			}
-		}
-	})
-	t.Run("every field bleve indexes is what its mapping makes", func(t *testing.T) {
-		_, st := emptyStore(t)
-		defer st.Close()
-		lx := open(t, st)
-		for _, p := range papers {
-			p.Normalize()
-			ahead, mapped := lexical.FieldWords(t, lx, p)
-			if len(ahead) != len(mapped) {
-				t.Fatalf("paper %s: %d fields, the mapping makes %d", p.ID, len(ahead), len(mapped))
-			}
-			for name, want := range mapped {
-				if got := ahead[name]; got != want {
-					t.Errorf("paper %s, field %s:\n got %s\nwant %s", p.ID, name, got, want)
-				}
-			}
-		}
-	})
-}
-
-// An ingest hands its papers to bleve in the background, in batches of a
-// few hundred: every read must still see every paper written before it,
-// and Compact must still leave the one segment that lets bleve rank.
-func TestWritesReachBleveInTheBackground(t *testing.T) {
+// Filters read what every write before them wrote: papers added in
+// batches, changed and deleted.
+func TestFiltersSeeEveryWrite(t *testing.T) {
 	var papers []paper.Paper
 	if _, err := loader.LoadFile(arxiv, loader.Options{}, func(p paper.Paper) error {
 		if len(papers) < 1500 {
@@ -444,32 +370,129 @@ func TestWritesReachBleveInTheBackground(t *testing.T) {
 	defer st.Close()
 	lx := open(t, st)
 	ctx := context.Background()
-	f := lexical.Filter{Categories: []string{"cs.LG"}}
-	for start := 0; start < len(papers); start += 50 {
-		batch := papers[start : start+50]
-		if err := lx.Upsert(ctx, batch); err != nil {
-			t.Fatal(err)
-		}
-		if (start+50)%350 != 0 && start+50 != len(papers) {
-			continue // read now and then, so that writes pile up
-		}
+	f := lexical.Filter{Categories: []string{"cs.LG"}, YearFrom: 2026}
+	check := func(held []paper.Paper, exclude ...string) {
+		t.Helper()
 		want := 0
-		for _, p := range papers[:start+50] {
-			if f.Match(&p) {
+		for _, p := range held {
+			if f.Match(&p) && !slices.Contains(exclude, p.ID) {
 				want++
 			}
 		}
-		if got, err := lx.CountMatching(ctx, f); err != nil || got != want {
-			t.Fatalf("after %d papers: %d match %v, want %d (err %v)", start+50, got, f, want, err)
+		if want == 0 {
+			t.Fatal("no paper passes the filter: the check proves nothing")
+		}
+		if got, err := lx.CountMatching(ctx, f, exclude...); err != nil || got != want {
+			t.Fatalf("%d papers held: %d match %+v leaving out %d, want %d (err %v)", len(held), got, f, len(exclude), want, err)
 		}
 	}
-	if err := lx.Compact(ctx); err != nil {
+	for start := 0; start < len(papers); start += 50 {
+		if err := lx.Upsert(ctx, papers[start:start+50]); err != nil {
+			t.Fatal(err)
+		}
+		if (start+50)%350 == 0 {
+			check(papers[:start+50])
+		}
+	}
+	check(papers)
+	var passing []string
+	for _, p := range papers {
+		if f.Match(&p) {
+			passing = append(passing, p.ID)
+		}
+	}
+	check(papers, passing[0], passing[1], passing[1], "no-such-paper")
+
+	// A paper moved out of the category, and one deleted.
+	moved := papers[slices.IndexFunc(papers, func(p paper.Paper) bool { return p.ID == passing[2] })]
+	moved.Categories = []string{"zz.elsewhere"}
+	if err := lx.Upsert(ctx, []paper.Paper{moved}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := lx.Compacted(); err != nil || !ok {
-		t.Errorf("after Compact, compacted = %v (err %v), want one segment", ok, err)
+	if err := lx.Delete(ctx, passing[3]); err != nil {
+		t.Fatal(err)
 	}
-	if got := lx.Count(); got != len(papers) {
-		t.Errorf("Count = %d, want %d", got, len(papers))
+	var held []paper.Paper
+	for _, p := range papers {
+		switch p.ID {
+		case moved.ID:
+			held = append(held, moved)
+		case passing[3]:
+		default:
+			held = append(held, p)
+		}
+	}
+	check(held)
+	hits, total, err := lx.Search(ctx, moved.Title, len(held), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hits {
+		if h.ID == moved.ID || h.ID == passing[3] {
+			t.Errorf("a filtered search found %s, which no longer passes the filter", h.ID)
+		}
+	}
+	if n, _ := lx.CountMatching(ctx, f); total > n {
+		t.Errorf("a filtered search matched %d papers, but only %d pass the filter", total, n)
+	}
+	if got := lx.Count(); got != len(held) {
+		t.Errorf("Count = %d, want %d", got, len(held))
+	}
+}
+
+func TestHighlights(t *testing.T) {
+	ctx := context.Background()
+	st, papers := folder(t, 300)
+	lx := open(t, st)
+	prism := papers[slices.IndexFunc(papers, func(p paper.Paper) bool { return p.ID == "hf-in-context-learning-through-the-bayesian-prism" })]
+	other := paper.Paper{ID: "x", Title: "Unrelated", Abstract: "Quokkas <b>&</b> wombats."}
+	long := papers[40]
+	tests := []struct {
+		name    string
+		text    string
+		papers  []paper.Paper
+		max     int
+		marked  map[string][]string // id → words that must be marked
+		without []string            // ids that must get no fragment
+	}{
+		{"a short query marks its words, stemmed", "bayesian priors", []paper.Paper{prism, other}, 3,
+			map[string][]string{prism.ID: {"Bayesian"}}, []string{other.ID}},
+		{"markup in an abstract is escaped", "wombat", []paper.Paper{prism, other}, 3,
+			map[string][]string{other.ID: {"wombats"}}, []string{prism.ID}},
+		{"a long text marks its key words", long.Text(), []paper.Paper{long, other}, 2,
+			map[string][]string{long.ID: nil}, []string{other.ID}},
+		{"no words, no fragments", "the of and", []paper.Paper{prism, other}, 3,
+			nil, []string{prism.ID, other.ID}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := lx.Highlights(ctx, tt.text, tt.papers, tt.max)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for id, words := range tt.marked {
+				frags := got[id]
+				if len(frags) == 0 || len(frags) > tt.max {
+					t.Fatalf("paper %s: %d fragments, want 1 to %d: %q", id, len(frags), tt.max, frags)
+				}
+				all := strings.Join(frags, " ")
+				if !strings.Contains(all, "<mark>") {
+					t.Errorf("paper %s: nothing marked in %q", id, frags)
+				}
+				for _, w := range words {
+					if !strings.Contains(all, "<mark>"+w+"</mark>") {
+						t.Errorf("paper %s: %q not marked in %q", id, w, frags)
+					}
+				}
+			}
+			for _, id := range tt.without {
+				if frags, ok := got[id]; ok {
+					t.Errorf("paper %s got fragments %q, want none", id, frags)
+				}
+			}
+			if frags := got[other.ID]; len(frags) > 0 && !strings.Contains(frags[0], "&lt;b&gt;&amp;&lt;/b&gt;") {
+				t.Errorf("the markup of the abstract is not escaped: %q", frags)
+			}
+		})
 	}
 }

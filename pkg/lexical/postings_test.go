@@ -33,7 +33,7 @@ func indexOf(t testing.TB, papers []paper.Paper) *Index {
 }
 
 // memIndex is an index whose postings hold papers as Open builds them;
-// bleve holds nothing, so it serves rankings without filters only.
+// no paper is filed, so it serves rankings without filters only.
 func memIndex(t testing.TB, papers []paper.Paper) *Index {
 	t.Helper()
 	x, err := openDir(t.TempDir() + "/lexical")

@@ -3,13 +3,53 @@ package lexical
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/search/highlight/format/html"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/paperlens/paperlens/pkg/paper"
 )
+
+// fieldAbstract is the one field of the small index that highlights: the
+// abstract, stored with its words' positions.
+const fieldAbstract = "abstract"
+
+// highlightMapping is the mapping of that index: the abstract, analysed as
+// the postings analyse it.
+func highlightMapping() *mapping.IndexMappingImpl {
+	f := bleve.NewTextFieldMapping()
+	f.Analyzer = en.AnalyzerName
+	f.Store = true
+	f.IncludeTermVectors = true
+	f.IncludeInAll = false
+	f.DocValues = false
+	doc := bleve.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt(fieldAbstract, f)
+	doc.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
+	m := bleve.NewIndexMapping()
+	m.DefaultMapping = doc
+	m.DefaultAnalyzer = en.AnalyzerName
+	m.DefaultField = fieldAbstract
+	m.StoreDynamic = false
+	m.IndexDynamic = false
+	m.DocValuesDynamic = false
+	return m
+}
+
+// analyzer is bleve's English analyser: lower case, stop words, Porter
+// stemming.
+func analyzer() (analysis.Analyzer, error) {
+	an := highlightMapping().AnalyzerNamed(en.AnalyzerName)
+	if an == nil {
+		return nil, fmt.Errorf("lexical: no analyser %q", en.AnalyzerName)
+	}
+	return an, nil
+}
 
 // Terms returns the words of text as the index sees them: lower-cased,
 // stemmed, stop words left out, in order and with repeats. A backend that
@@ -31,37 +71,79 @@ func Terms(text string) ([]string, error) {
 // Fragments returns, for each of papers whose abstract contains a word of
 // text, up to max short fragments of its abstract with the matched words
 // marked <mark>…</mark> and the rest HTML-escaped: what Index.Highlights
-// gives, for papers that are not in an index (a page of hits from a remote
-// backend). It builds a small index in memory, so it suits a page of
-// papers, not a corpus.
+// gives, for a backend without the postings to pick a long text's key
+// words (Weaviate), so every word of text counts.
 func Fragments(ctx context.Context, text string, papers []paper.Paper, max int) (map[string][]string, error) {
 	if len(papers) == 0 || max <= 0 {
 		return map[string][]string{}, nil
 	}
-	idx, err := bleve.NewMemOnly(newMapping())
+	return fragments(ctx, matchAbstract(text), papers, max)
+}
+
+// matchAbstract matches the abstracts holding a word of text.
+func matchAbstract(text string) query.Query {
+	mq := query.NewMatchQuery(text)
+	mq.SetField(fieldAbstract)
+	return mq
+}
+
+// fragments highlights q in the abstracts of papers. It builds a small
+// index in memory, so it suits a page of papers, not a corpus.
+func fragments(ctx context.Context, q query.Query, papers []paper.Paper, max int) (map[string][]string, error) {
+	idx, err := bleve.NewMemOnly(highlightMapping())
 	if err != nil {
 		return nil, fmt.Errorf("lexical: cannot make a highlighting index: %w", err)
 	}
 	defer idx.Close()
 	b := idx.NewBatch()
-	ids := make([]string, 0, len(papers))
 	for _, p := range papers {
-		if err := b.Index(p.ID, toDocument(p)); err != nil {
+		if err := b.Index(p.ID, struct {
+			Abstract string `json:"abstract"`
+		}{p.Abstract}); err != nil {
 			return nil, fmt.Errorf("lexical: cannot index paper %s for highlighting: %w", p.ID, err)
 		}
-		ids = append(ids, p.ID)
 	}
 	if err := idx.Batch(b); err != nil {
 		return nil, fmt.Errorf("lexical: cannot index papers for highlighting: %w", err)
 	}
-	mq := query.NewMatchQuery(text)
-	mq.SetField(fieldAbstract)
-	req := bleve.NewSearchRequestOptions(mq, len(ids), 0, false)
+	req := bleve.NewSearchRequestOptions(q, len(papers), 0, false)
 	req.Highlight = bleve.NewHighlightWithStyle(html.Name)
 	req.Highlight.AddField(fieldAbstract)
 	res, err := idx.SearchInContext(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("lexical: highlight failed: %w", err)
 	}
-	return abstractFragments(res, max), nil
+	out := make(map[string][]string, len(res.Hits))
+	for _, h := range res.Hits {
+		frags := h.Fragments[fieldAbstract]
+		if len(frags) > max {
+			frags = frags[:max]
+		}
+		for i, f := range frags {
+			frags[i] = wholeWords(f)
+		}
+		if len(frags) > 0 {
+			out[h.ID] = frags
+		}
+	}
+	return out, nil
+}
+
+// ellipsis marks where bleve cut a fragment out of the abstract.
+const ellipsis = "…"
+
+// wholeWords drops the partial words bleve's fixed-size fragments begin and
+// end with, unless that would drop a marked word.
+func wholeWords(f string) string {
+	if rest, ok := strings.CutPrefix(f, ellipsis); ok {
+		if i := strings.IndexByte(rest, ' '); i >= 0 && !strings.Contains(rest[:i], "<mark>") {
+			f = ellipsis + rest[i+1:]
+		}
+	}
+	if rest, ok := strings.CutSuffix(f, ellipsis); ok {
+		if i := strings.LastIndexByte(rest, ' '); i >= 0 && !strings.Contains(rest[i:], "</mark>") {
+			f = rest[:i] + ellipsis
+		}
+	}
+	return f
 }

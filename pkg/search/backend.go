@@ -36,9 +36,10 @@ type Backend interface {
 	// WordScores returns the BM25 score against text of those ids that
 	// match it.
 	WordScores(ctx context.Context, text string, ids []string) (map[string]float64, error)
-	// Highlights returns, per id, up to max abstract fragments with the
-	// words of text marked <mark>…</mark>, HTML-escaped otherwise.
-	Highlights(ctx context.Context, text string, ids []string, max int) (map[string][]string, error)
+	// Highlights returns, per id of papers, up to max fragments of the
+	// paper's abstract with the words of text marked <mark>…</mark>,
+	// HTML-escaped otherwise.
+	Highlights(ctx context.Context, text string, papers []paper.Paper, max int) (map[string][]string, error)
 }
 
 // ErrUnavailable is wrapped by errors of a backend that cannot be reached
@@ -74,7 +75,8 @@ func (l local) Count(ctx context.Context, f Filter, exclude ...string) (int, err
 func (l local) Nearest(ctx context.Context, v []float32, n int, f Filter, exclude ...string) ([]paper.Hit, error) {
 	var filter store.Filter
 	if !f.IsZero() {
-		filter = f.Matcher()
+		pass := l.lx.Passing(f) // the word ranking and the count ask too
+		filter = func(p *paper.Paper) bool { return pass(p.ID) }
 	}
 	return l.s.Nearest(ctx, v, n, filter, exclude...)
 }
@@ -92,6 +94,6 @@ func (l local) WordScores(ctx context.Context, text string, ids []string) (map[s
 	return l.lx.Scores(ctx, text, ids)
 }
 
-func (l local) Highlights(ctx context.Context, text string, ids []string, max int) (map[string][]string, error) {
-	return l.lx.Highlights(ctx, text, ids, max)
+func (l local) Highlights(ctx context.Context, text string, papers []paper.Paper, max int) (map[string][]string, error) {
+	return l.lx.Highlights(ctx, text, papers, max)
 }

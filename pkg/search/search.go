@@ -451,8 +451,14 @@ func (e *Engine) fill(ctx context.Context, q request, o Options, page []*candida
 			}
 		}
 	}
-	if o.Highlight && len(ids) > 0 {
-		hl, err := e.papers.Highlights(ctx, q.text, ids, maxHighlights)
+	if o.Highlight && len(page) > 0 {
+		papers := make([]paper.Paper, 0, len(page))
+		for _, c := range page {
+			if c.havePaper {
+				papers = append(papers, c.hit.Paper)
+			}
+		}
+		hl, err := e.papers.Highlights(ctx, q.text, papers, maxHighlights)
 		if err != nil {
 			return err
 		}

@@ -123,7 +123,7 @@ func Open(dir string, info embeddings.Info) (*Store, error) {
 	}
 	// The lock comes before anything else opens a file in the folder, so a
 	// second process fails at once with a message that names the first,
-	// instead of waiting forever on a lock deeper down (bleve's).
+	// instead of failing later on a file the other process is writing.
 	lock, err := lockFolder(dir)
 	if err != nil {
 		return nil, err

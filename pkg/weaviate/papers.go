@@ -315,22 +315,9 @@ func (b *Backend) WordScores(ctx context.Context, text string, ids []string) (ma
 	return out, nil
 }
 
-// Highlights marks the words of text in the abstracts of ids, as the
-// embedded index does.
-func (b *Backend) Highlights(ctx context.Context, text string, ids []string, max int) (map[string][]string, error) {
-	if len(ids) == 0 {
-		return map[string][]string{}, nil
-	}
-	objs, err := b.get(ctx, func(g *graphql.GetBuilder, _ *graphql.API) *graphql.GetBuilder {
-		return g.WithWhere(anyOf(propID, ids)).WithLimit(len(ids)).WithFields(paperFields()...)
-	})
-	if err != nil {
-		return nil, err
-	}
-	papers := make([]paper.Paper, len(objs))
-	for i, o := range objs {
-		papers[i] = o.paper()
-	}
+// Highlights marks the words of text in the abstracts of papers, as the
+// embedded index marks those of a short query.
+func (b *Backend) Highlights(ctx context.Context, text string, papers []paper.Paper, max int) (map[string][]string, error) {
 	return lexical.Fragments(ctx, text, papers, max)
 }
 

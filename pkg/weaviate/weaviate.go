@@ -55,7 +55,7 @@ const (
 	propTerms        = "terms"
 )
 
-// BM25 parameters, the embedded word index's (bleve's).
+// BM25 parameters, the embedded word index's.
 const (
 	bm25K1 = 1.2
 	bm25B  = 0.75
