@@ -210,7 +210,7 @@ func Open(ctx context.Context, st *store.Store) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &Index{dir: dir, an: an, closed: make(chan struct{}), filed: make(map[string]*paper.Paper, len(papers))}
+	x := &Index{dir: dir, an: cachedAnalyzer(an), closed: make(chan struct{}), filed: make(map[string]*paper.Paper, len(papers))}
 	// The fingerprints and filter fields are cheap; analysing the words is
 	// what takes seconds, and it is left to the background build.
 	fps := make([]analysed, len(papers))

@@ -3,7 +3,9 @@ package lexical
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -49,6 +51,84 @@ func analyzer() (analysis.Analyzer, error) {
 		return nil, fmt.Errorf("lexical: no analyser %q", en.AnalyzerName)
 	}
 	return an, nil
+}
+
+// wordCache is an analyser that gives the words base gives, remembering
+// what becomes of each word once broken out of the text. bleve's English
+// analyser breaks the text into words, then treats each word on its own
+// (possessive, lower case, stop word, Porter stem): that second part,
+// about half of its time, is done once per distinct word instead of once
+// per occurrence. An ingest analyses every paper while the embedder runs
+// on the same cores, so this time is taken from the embedder.
+type wordCache struct {
+	base    *analysis.DefaultAnalyzer
+	mu      sync.RWMutex
+	words   map[string][]byte // as broken out → as indexed; nil: a stop word
+	maxSize int
+}
+
+// maxCachedWords bounds the words a wordCache remembers (about 100 bytes
+// each); past it, new words are treated each time.
+const maxCachedWords = 1 << 20
+
+// cachedAnalyzer is an with a wordCache, or an itself when its words are not
+// treated one by one.
+func cachedAnalyzer(an analysis.Analyzer) analysis.Analyzer {
+	d, ok := an.(*analysis.DefaultAnalyzer)
+	if !ok || len(d.CharFilters) > 0 {
+		return an
+	}
+	return &wordCache{base: d, words: map[string][]byte{}, maxSize: maxCachedWords}
+}
+
+// Analyze returns the words of input as base.Analyze does.
+func (c *wordCache) Analyze(input []byte) analysis.TokenStream {
+	toks := c.base.Tokenizer.Tokenize(input)
+	out := toks[:0]
+	for _, t := range toks {
+		c.mu.RLock()
+		term, ok := c.words[string(t.Term)]
+		c.mu.RUnlock()
+		if !ok {
+			var one bool
+			if term, one = c.treat(t); !one {
+				return c.base.Analyze(input)
+			}
+		}
+		if term == nil {
+			continue // a stop word
+		}
+		t.Term = term
+		out = append(out, t)
+	}
+	return out
+}
+
+// treat runs base's filters on a copy of t alone and remembers the word it
+// becomes (nil when it is dropped). It reports false when a filter made
+// more than one word of it, which the cache cannot stand for.
+func (c *wordCache) treat(t *analysis.Token) ([]byte, bool) {
+	word := string(t.Term)
+	cp := *t
+	cp.Term = []byte(word)
+	stream := analysis.TokenStream{&cp}
+	for _, f := range c.base.TokenFilters {
+		stream = f.Filter(stream)
+	}
+	var term []byte
+	switch len(stream) {
+	case 0:
+	case 1:
+		term = slices.Clip(stream[0].Term)
+	default:
+		return nil, false
+	}
+	c.mu.Lock()
+	if len(c.words) < c.maxSize {
+		c.words[word] = term
+	}
+	c.mu.Unlock()
+	return term, true
 }
 
 // Terms returns the words of text as the index sees them: lower-cased,
