@@ -49,7 +49,6 @@ const Dir = "lexical"
 type Index struct {
 	dir       string
 	closeOnce sync.Once
-	closeErr  error
 	an        analysis.Analyzer
 	// mem holds the postings. While the background build of Open runs
 	// (ready is open), it holds every paper's fingerprint but no words:
@@ -340,8 +339,9 @@ func analyseAll(ctx context.Context, an analysis.Analyzer, papers []paper.Paper)
 }
 
 // Close stops a build still running and saves the postings for the next
-// Open, when they hold other papers than the file; later calls do nothing.
-// The index cannot be used afterwards.
+// Open, when they hold other papers than the file (a failure to save only
+// costs that Open the time to analyse again); later calls do nothing. The
+// index cannot be used afterwards.
 func (x *Index) Close() error {
 	x.closeOnce.Do(func() {
 		close(x.closed)
@@ -351,12 +351,12 @@ func (x *Index) Close() error {
 		case <-x.ready:
 			mem := x.mem.Load()
 			if n, sum := mem.checksum(); (checksum{n: n, sum: sum}) != x.saved { // else the file holds them already
-				x.closeErr = mem.save(filepath.Join(x.dir, cacheFile))
+				_ = mem.save(filepath.Join(x.dir, cacheFile))
 			}
 		default:
 		}
 	})
-	return x.closeErr
+	return nil
 }
 
 // Count is the number of papers indexed.
