@@ -39,7 +39,7 @@ func openDir(dir string) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &Index{dir: dir, an: cachedAnalyzer(an), closed: make(chan struct{}), ready: make(chan struct{}),
+	x := &Index{dir: dir, an: an, papers: cachedAnalyzer(an), closed: make(chan struct{}), ready: make(chan struct{}),
 		stopBuild: func() {}, filed: map[string]*paper.Paper{}}
 	x.mem.Store(newPostings())
 	close(x.ready)

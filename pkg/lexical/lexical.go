@@ -49,7 +49,10 @@ const Dir = "lexical"
 type Index struct {
 	dir       string
 	closeOnce sync.Once
-	an        analysis.Analyzer
+	// an analyses queries; papers analyses the papers indexed, the same
+	// way, remembering each word (see wordCache), which a query's words
+	// should not fill.
+	an, papers analysis.Analyzer
 	// mem holds the postings. While the background build of Open runs
 	// (ready is open), it holds every paper's fingerprint but no words:
 	// Count and the checksum are right, and rankings wait.
@@ -209,7 +212,7 @@ func Open(ctx context.Context, st *store.Store) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &Index{dir: dir, an: cachedAnalyzer(an), closed: make(chan struct{}), filed: make(map[string]*paper.Paper, len(papers))}
+	x := &Index{dir: dir, an: an, papers: cachedAnalyzer(an), closed: make(chan struct{}), filed: make(map[string]*paper.Paper, len(papers))}
 	// The fingerprints and filter fields are cheap; analysing the words is
 	// what takes seconds, and it is left to the background build.
 	fps := make([]analysed, len(papers))
@@ -260,7 +263,7 @@ func (x *Index) startBuild(papers []paper.Paper) {
 		if err == nil {
 			x.saved = checksum{n: n, sum: sum}
 		} else {
-			docs, err := analyseAll(ctx, x.an, papers)
+			docs, err := analyseAll(ctx, x.papers, papers)
 			if err != nil {
 				return // closed meanwhile
 			}
@@ -376,7 +379,7 @@ func (x *Index) Upsert(ctx context.Context, papers []paper.Paper) error {
 	}
 	docs := make([]analysed, len(papers))
 	for i := range papers {
-		docs[i] = analyse(x.an, &papers[i])
+		docs[i] = analyse(x.papers, &papers[i])
 	}
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
@@ -555,10 +558,11 @@ func (x *Index) passing(f Filter) map[string]struct{} {
 	key := fmt.Sprintf("%d %d %q %q", f.YearFrom, f.YearTo, cats, strings.ToLower(strings.TrimSpace(f.Author)))
 	x.filedMu.RLock()
 	defer x.filedMu.RUnlock()
+	// One pass per filter: the parts of a query that ask at once wait for
+	// the first.
 	x.passMu.Lock()
-	c := x.passed
-	x.passMu.Unlock()
-	if c != nil && c.key == key && c.gen == x.gen {
+	defer x.passMu.Unlock()
+	if c := x.passed; c != nil && c.key == key && c.gen == x.gen {
 		return c.ids
 	}
 	match := f.Matcher()
@@ -568,9 +572,7 @@ func (x *Index) passing(f Filter) map[string]struct{} {
 			ids[id] = struct{}{}
 		}
 	}
-	x.passMu.Lock()
 	x.passed = &passSet{key: key, gen: x.gen, ids: ids}
-	x.passMu.Unlock()
 	return ids
 }
 
@@ -579,12 +581,17 @@ func (x *Index) CountMatching(ctx context.Context, f Filter, exclude ...string) 
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	var n int
-	pass := x.Passing(f)
-	if f.IsZero() {
-		n = x.Count()
-	} else {
-		n = len(x.passing(f))
+	var ids map[string]struct{}
+	if !f.IsZero() {
+		ids = x.passing(f)
+	}
+	x.filedMu.RLock()
+	defer x.filedMu.RUnlock()
+	pass := func(id string) bool { return x.filed[id] != nil }
+	n := len(x.filed)
+	if ids != nil {
+		pass = func(id string) bool { _, ok := ids[id]; return ok }
+		n = len(ids)
 	}
 	for i, id := range exclude {
 		if pass(id) && !slices.Contains(exclude[:i], id) {
@@ -602,14 +609,15 @@ func (x *Index) Highlights(ctx context.Context, text string, papers []paper.Pape
 	if len(papers) == 0 || max <= 0 {
 		return map[string][]string{}, nil
 	}
-	mem, err := x.rankerFor(ctx)
+	freq := x.countWords(text)
+	if len(freq) <= MaxQueryTerms { // short: the highlighter analyses it
+		return fragments(ctx, matchAbstract(text), papers, max)
+	}
+	mem, err := x.rankerFor(ctx) // for the key words' document frequencies
 	if err != nil {
 		return nil, err
 	}
-	terms := keyTermsOf(mem, x.countWords(text))
-	if terms == nil { // short: the highlighter analyses it
-		return fragments(ctx, matchAbstract(text), papers, max)
-	}
+	terms := keyTermsOf(mem, freq)
 	if len(terms) == 0 {
 		return map[string][]string{}, nil
 	}

@@ -340,6 +340,36 @@ func TestQueriesWhileThePostingsAreBuilt(t *testing.T) {
 		lx.Close()
 	})
 
+	t.Run("filters, counts and short highlights do not wait for the build", func(t *testing.T) {
+		lexical.HoldBuilds(t)
+		lx := open(t, st)
+		f := lexical.Filter{Categories: []string{"cs.LG"}}
+		want := 0
+		for _, p := range papers {
+			if f.Match(&p) {
+				want++
+			}
+		}
+		if got, err := lx.CountMatching(ctx, f); err != nil || got != want {
+			t.Errorf("during the build: %d papers match %+v (%v), want %d", got, f, err, want)
+		}
+		if i := slices.IndexFunc(papers, func(p paper.Paper) bool { return f.Match(&p) }); !lx.Passing(f)(papers[i].ID) {
+			t.Error("during the build: a paper that passes the filter does not pass")
+		}
+		soon, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		hl, err := lx.Highlights(soon, "learning", papers[:50], 2)
+		if err != nil || len(hl) == 0 {
+			t.Errorf("during the build: highlights of a short query = %v, %v", hl, err)
+		}
+		select {
+		case <-lx.Ready():
+			t.Fatal("the postings are ready while their build is held")
+		default:
+		}
+		lx.Close()
+	})
+
 	t.Run("closing during the build stops it", func(t *testing.T) {
 		lexical.HoldBuilds(t)
 		lx := open(t, st)
@@ -402,6 +432,9 @@ func TestFiltersSeeEveryWrite(t *testing.T) {
 		}
 	}
 	check(papers, passing[0], passing[1], passing[1], "no-such-paper")
+	if got, err := lx.CountMatching(ctx, lexical.Filter{}, papers[0].ID, papers[0].ID, passing[0], "no-such-paper"); err != nil || got != len(papers)-2 {
+		t.Errorf("no filter, leaving out two papers (one twice) and an unknown id: %d papers (%v), want %d", got, err, len(papers)-2)
+	}
 
 	// A paper moved out of the category, and one deleted.
 	moved := papers[slices.IndexFunc(papers, func(p paper.Paper) bool { return p.ID == passing[2] })]

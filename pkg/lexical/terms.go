@@ -59,7 +59,9 @@ func analyzer() (analysis.Analyzer, error) {
 // (possessive, lower case, stop word, Porter stem): that second part,
 // about half of its time, is done once per distinct word instead of once
 // per occurrence. An ingest analyses every paper while the embedder runs
-// on the same cores, so this time is taken from the embedder.
+// on the same cores, so this time is taken from the embedder. The words'
+// bytes are shared between the tokens it returns: callers must not change
+// them in place.
 type wordCache struct {
 	base    *analysis.DefaultAnalyzer
 	mu      sync.RWMutex
@@ -123,11 +125,16 @@ func (c *wordCache) treat(t *analysis.Token) ([]byte, bool) {
 	default:
 		return nil, false
 	}
-	c.mu.Lock()
-	if len(c.words) < c.maxSize {
-		c.words[word] = term
+	c.mu.RLock()
+	full := len(c.words) >= c.maxSize
+	c.mu.RUnlock()
+	if !full {
+		c.mu.Lock()
+		if len(c.words) < c.maxSize {
+			c.words[word] = term
+		}
+		c.mu.Unlock()
 	}
-	c.mu.Unlock()
 	return term, true
 }
 

@@ -2,6 +2,7 @@ package lexical
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -84,4 +85,71 @@ func sameTokens(a, b analysis.TokenStream) bool {
 		}
 	}
 	return true
+}
+
+// The words of a paper's Text() are its title's then its abstract's: the
+// postings count the two fields apart, and "papers like this one" and the
+// queries analyse the text whole.
+func TestTextIsTheTitlesWordsThenTheAbstracts(t *testing.T) {
+	an, err := analyzer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	terms := func(text string) []string {
+		var out []string
+		for _, tok := range an.Analyze([]byte(text)) {
+			out = append(out, string(tok.Term))
+		}
+		return out
+	}
+	papers := []paper.Paper{{ID: "t", Title: "Ends with a dot.", Abstract: ".starts with one"}, {ID: "u", Title: "Title only"}, {ID: "v", Abstract: "Abstract only."}}
+	for i := 0; i+1 < len(tricky); i++ {
+		papers = append(papers, paper.Paper{ID: "tricky", Title: tricky[i], Abstract: tricky[i+1]})
+	}
+	if _, err := loader.LoadFile("../../../shared/data/arxiv-2026q2/papers.jsonl", loader.Options{}, func(p paper.Paper) error {
+		if len(papers) < 2000 {
+			papers = append(papers, p)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range papers {
+		whole := terms(p.Text())
+		parts := append(terms(p.Title), terms(p.Abstract)...)
+		if !slices.Equal(whole, parts) {
+			t.Errorf("paper %s (%q / %q): Text() gives %q, title then abstract %q", p.ID, p.Title, p.Abstract, whole, parts)
+		}
+	}
+}
+
+// twice is a token filter that makes two words of every word, which a
+// wordCache cannot stand for.
+type twice struct{}
+
+func (twice) Filter(in analysis.TokenStream) analysis.TokenStream {
+	out := make(analysis.TokenStream, 0, 2*len(in))
+	for _, t := range in {
+		cp := *t
+		cp.Term = append([]byte("x"), t.Term...)
+		out = append(out, t, &cp)
+	}
+	return out
+}
+
+func TestCachedAnalyserFallsBackWhenAWordBecomesSeveral(t *testing.T) {
+	base, err := analyzer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := *base.(*analysis.DefaultAnalyzer)
+	d.TokenFilters = append(slices.Clone(d.TokenFilters), twice{})
+	c := cachedAnalyzer(&d)
+	for round := 0; round < 2; round++ {
+		for _, text := range tricky {
+			if got, want := c.Analyze([]byte(text)), d.Analyze([]byte(text)); !sameTokens(got, want) {
+				t.Fatalf("round %d, %q:\n got %v\nwant %v", round, text, got, want)
+			}
+		}
+	}
 }

@@ -407,9 +407,8 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 // the lexical ranking only, and, when asked for, highlights and the scores
 // of the ranking a hit did not come from.
 func (e *Engine) fill(ctx context.Context, q request, o Options, page []*candidate) error {
-	var ids, fetch []string
+	var fetch []string
 	for _, c := range page {
-		ids = append(ids, c.hit.ID)
 		if !c.havePaper || (o.Explain && !c.haveVecScore) {
 			fetch = append(fetch, c.hit.ID)
 		}
