@@ -420,17 +420,27 @@ func (b *Backend) writeOnce(ctx context.Context, objs []*models.Object) error {
 
 // Delete removes the paper id, or wraps store.ErrNotFound.
 func (b *Backend) Delete(ctx context.Context, id string) error {
-	// Weaviate answers 204 for an id it does not hold: ask first.
-	if _, err := b.Get(ctx, id); err != nil {
+	// Weaviate answers 204 for an id it does not hold: ask first, at the
+	// consistency of writes. Read at ONE, a node just back from an outage
+	// answered "not found" for a paper written meanwhile, which its
+	// replicas acknowledged and async replication had not yet brought.
+	notFound := func(err error) error {
+		if err != nil && strings.Contains(err.Error(), "answered 404") {
+			return fmt.Errorf("%w: %q", store.ErrNotFound, id)
+		}
 		return err
 	}
 	err := b.do(ctx, func(c *weaviate.Client) error {
+		_, err := c.Data().ObjectsGetter().WithClassName(b.class).WithID(objectID(id)).WithConsistencyLevel(writeConsistency).Do(ctx)
+		return err
+	})
+	if err != nil {
+		return notFound(err)
+	}
+	err = b.do(ctx, func(c *weaviate.Client) error {
 		return c.Data().Deleter().WithClassName(b.class).WithID(objectID(id)).WithConsistencyLevel(writeConsistency).Do(ctx)
 	})
-	if err != nil && strings.Contains(err.Error(), "answered 404") {
-		return fmt.Errorf("%w: %q", store.ErrNotFound, id)
-	}
-	return err
+	return notFound(err)
 }
 
 // Each calls fn for every stored record, vectors included, in no
