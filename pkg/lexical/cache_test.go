@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/paperlens/paperlens/embeddings"
-	"github.com/paperlens/paperlens/embeddings/builtin"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/store"
@@ -140,14 +139,7 @@ func BenchmarkLoadPostings(b *testing.B) {
 // rewrite megabytes on every run.
 func TestCloseSavesThePostingsOnlyWhenThePapersChanged(t *testing.T) {
 	ctx := context.Background()
-	emb, err := builtin.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(t.TempDir(), emb.Info())
-	if err != nil {
-		t.Fatal(err)
-	}
+	emb, st := EmptyStore(t)
 	defer st.Close()
 	path := filepath.Join(st.Dir(), Dir, cacheFile)
 	cycle := func(write func(x *Index)) os.FileInfo {

@@ -3,10 +3,13 @@ package lexical
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
+	"github.com/paperlens/paperlens/embeddings/builtin"
 	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/store"
 )
 
 // HoldBuilds makes the background builds of the postings that Open starts
@@ -30,18 +33,37 @@ func HoldBuilds(t testing.TB) (release func()) {
 	return release
 }
 
-// openDir is an empty index in dir, without a store, its postings ready.
-func openDir(dir string) (*Index, error) {
+// blankIndex is an empty index in a temporary folder, without a store, its
+// postings ready; it is closed when the test ends.
+func blankIndex(t testing.TB) *Index {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), Dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
 	an, err := analyzer()
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
 	x := &Index{dir: dir, an: an, papers: cachedAnalyzer(an), closed: make(chan struct{}), ready: make(chan struct{}),
 		stopBuild: func() {}, filed: map[string]*paper.Paper{}}
 	x.mem.Store(newPostings())
 	close(x.ready)
-	return x, nil
+	t.Cleanup(func() { x.Close() })
+	return x
+}
+
+// EmptyStore opens a new data folder for the built-in embedder; the caller
+// closes it.
+func EmptyStore(t testing.TB) (*builtin.Embedder, *store.Store) {
+	t.Helper()
+	emb, err := builtin.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.TempDir(), emb.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return emb, st
 }

@@ -534,13 +534,6 @@ func clausesOf(terms []keyTerm) []clause {
 // worked out once per filter until the next write, since a query tests
 // the same filter on its vector ranking, its word ranking and its count.
 func (x *Index) Passing(f Filter) func(id string) bool {
-	if f.IsZero() {
-		return func(id string) bool {
-			x.filedMu.RLock()
-			defer x.filedMu.RUnlock()
-			return x.filed[id] != nil
-		}
-	}
 	ids := x.passing(f)
 	return func(id string) bool {
 		_, ok := ids[id]
@@ -548,7 +541,7 @@ func (x *Index) Passing(f Filter) func(id string) bool {
 	}
 }
 
-// passing is the set of papers that pass f, which is not zero.
+// passing is the set of papers that pass f.
 func (x *Index) passing(f Filter) map[string]struct{} {
 	cats := make([]string, len(f.Categories))
 	for i, c := range f.Categories {

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperlens/paperlens/embeddings/builtin"
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
@@ -48,28 +47,13 @@ func folder(t *testing.T, n int) (*store.Store, []paper.Paper) {
 	}); err != nil && !errors.Is(err, enough) {
 		t.Fatal(err)
 	}
-	emb, st := emptyStore(t)
+	emb, st := lexical.EmptyStore(t)
 	lx := open(t, st)
 	if _, err := ingest.New(emb, st, lx).Upsert(context.Background(), papers); err != nil {
 		t.Fatal(err)
 	}
 	lx.Close()
 	return st, papers
-}
-
-// emptyStore opens a new data folder for the built-in embedder; the caller
-// closes it.
-func emptyStore(t *testing.T) (*builtin.Embedder, *store.Store) {
-	t.Helper()
-	emb, err := builtin.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(t.TempDir(), emb.Info())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return emb, st
 }
 
 func open(t *testing.T, st *store.Store) *lexical.Index {
@@ -438,7 +422,7 @@ func TestFiltersSeeEveryWrite(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	_, st := emptyStore(t)
+	_, st := lexical.EmptyStore(t)
 	defer st.Close()
 	lx := open(t, st)
 	ctx := context.Background()

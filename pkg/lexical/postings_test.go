@@ -19,11 +19,7 @@ import (
 // indexOf is a new index holding papers, written as ingest writes them.
 func indexOf(t testing.TB, papers []paper.Paper) *Index {
 	t.Helper()
-	x, err := openDir(t.TempDir() + "/lexical")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { x.Close() })
+	x := blankIndex(t)
 	for i := 0; i < len(papers); i += 500 {
 		if err := x.Upsert(context.Background(), papers[i:min(i+500, len(papers))]); err != nil {
 			t.Fatal(err)
@@ -36,11 +32,7 @@ func indexOf(t testing.TB, papers []paper.Paper) *Index {
 // no paper is filed, so it serves rankings without filters only.
 func memIndex(t testing.TB, papers []paper.Paper) *Index {
 	t.Helper()
-	x, err := openDir(t.TempDir() + "/lexical")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { x.Close() })
+	x := blankIndex(t)
 	docs, err := analyseAll(context.Background(), x.an, papers)
 	if err != nil {
 		t.Fatal(err)

@@ -443,60 +443,6 @@ func (b *Backend) Delete(ctx context.Context, id string) error {
 	return notFound(err)
 }
 
-// Each calls fn for every stored record, vectors included, in no
-// particular order, until fn fails.
-func (b *Backend) Each(ctx context.Context, fn func(store.Record) error) error {
-	after := ""
-	for {
-		var objs []object
-		var ids []string
-		err := b.do(ctx, func(c *weaviate.Client) error {
-			g := c.GraphQL().Get().WithClassName(b.class).WithLimit(500).
-				WithFields(paperFields("id", "vector")...)
-			if after != "" {
-				g = g.WithAfter(after)
-			}
-			resp, err := g.Do(ctx)
-			if err != nil {
-				return err
-			}
-			if err := gqlErrors(resp); err != nil {
-				return err
-			}
-			raw, err := json.Marshal(resp.Data["Get"])
-			if err != nil {
-				return err
-			}
-			var byClass map[string][]struct {
-				Additional struct {
-					ID string `json:"id"`
-				} `json:"_additional"`
-			}
-			if err := json.Unmarshal(raw, &byClass); err != nil {
-				return err
-			}
-			ids = ids[:0]
-			for _, o := range byClass[b.class] {
-				ids = append(ids, o.Additional.ID)
-			}
-			objs, err = decode(resp, "Get", b.class)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		for _, o := range objs {
-			if err := fn(store.Record{Paper: o.paper(), Hash: o.Hash, Vector: o.Additional.Vector}); err != nil {
-				return err
-			}
-		}
-		if len(objs) == 0 || len(ids) == 0 {
-			return nil
-		}
-		after = ids[len(ids)-1]
-	}
-}
-
 // where is f as a Weaviate filter, or nil. Excluded ids are left out by
 // the callers instead (see Count).
 func where(f search.Filter) *filters.WhereBuilder {

@@ -8,7 +8,7 @@
 // what a client sees while a node is lost:
 //
 //	c := weaviatetest.Start(t, 3)
-//	… write through c.URL(0) (REST) or c.GRPCAddr(0) …
+//	… write through c.URL(0) …
 //	c.Kill(1)
 //	… read through nodes 0 and 2 …
 //	c.Restart(1)
@@ -110,7 +110,7 @@ func LoopbackOnly() error {
 }
 
 // Cluster is a running Weaviate cluster owned by one test. Its methods
-// other than URL, GRPCAddr, Len, LogPath and Stop must be called from the
+// other than URL, Len, LogPath and Stop must be called from the
 // test's goroutine, since they fail the test.
 type Cluster struct {
 	tb    testing.TB
@@ -218,12 +218,6 @@ func (c *Cluster) Len() int { return len(c.nodes) }
 // same across Kill and Restart.
 func (c *Cluster) URL(i int) string {
 	return "http://127.0.0.1:" + strconv.Itoa(c.nodes[i].httpPort)
-}
-
-// GRPCAddr returns node i's gRPC address, 127.0.0.1:PORT, for clients that
-// search or batch over gRPC.
-func (c *Cluster) GRPCAddr(i int) string {
-	return "127.0.0.1:" + strconv.Itoa(c.nodes[i].grpcPort)
 }
 
 // LogPath returns the file node i writes its log to.
