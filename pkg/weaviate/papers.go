@@ -30,7 +30,7 @@ const maxQueryTerms = 256
 
 // Get returns the paper id with its vector, or wraps store.ErrNotFound.
 func (b *Backend) Get(ctx context.Context, id string) (store.Record, error) {
-	recs, err := b.Stored(ctx, []string{id})
+	recs, err := b.GetMany(ctx, []string{id})
 	if err != nil {
 		return store.Record{}, err
 	}
@@ -42,13 +42,61 @@ func (b *Backend) Get(ctx context.Context, id string) (store.Record, error) {
 }
 
 // GetMany returns the stored records, vectors included, of those ids
-// that are stored.
+// that are stored. A paper acknowledged by a quorum is always found: the
+// ids that one replica's answer lacks are asked for again, one by one, at
+// QUORUM. (A node back from an outage answers without the papers written
+// meanwhile until async replication brings them, some 30 s; read at ONE,
+// it left 2 of 5 such papers out.)
 func (b *Backend) GetMany(ctx context.Context, ids []string) (map[string]store.Record, error) {
-	return b.Stored(ctx, ids)
+	out, err := b.Stored(ctx, ids)
+	if err != nil || !b.replicated {
+		return out, err
+	}
+	for _, id := range ids {
+		if _, ok := out[id]; ok {
+			continue
+		}
+		rec, found, err := b.lookup(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			out[id] = rec
+		}
+	}
+	return out, nil
+}
+
+// lookup reads the paper id at QUORUM.
+func (b *Backend) lookup(ctx context.Context, id string) (store.Record, bool, error) {
+	var objs []*models.Object
+	err := b.do(ctx, func(c *weaviate.Client) error {
+		var err error
+		objs, err = c.Data().ObjectsGetter().WithClassName(b.class).WithID(objectID(id)).
+			WithVector().WithConsistencyLevel(writeConsistency).Do(ctx)
+		return err
+	})
+	if err != nil && strings.Contains(err.Error(), "answered 404") {
+		return store.Record{}, false, nil
+	}
+	if err != nil || len(objs) == 0 {
+		return store.Record{}, false, err
+	}
+	raw, err := json.Marshal(objs[0].Properties)
+	if err != nil {
+		return store.Record{}, false, fmt.Errorf("weaviate: cannot read paper %q: %w", id, err)
+	}
+	var o object
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return store.Record{}, false, fmt.Errorf("weaviate: cannot read paper %q: %w", id, err)
+	}
+	return store.Record{Paper: o.paper(), Hash: o.Hash, Vector: objs[0].Vector}, true, nil
 }
 
 // Stored returns the stored records, vectors included, of those ids that
-// are stored.
+// are stored, as one replica holds them: an ingest then embeds again, at
+// worst, a paper that replica has not caught up with (GetMany does not
+// miss it).
 func (b *Backend) Stored(ctx context.Context, ids []string) (map[string]store.Record, error) {
 	out := make(map[string]store.Record, len(ids))
 	if len(ids) == 0 {
@@ -420,27 +468,18 @@ func (b *Backend) writeOnce(ctx context.Context, objs []*models.Object) error {
 
 // Delete removes the paper id, or wraps store.ErrNotFound.
 func (b *Backend) Delete(ctx context.Context, id string) error {
-	// Weaviate answers 204 for an id it does not hold: ask first, at the
-	// consistency of writes. Read at ONE, a node just back from an outage
-	// answered "not found" for a paper written meanwhile, which its
-	// replicas acknowledged and async replication had not yet brought.
-	notFound := func(err error) error {
-		if err != nil && strings.Contains(err.Error(), "answered 404") {
-			return fmt.Errorf("%w: %q", store.ErrNotFound, id)
-		}
+	// Weaviate answers 204 for an id it does not hold: ask first (Get
+	// finds every paper a quorum acknowledged).
+	if _, err := b.Get(ctx, id); err != nil {
 		return err
 	}
 	err := b.do(ctx, func(c *weaviate.Client) error {
-		_, err := c.Data().ObjectsGetter().WithClassName(b.class).WithID(objectID(id)).WithConsistencyLevel(writeConsistency).Do(ctx)
-		return err
-	})
-	if err != nil {
-		return notFound(err)
-	}
-	err = b.do(ctx, func(c *weaviate.Client) error {
 		return c.Data().Deleter().WithClassName(b.class).WithID(objectID(id)).WithConsistencyLevel(writeConsistency).Do(ctx)
 	})
-	return notFound(err)
+	if err != nil && strings.Contains(err.Error(), "answered 404") {
+		return fmt.Errorf("%w: %q", store.ErrNotFound, id)
+	}
+	return err
 }
 
 // where is f as a Weaviate filter, or nil. Excluded ids are left out by
