@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/pkg/lexical"
@@ -181,7 +180,7 @@ func (in *Ingester) prepare(ctx context.Context, papers []paper.Paper) (batch, e
 		switch {
 		case !ok: // new
 			st.Added++
-		case old.Hash == hash && samePaper(old.Paper, p):
+		case old.Hash == hash && old.Paper.Equal(p):
 			st.Unchanged++
 			continue
 		case old.Hash == hash: // metadata only: keep the vector
@@ -220,12 +219,6 @@ func (in *Ingester) commit(ctx context.Context, b batch) error {
 		return nil
 	}
 	return in.target.Write(ctx, b.recs)
-}
-
-func samePaper(a, b paper.Paper) bool {
-	return a.ID == b.ID && a.Title == b.Title && a.Abstract == b.Abstract &&
-		a.Published == b.Published && a.URL == b.URL &&
-		slices.Equal(a.Authors, b.Authors) && slices.Equal(a.Categories, b.Categories)
 }
 
 // Progress reports how far a file ingest has come.

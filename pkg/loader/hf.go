@@ -22,6 +22,9 @@ type hfEntry struct {
 			Name string `json:"name"`
 		} `json:"authors"`
 		PublishedAt string `json:"publishedAt"`
+		Upvotes     int    `json:"upvotes"`
+		GithubRepo  string `json:"githubRepo"`
+		ProjectPage string `json:"projectPage"`
 	} `json:"paper"`
 	Title       string `json:"title"`
 	Summary     string `json:"summary"`
@@ -97,6 +100,7 @@ func hfPaper(raw json.RawMessage) (paper.Paper, error) {
 		return p, err
 	}
 	p.Title, p.Abstract, p.Published = e.Paper.Title, e.Paper.Summary, e.Paper.PublishedAt
+	p.Upvotes, p.GithubRepo, p.ProjectPage = e.Paper.Upvotes, e.Paper.GithubRepo, e.Paper.ProjectPage
 	if p.Title == "" {
 		p.Title = e.Title
 	}

@@ -3,6 +3,7 @@ package loader
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,13 @@ type record struct {
 	Published  string          `json:"published"`
 	Date       string          `json:"date"`
 	URL        string          `json:"url"`
+	// The Daily Papers fields, as the API (camelCase) or paperlens's own
+	// JSON (snake_case) names them.
+	Upvotes      int    `json:"upvotes"`
+	GithubRepo   string `json:"github_repo"`
+	ProjectPage  string `json:"project_page"`
+	GithubRepoC  string `json:"githubRepo"`
+	ProjectPageC string `json:"projectPage"`
 }
 
 // readLines reads JSON Lines or BEIR input, one record a line; blank lines
@@ -84,7 +92,8 @@ func parseLine(line []byte, f Format) (paper.Paper, error) {
 // jsonlPaper maps a canonical JSON Lines record to a paper.
 func jsonlPaper(rec record) (paper.Paper, error) {
 	id, err := idString(rec.ID)
-	p := paper.Paper{ID: id, Title: rec.Title, Abstract: rec.Abstract, Published: rec.Published, URL: rec.URL}
+	p := paper.Paper{ID: id, Title: rec.Title, Abstract: rec.Abstract, Published: rec.Published, URL: rec.URL,
+		Upvotes: rec.Upvotes, GithubRepo: cmp.Or(rec.GithubRepo, rec.GithubRepoC), ProjectPage: cmp.Or(rec.ProjectPage, rec.ProjectPageC)}
 	switch {
 	case err != nil:
 		return p, err

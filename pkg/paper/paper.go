@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,6 +24,12 @@ type Paper struct {
 	Published  string   `json:"published,omitempty"`
 	Categories []string `json:"categories"`
 	URL        string   `json:"url,omitempty"`
+	// Upvotes, GithubRepo and ProjectPage come from the Hugging Face Daily
+	// Papers API: the readers' votes (for a "trending" sort), the paper's
+	// code and its project page. They are zero for papers from elsewhere.
+	Upvotes     int    `json:"upvotes,omitempty"`
+	GithubRepo  string `json:"github_repo,omitempty"`
+	ProjectPage string `json:"project_page,omitempty"`
 }
 
 // Hit is a paper in a ranked list, with its similarity score (higher is
@@ -118,6 +125,11 @@ func (p *Paper) Normalize() {
 		p.Published = d
 	}
 	p.URL = strings.TrimSpace(p.URL)
+	p.GithubRepo = strings.TrimSpace(p.GithubRepo)
+	p.ProjectPage = strings.TrimSpace(p.ProjectPage)
+	if p.Upvotes < 0 {
+		p.Upvotes = 0
+	}
 	if p.URL == "" && IsArxivID(p.ID) {
 		p.URL = "https://arxiv.org/abs/" + p.ID
 	}
@@ -136,7 +148,7 @@ func (p Paper) Validate() error {
 	case strings.TrimSpace(p.Abstract) == "":
 		return fmt.Errorf("%w: paper %q has no abstract", ErrInvalid, p.ID)
 	}
-	for name, s := range map[string]string{"id": p.ID, "title": p.Title, "abstract": p.Abstract, "url": p.URL} {
+	for name, s := range map[string]string{"id": p.ID, "title": p.Title, "abstract": p.Abstract, "url": p.URL, "github_repo": p.GithubRepo, "project_page": p.ProjectPage} {
 		if !utf8.ValidString(s) {
 			return fmt.Errorf("%w: paper %q: %s is not valid UTF-8", ErrInvalid, p.ID, name)
 		}
@@ -152,6 +164,15 @@ func (p Paper) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Equal reports whether p and q hold the same fields: a paper stored again
+// with Equal fields changes nothing.
+func (p Paper) Equal(q Paper) bool {
+	return p.ID == q.ID && p.Title == q.Title && p.Abstract == q.Abstract &&
+		p.Published == q.Published && p.URL == q.URL && p.Upvotes == q.Upvotes &&
+		p.GithubRepo == q.GithubRepo && p.ProjectPage == q.ProjectPage &&
+		slices.Equal(p.Authors, q.Authors) && slices.Equal(p.Categories, q.Categories)
 }
 
 // ParseDate accepts a date as YYYY-MM-DD, an RFC 3339 timestamp, or a date

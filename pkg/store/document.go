@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/paperlens/paperlens/pkg/paper"
@@ -16,11 +17,14 @@ const (
 	keyCategories = "categories"
 	keyURL        = "url"
 	keyHash       = "hash"
+	keyUpvotes    = "upvotes"
+	keyGithub     = "github_repo"
+	keyProject    = "project_page"
 )
 
 func toDocument(r Record) chromem.Document {
 	p := r.Paper
-	return chromem.Document{
+	d := chromem.Document{
 		ID: p.ID,
 		Metadata: map[string]string{
 			keyTitle:      p.Title,
@@ -33,22 +37,39 @@ func toDocument(r Record) chromem.Document {
 		Embedding: r.Vector,
 		Content:   p.Abstract,
 	}
+	// Only papers that have them carry the Daily Papers fields, so the
+	// snapshot of a folder without any stays as it was.
+	if p.Upvotes != 0 {
+		d.Metadata[keyUpvotes] = strconv.Itoa(p.Upvotes)
+	}
+	if p.GithubRepo != "" {
+		d.Metadata[keyGithub] = p.GithubRepo
+	}
+	if p.ProjectPage != "" {
+		d.Metadata[keyProject] = p.ProjectPage
+	}
+	return d
 }
 
 func fromDocument(id string, md map[string]string, content string, vec []float32) Record {
-	return Record{
+	upvotes, _ := strconv.Atoi(md[keyUpvotes])
+	r := Record{
 		Paper: paper.Paper{
-			ID:         id,
-			Title:      md[keyTitle],
-			Abstract:   content,
-			Authors:    splitList(md[keyAuthors]),
-			Published:  md[keyPublished],
-			Categories: splitList(md[keyCategories]),
-			URL:        md[keyURL],
+			ID:          id,
+			Title:       md[keyTitle],
+			Abstract:    content,
+			Authors:     splitList(md[keyAuthors]),
+			Published:   md[keyPublished],
+			Categories:  splitList(md[keyCategories]),
+			URL:         md[keyURL],
+			GithubRepo:  md[keyGithub],
+			ProjectPage: md[keyProject],
 		},
 		Hash:   md[keyHash],
 		Vector: vec,
 	}
+	r.Paper.Upvotes = upvotes
+	return r
 }
 
 // Lists are kept as JSON arrays: author names may contain commas.

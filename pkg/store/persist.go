@@ -508,6 +508,14 @@ func upserts(recs []Record) []byte {
 			for _, x := range r.Vector {
 				p = binary.LittleEndian.AppendUint32(p, math.Float32bits(x))
 			}
+			// The Daily Papers fields follow the vector, and only when a
+			// paper has them: frames written before they existed end at
+			// the vector, and read as a paper without them.
+			if r.Paper.Upvotes != 0 || r.Paper.GithubRepo != "" || r.Paper.ProjectPage != "" {
+				p = binary.AppendUvarint(p, uint64(r.Paper.Upvotes))
+				p = appendString(p, r.Paper.GithubRepo)
+				p = appendString(p, r.Paper.ProjectPage)
+			}
 			return p
 		})
 	}
@@ -587,6 +595,18 @@ func decodeChange(p []byte) (change, error) {
 	c.rec.Vector = make([]float32, n)
 	for i := range c.rec.Vector {
 		c.rec.Vector[i] = math.Float32frombits(binary.LittleEndian.Uint32(p[4*i:]))
+	}
+	if p = p[4*n:]; len(p) > 0 {
+		up, k := binary.Uvarint(p)
+		if k <= 0 || up > math.MaxInt32 {
+			return c, errShort
+		}
+		p = p[k:]
+		pp.Upvotes = int(up)
+		pp.GithubRepo, pp.ProjectPage = str(), str()
+		if p == nil {
+			return c, errShort
+		}
 	}
 	return c, nil
 }

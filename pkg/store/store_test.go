@@ -326,3 +326,36 @@ func snapshotAndLog(t *testing.T, dir string) {
 	}
 	s.Close()
 }
+
+func TestStoreKeepsTheDailyPapersFieldsInTheLogAndTheSnapshot(t *testing.T) {
+	ctx := context.Background()
+	withFields := rec("hf", 1, 0, 0)
+	withFields.Paper.Upvotes, withFields.Paper.GithubRepo, withFields.Paper.ProjectPage = 42, "https://github.com/a/b", "https://a.github.io/"
+	plain := rec("plain", 0, 1, 0)
+	for _, tc := range []struct {
+		name     string
+		snapshot bool
+	}{{"replayed from the change log", false}, {"read from the snapshot", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t, t.TempDir(), info3)
+			if err := s.Upsert(ctx, []store.Record{withFields, plain}); err != nil {
+				t.Fatal(err)
+			}
+			if tc.snapshot {
+				if err := s.Snapshot(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s = reopen(t, s, info3)
+			for _, want := range []store.Record{withFields, plain} {
+				got, err := s.Get(ctx, want.Paper.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !got.Paper.Equal(want.Paper) {
+					t.Errorf("after reopening, %s = %+v, want %+v", want.Paper.ID, got.Paper, want.Paper)
+				}
+			}
+		})
+	}
+}
