@@ -31,14 +31,14 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	df, err := c.openIndexed(ctx, false)
+	papers, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer df.Close()
-	ing := df.ingester(df.emb)
-	if c.batchSize > 0 {
-		ing.BatchSize = c.batchSize
+	defer papers.Close()
+	ing := papers.Ingester()
+	if c.BatchSize > 0 {
+		ing.BatchSize = c.BatchSize
 	}
 	return ingestFiles(ctx, e, ing, files, loader.Options{Format: f, Strict: *strict}, *quiet)
 }

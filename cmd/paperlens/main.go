@@ -20,6 +20,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/paperlens/paperlens/pkg/backend"
 )
 
 // command is one subcommand: a name, a line of help, and Run.
@@ -82,7 +84,7 @@ func run(ctx context.Context, e *env, args []string) int {
 		switch {
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return 0
-		case errors.Is(err, errUsage):
+		case errors.Is(err, errUsage), backend.IsConfigError(err):
 			fmt.Fprintf(e.stderr, "paperlens %s: %v\n", c.name, strings.TrimPrefix(err.Error(), "usage: "))
 			return 2
 		default:

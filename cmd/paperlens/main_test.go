@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -357,29 +356,6 @@ func TestEval(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestEvalScoresLikeTrecEval(t *testing.T) {
-	qs := []evalQuery{{ID: "q"}, {ID: "unjudged"}}
-	runs := [][]paper.Hit{hits("a", "b", "c"), hits("b")}
-	judged := map[string]map[string]int{"q": {"b": 2, "c": 1, "z": 1, "n": 0}}
-	got := score(qs, runs, judged)
-	// DCG = 2/log2(3) + 1/log2(4); IDCG = 2 + 1/log2(3) + 1/log2(4).
-	dcg := 2/math.Log2(3) + 0.5
-	want := evalRow{NDCG10: dcg / (2 + 1/math.Log2(3) + 0.5), Recall100: 2.0 / 3, MRR10: 0.5}
-	for name, pair := range map[string][2]float64{"nDCG@10": {got.NDCG10, want.NDCG10}, "Recall@100": {got.Recall100, want.Recall100}, "MRR@10": {got.MRR10, want.MRR10}} {
-		if math.Abs(pair[0]-pair[1]) > 1e-4 {
-			t.Errorf("%s = %.4f, want %.4f", name, pair[0], pair[1])
-		}
-	}
-}
-
-func hits(ids ...string) []paper.Hit {
-	out := make([]paper.Hit, len(ids))
-	for i, id := range ids {
-		out[i] = paper.Hit{Paper: paper.Paper{ID: id}}
-	}
-	return out
 }
 
 func TestSearchFlags(t *testing.T) {

@@ -37,7 +37,7 @@ func (l *listFlag) Set(s string) error {
 // them.
 func (p *pageFlags) options() search.Options {
 	return search.Options{Limit: p.limit, Offset: p.offset, Mode: search.Mode(p.mode), Highlight: p.highlight, Explain: p.explain,
-		Filter: search.Filter{YearFrom: p.yearFrom, YearTo: p.yearTo, Categories: p.categories, Author: p.author}}
+		Filter: paper.Filter{YearFrom: p.yearFrom, YearTo: p.yearTo, Categories: p.categories, Author: p.author}}
 }
 
 func (p *pageFlags) register(c *config, e *env, name, args, about string) *flag.FlagSet {
@@ -69,12 +69,12 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: no QUERY given (e.g. paperlens search \"meta-learning for reinforcement learning\")", errUsage)
 	}
 	o := p.options()
-	df, err := c.openIndexed(ctx, true)
+	papers, err := c.open(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer df.Close()
-	page, err := df.engine(df.emb).Search(ctx, query, o)
+	defer papers.Close()
+	page, err := papers.Engine().Search(ctx, query, o)
 	if err != nil {
 		return err
 	}
@@ -93,12 +93,12 @@ func runSimilar(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: want exactly one paper ID, got %d", errUsage, len(ids))
 	}
 	o := p.options()
-	df, err := c.openIndexed(ctx, true)
+	papers, err := c.open(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer df.Close()
-	eng := df.engine(df.emb)
+	defer papers.Close()
+	eng := papers.Engine()
 	page, err := eng.Similar(ctx, ids[0], o)
 	if err != nil {
 		return err

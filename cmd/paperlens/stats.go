@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"text/tabwriter"
 )
 
 func runStats(ctx context.Context, e *env, args []string) error {
 	var c config
-	fs := newFlagSet(e, "stats", "", "Shows what a data folder holds: papers, embedder, model and dimension.")
+	fs := newFlagSet(e, "stats", "", "Shows what a data folder (or a Weaviate class) holds: papers, embedder, model and dimension.")
 	c.register(fs, e, defaultDataDir(e, "default"))
 	asJSON := fs.Bool("json", false, "print as JSON")
 	rest, err := parse(fs, args)
@@ -17,46 +18,29 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: stats takes no arguments, got %q", errUsage, rest)
 	}
-	if wv, err := c.useWeaviate(); err != nil || wv {
-		if err != nil {
-			return err
-		}
-		return weaviateStats(ctx, e, &c, *asJSON)
-	}
-	_, st, err := c.openExisting()
+	papers, err := c.open(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer st.Close() // releases the folder's lock
-	m := st.Manifest()
+	defer papers.Close() // releases the folder's lock
+	st, err := papers.Status(ctx)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
-		return writeJSON(e.stdout, map[string]any{
-			"count": m.Count, "embedder": m.Embedder, "model": m.Model, "dimension": m.Dimension, "data": st.Dir(),
-		})
+		out := map[string]any{"count": st.Count, "embedder": st.Info.Embedder, "model": st.Info.Model, "dimension": st.Info.Dimension}
+		for _, a := range st.Where {
+			out[a.Label] = a.Value
+		}
+		return writeJSON(e.stdout, out)
 	}
-	fmt.Fprintf(e.stdout, "data:      %s\npapers:    %d\nembedder:  %s\nmodel:     %s\ndimension: %d\nupdated:   %s\n",
-		st.Dir(), m.Count, m.Embedder, m.Model, m.Dimension, m.Updated.Format("2006-01-02 15:04:05 MST"))
-	return nil
-}
-
-// weaviateStats shows what the Weaviate class of the flags holds.
-func weaviateStats(ctx context.Context, e *env, c *config, asJSON bool) error {
-	df, err := c.openWeaviate(ctx, false)
-	if err != nil {
-		return err
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 1, ' ', 0)
+	for _, a := range st.Where {
+		fmt.Fprintf(tw, "%s:\t%s\n", a.Label, a.Value)
 	}
-	defer df.Close()
-	st, err := df.engine(df.emb).Stats(ctx)
-	if err != nil {
-		return err
+	fmt.Fprintf(tw, "papers:\t%d\nembedder:\t%s\nmodel:\t%s\ndimension:\t%d\n", st.Count, st.Info.Embedder, st.Info.Model, st.Info.Dimension)
+	if !st.Updated.IsZero() {
+		fmt.Fprintf(tw, "updated:\t%s\n", st.Updated.Format("2006-01-02 15:04:05 MST"))
 	}
-	if asJSON {
-		return writeJSON(e.stdout, map[string]any{
-			"count": st.Count, "embedder": st.Embedder, "model": st.Model, "dimension": st.Dimension,
-			"backend": backendWeaviate, "class": df.wv.Class(),
-		})
-	}
-	fmt.Fprintf(e.stdout, "backend:   weaviate\nclass:     %s\npapers:    %d\nembedder:  %s\nmodel:     %s\ndimension: %d\n",
-		df.wv.Class(), st.Count, st.Embedder, st.Model, st.Dimension)
-	return nil
+	return tw.Flush()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/backend"
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
@@ -62,7 +63,7 @@ func open(t *testing.T, emb embeddings.Embedder, dir string) (*ingest.Ingester, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	lx, err := lexical.Open(context.Background(), st)
+	lx, err := lexical.Open(context.Background(), dir, st.All(context.Background()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func open(t *testing.T, emb embeddings.Embedder, dir string) (*ingest.Ingester, 
 			delete(openStores, dir)
 		}
 	})
-	return ingest.New(emb, st, lx), st
+	return ingest.NewTo(emb, backend.Local(st, lx)), st
 }
 
 // openIndexes are the word indexes open, by data folder; tests that use it
@@ -253,14 +254,14 @@ func TestIngestKeepsTheWordIndexInStep(t *testing.T) {
 				t.Fatal(err)
 			}
 			lx := openIndexes[dir]
-			_, total, err := lx.Search(ctx, s.query, 5, lexical.Filter{})
+			_, total, err := lx.Search(ctx, s.query, 5, paper.Filter{})
 			if err != nil || total != s.want {
 				t.Errorf("search %q: %d hits, %v; want %d", s.query, total, err, s.want)
 			}
 		})
 	}
-	if err := ing.Delete(ctx, "w1"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("deleting it again = %v, want store.ErrNotFound", err)
+	if err := ing.Delete(ctx, "w1"); !errors.Is(err, paper.ErrNotFound) {
+		t.Errorf("deleting it again = %v, want paper.ErrNotFound", err)
 	}
 	if st.Count() != 0 {
 		t.Errorf("store holds %d papers, want 0", st.Count())

@@ -292,12 +292,12 @@ func (x *postings) docFreq(word string) (df, total int) {
 // more than the usual single idf. allow, when not nil, says which papers
 // may be ranked; ids in exclude are left out. It returns the best n and how
 // many papers matched in all.
-func (x *postings) search(clauses []clause, n int, allow func(id string) bool, exclude []string) ([]Hit, int) {
+func (x *postings) search(clauses []clause, n int, allow func(id string) bool, exclude []string) ([]paper.Scored, int) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	total := len(x.byID)
 	if total == 0 || len(clauses) == 0 {
-		return []Hit{}, 0
+		return []paper.Scored{}, 0
 	}
 	// A field no paper has words in (no titles) weighs nothing.
 	titleNorm, abstractNorm := newLengthNorm(x.titleWords, total), newLengthNorm(x.abstractWords, total)
@@ -316,7 +316,7 @@ func (x *postings) search(clauses []clause, n int, allow func(id string) bool, e
 		ps = append(ps, prepared{list: x.lists[t], weight: c.boost * float64(c.count) * idf * idf})
 	}
 	if len(ps) == 0 {
-		return []Hit{}, 0
+		return []paper.Scored{}, 0
 	}
 
 	s, _ := x.pool.Get().(*scratch)
@@ -349,7 +349,7 @@ func (x *postings) search(clauses []clause, n int, allow func(id string) bool, e
 		}
 	}
 	excluded := func(id string) bool { return slices.Contains(exclude, id) }
-	hits := make([]Hit, 0, min(max(n, 0), len(s.touched)))
+	hits := make([]paper.Scored, 0, min(max(n, 0), len(s.touched)))
 	matched := 0
 	for _, doc := range s.touched {
 		sc := s.score[doc]
@@ -359,7 +359,7 @@ func (x *postings) search(clauses []clause, n int, allow func(id string) bool, e
 			continue
 		}
 		matched++
-		h := Hit{ID: id, Score: sc}
+		h := paper.Scored{ID: id, Score: sc}
 		switch {
 		case n <= 0:
 		case len(hits) < n:
@@ -371,7 +371,7 @@ func (x *postings) search(clauses []clause, n int, allow func(id string) bool, e
 		}
 	}
 	x.pool.Put(s)
-	slices.SortFunc(hits, func(a, b Hit) int {
+	slices.SortFunc(hits, func(a, b paper.Scored) int {
 		if better(a, b) {
 			return -1
 		}
@@ -399,7 +399,7 @@ func newLengthNorm(words int64, papers int) lengthNorm {
 func (l lengthNorm) of(length int32) float64 { return l.base + l.perWord*float64(length) }
 
 // up and down keep hits a heap with the worst hit at the root.
-func up(h []Hit, i int) {
+func up(h []paper.Scored, i int) {
 	for i > 0 {
 		p := (i - 1) / 2
 		if !better(h[p], h[i]) {
@@ -410,7 +410,7 @@ func up(h []Hit, i int) {
 	}
 }
 
-func down(h []Hit, i int) {
+func down(h []paper.Scored, i int) {
 	for {
 		w := i
 		if l := 2*i + 1; l < len(h) && better(h[w], h[l]) {
@@ -428,7 +428,7 @@ func down(h []Hit, i int) {
 }
 
 // better orders hits by score, best first, then by id.
-func better(a, b Hit) bool {
+func better(a, b paper.Scored) bool {
 	if a.Score != b.Score {
 		return a.Score > b.Score
 	}

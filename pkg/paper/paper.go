@@ -1,11 +1,13 @@
-// Package paper defines the domain types of paperlens: a paper, a ranked hit
-// and a page of hits. Every other package speaks in these types.
+// Package paper defines the domain types of paperlens: a paper, a stored
+// record (a paper with its vector), the filter that narrows a ranking, a
+// scored paper, a ranked hit and a page of hits, and the errors every
+// package wraps (ErrNotFound, ErrInvalid, ErrUnavailable). Every other
+// package speaks in these types.
 package paper
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -108,9 +110,6 @@ func (p Paper) Text() string {
 	return p.Title + ". " + p.Abstract
 }
 
-// ErrInvalid is wrapped by every error Validate returns.
-var ErrInvalid = errors.New("invalid paper")
-
 // Normalize cleans a paper in place: trims fields, normalises the id and the
 // date, drops empty authors and categories, and fills an arXiv URL when the
 // id is an arXiv id and no URL is given.
@@ -140,27 +139,27 @@ func (p *Paper) Normalize() {
 func (p Paper) Validate() error {
 	switch {
 	case p.ID == "":
-		return fmt.Errorf("%w: missing id", ErrInvalid)
+		return fmt.Errorf("%w paper: missing id", ErrInvalid)
 	case len(p.ID) > MaxIDLength:
-		return fmt.Errorf("%w: id longer than %d bytes", ErrInvalid, MaxIDLength)
+		return fmt.Errorf("%w paper: id longer than %d bytes", ErrInvalid, MaxIDLength)
 	case strings.ContainsAny(p.ID, "\x00\n\r\t"):
-		return fmt.Errorf("%w: id %q contains control characters", ErrInvalid, p.ID)
+		return fmt.Errorf("%w paper: id %q contains control characters", ErrInvalid, p.ID)
 	case strings.TrimSpace(p.Abstract) == "":
-		return fmt.Errorf("%w: paper %q has no abstract", ErrInvalid, p.ID)
+		return fmt.Errorf("%w paper: paper %q has no abstract", ErrInvalid, p.ID)
 	}
 	for name, s := range map[string]string{"id": p.ID, "title": p.Title, "abstract": p.Abstract, "url": p.URL, "github_repo": p.GithubRepo, "project_page": p.ProjectPage} {
 		if !utf8.ValidString(s) {
-			return fmt.Errorf("%w: paper %q: %s is not valid UTF-8", ErrInvalid, p.ID, name)
+			return fmt.Errorf("%w paper: paper %q: %s is not valid UTF-8", ErrInvalid, p.ID, name)
 		}
 	}
 	for _, s := range append(append([]string{}, p.Authors...), p.Categories...) {
 		if !utf8.ValidString(s) {
-			return fmt.Errorf("%w: paper %q: author or category is not valid UTF-8", ErrInvalid, p.ID)
+			return fmt.Errorf("%w paper: paper %q: author or category is not valid UTF-8", ErrInvalid, p.ID)
 		}
 	}
 	if p.Published != "" {
 		if _, err := time.Parse(time.DateOnly, p.Published); err != nil {
-			return fmt.Errorf("%w: paper %q: published %q is not a YYYY-MM-DD date", ErrInvalid, p.ID, p.Published)
+			return fmt.Errorf("%w paper: paper %q: published %q is not a YYYY-MM-DD date", ErrInvalid, p.ID, p.Published)
 		}
 	}
 	return nil

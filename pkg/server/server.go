@@ -158,14 +158,12 @@ type Config struct {
 
 // server holds what the handlers need.
 type server struct {
-	eng      *search.Engine
-	ing      *ingest.Ingester
-	maxBody  int64
-	maxQuery int
-	maxDepth int
-	keyHash  []byte // sha256 of Config.APIKey; nil when writes are open
-	log      *slog.Logger
-	metrics  *metrics.Metrics
+	eng     *search.Engine
+	ing     *ingest.Ingester
+	maxBody int64
+	keyHash []byte // sha256 of Config.APIKey; nil when writes are open
+	log     *slog.Logger
+	metrics *metrics.Metrics
 }
 
 // New returns the HTTP API over eng (queries) and ing (writes). Both must
@@ -173,15 +171,12 @@ type server struct {
 // logged through cfg.Logger only.
 func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
-	s := &server{eng: eng, ing: ing, maxBody: cfg.MaxBodyBytes, maxQuery: cfg.MaxQueryBytes, maxDepth: cfg.MaxDepth, log: cfg.Logger, metrics: cfg.Metrics}
+	if eng != nil { // the engine checks requests against this server's limits
+		eng = eng.WithLimits(search.Limits{MaxQueryBytes: cfg.MaxQueryBytes, MaxDepth: cfg.MaxDepth})
+	}
+	s := &server{eng: eng, ing: ing, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, metrics: cfg.Metrics}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
-	}
-	if s.maxQuery <= 0 || s.maxQuery > search.MaxQueryLength {
-		s.maxQuery = search.MaxQueryLength
-	}
-	if s.maxDepth <= 0 || s.maxDepth > search.MaxDepth {
-		s.maxDepth = search.MaxDepth
 	}
 	if cfg.APIKey != "" {
 		h := sha256.Sum256([]byte(cfg.APIKey))

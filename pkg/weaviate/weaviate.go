@@ -9,10 +9,10 @@ package weaviate
 
 import (
 	"context"
-	"crypto/sha1"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -27,7 +27,6 @@ import (
 
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/pkg/paper"
-	"github.com/paperlens/paperlens/pkg/search"
 )
 
 // Consistency levels: a write is acknowledged once a quorum of replicas
@@ -106,7 +105,8 @@ func ClassName(i embeddings.Info) string {
 	return "Paperlens_" + unsafeClassChars.ReplaceAllString(i.Embedder+"_"+i.Model, "_")
 }
 
-// Backend is a Weaviate cluster as a search.Backend and an ingest.Target.
+// Backend is a Weaviate cluster holding papers: what the engine ranks
+// (package search) and the ingester writes to (package ingest).
 // It is safe for concurrent use.
 type Backend struct {
 	info  embeddings.Info
@@ -122,8 +122,6 @@ type node struct {
 	url string
 	c   *weaviate.Client
 }
-
-var _ search.Backend = (*Backend)(nil)
 
 // Open connects to the cluster and makes sure the class for info exists,
 // creating it if needed. A class made for another embedder or dimension is
@@ -177,7 +175,35 @@ func (b *Backend) description() string {
 	return fmt.Sprintf("paperlens papers: embedder=%s model=%s dimension=%d", b.info.Embedder, b.info.Model, b.info.Dimension)
 }
 
+// ensureClass uses the class for the papers, or makes it with the given
+// replication factor when it does not exist.
 func (b *Backend) ensureClass(ctx context.Context, replicas int) error {
+	cls, err := b.readClass(ctx)
+	if err != nil {
+		return err
+	}
+	if cls == nil {
+		err = b.createClass(ctx, replicas)
+		if err == nil {
+			b.replicated = replicas > 1
+			return nil
+		}
+		// Another process may have made it meanwhile: use it, as any class
+		// found.
+		if cls, _ = b.readClass(ctx); cls == nil {
+			return fmt.Errorf("weaviate: cannot create class %s: %w", b.class, err)
+		}
+	}
+	if cls.Description != b.description() {
+		return fmt.Errorf("weaviate class %s holds papers of another embedder (%q), not %s/%s with %d dimensions: use that embedder, or another --weaviate-class",
+			b.class, cls.Description, b.info.Embedder, b.info.Model, b.info.Dimension)
+	}
+	b.replicated = cls.ReplicationConfig != nil && cls.ReplicationConfig.Factor > 1
+	return nil
+}
+
+// readClass returns the class for the papers, or nil when there is none.
+func (b *Backend) readClass(ctx context.Context) (*models.Class, error) {
 	var cls *models.Class
 	err := b.do(ctx, func(c *weaviate.Client) error {
 		ok, err := c.Schema().ClassExistenceChecker().WithClassName(b.class).Do(ctx)
@@ -188,17 +214,13 @@ func (b *Backend) ensureClass(ctx context.Context, replicas int) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("weaviate: cannot read the schema: %w", err)
+		return nil, fmt.Errorf("weaviate: cannot read the schema: %w", err)
 	}
-	if cls != nil {
-		if cls.Description != b.description() {
-			return fmt.Errorf("weaviate class %s holds papers of another embedder (%q), not %s/%s with %d dimensions: use that embedder, or another --weaviate-class",
-				b.class, cls.Description, b.info.Embedder, b.info.Model, b.info.Dimension)
-		}
-		b.replicated = cls.ReplicationConfig != nil && cls.ReplicationConfig.Factor > 1
-		return nil
-	}
-	b.replicated = replicas > 1
+	return cls, nil
+}
+
+// createClass makes the class for the papers.
+func (b *Backend) createClass(ctx context.Context, replicas int) error {
 	yes, no := true, false
 	text := func(name string, filterable bool) *models.Property {
 		return &models.Property{Name: name, DataType: []string{"text"}, Tokenization: "field",
@@ -209,7 +231,7 @@ func (b *Backend) ensureClass(ctx context.Context, replicas int) error {
 		p.DataType = []string{"text[]"}
 		return p
 	}
-	cls = &models.Class{
+	cls := &models.Class{
 		Class:       b.class,
 		Description: b.description(),
 		Vectorizer:  "none",
@@ -247,30 +269,19 @@ func (b *Backend) ensureClass(ctx context.Context, replicas int) error {
 	// Weaviate decides usingBlockMaxWAND from its USE_INVERTED_SEARCHABLE
 	// setting, whatever the class asks; see docs/scale-out.md for why the
 	// nodes should run with it false.
-	err = b.do(ctx, func(c *weaviate.Client) error {
+	return b.do(ctx, func(c *weaviate.Client) error {
 		return c.Schema().ClassCreator().WithClass(cls).Do(ctx)
 	})
-	if err != nil && !strings.Contains(err.Error(), "already exists") { // another process won the race
-		return fmt.Errorf("weaviate: cannot create class %s: %w", b.class, err)
-	}
-	return nil
 }
 
 // objectID is the Weaviate id of a paper: a name-based (version 5) UUID of
 // its paperlens id, so every process names a paper alike.
 func objectID(paperID string) string {
-	ns := [16]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8} // the URL namespace
-	h := sha1.New()
-	h.Write(ns[:])
-	h.Write([]byte("paperlens:" + paperID))
-	s := h.Sum(nil)
-	s[6] = (s[6] & 0x0f) | 0x50
-	s[8] = (s[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", s[0:4], s[4:6], s[6:8], s[8:10], s[10:16])
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("paperlens:"+paperID)).String()
 }
 
 // do runs fn against one node, and against the next ones while a node
-// cannot be reached. It wraps search.ErrUnavailable when none can.
+// cannot be reached. It wraps paper.ErrUnavailable when none can.
 func (b *Backend) do(ctx context.Context, fn func(c *weaviate.Client) error) error {
 	start := int(b.cur.Load())
 	var err error
@@ -288,7 +299,7 @@ func (b *Backend) do(ctx context.Context, fn func(c *weaviate.Client) error) err
 	for i, n := range b.nodes {
 		urls[i] = n.url
 	}
-	return fmt.Errorf("%w: no Weaviate node answers (%s): %v", search.ErrUnavailable, strings.Join(urls, ", "), clientError(err))
+	return fmt.Errorf("the paper store is %w: no Weaviate node answers (%s): %v", paper.ErrUnavailable, strings.Join(urls, ", "), clientError(err))
 }
 
 // cause is the error under the client's wrappers, which do not Unwrap.
@@ -316,7 +327,7 @@ func unreachable(err error) bool {
 }
 
 // clientError rewrites the client's error into one line that names the
-// cause.
+// cause: an *answerError when Weaviate answered.
 func clientError(err error) error {
 	if err == nil {
 		return nil
@@ -324,9 +335,23 @@ func clientError(err error) error {
 	under, status := cause(err)
 	var wce *fault.WeaviateClientError
 	if errors.As(under, &wce) {
-		return fmt.Errorf("weaviate answered %d: %s", status, strings.TrimSpace(wce.Msg))
+		return &answerError{status: status, msg: strings.TrimSpace(wce.Msg)}
 	}
 	return under
+}
+
+// answerError is an answer of Weaviate's that is not a success.
+type answerError struct {
+	status int
+	msg    string
+}
+
+func (e *answerError) Error() string { return fmt.Sprintf("weaviate answered %d: %s", e.status, e.msg) }
+
+// isNotFound reports whether err is Weaviate's 404.
+func isNotFound(err error) bool {
+	var ae *answerError
+	return errors.As(err, &ae) && ae.status == http.StatusNotFound
 }
 
 // gqlErrors turns the errors of a GraphQL answer into one error.

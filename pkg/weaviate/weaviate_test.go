@@ -6,7 +6,7 @@
 // same papers. Run them inside a loopback-only network namespace:
 //
 //	bash scripts/weaviate-tests.sh
-package weaviate
+package weaviate_test
 
 import (
 	"bufio"
@@ -22,12 +22,13 @@ import (
 
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/backend"
 	"github.com/paperlens/paperlens/pkg/ingest"
-	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/papertest"
 	"github.com/paperlens/paperlens/pkg/search"
-	"github.com/paperlens/paperlens/pkg/store"
+	"github.com/paperlens/paperlens/pkg/weaviate"
 	"github.com/paperlens/paperlens/pkg/weaviate/weaviatetest"
 )
 
@@ -36,9 +37,9 @@ import (
 type fixture struct {
 	cluster       *weaviatetest.Cluster
 	emb           embeddings.Embedder
-	remote        *Backend
+	remote        *weaviate.Backend
 	local, wv     *search.Engine
-	localStore    *store.Store
+	localPapers   *backend.Papers
 	ids           []string // every paper, in file order
 	ingestedIn    time.Duration
 	ingestedStats ingest.Stats
@@ -104,23 +105,15 @@ func setup(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.emb = emb
-	f.remote, err = Open(ctx, Config{URLs: clusterURLs(f.cluster), Replicas: 2}, emb.Info())
+	f.remote, err = weaviate.Open(ctx, weaviate.Config{URLs: clusterURLs(f.cluster), Replicas: 2}, emb.Info())
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	f.localStore, err = store.Open(filepath.Join(dir, "data"), emb.Info())
-	if err != nil {
-		t.Fatal(err)
-	}
-	lx, err := lexical.Open(ctx, f.localStore)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lx.Close(); f.localStore.Close() })
+	f.localPapers = papertest.Open(t, emb)
 
 	arxiv := firstLines(t, files[1], 2000, dir)
-	localIn := ingest.New(emb, f.localStore, lx)
+	localIn := f.localPapers.Ingester()
 	remoteIn := ingest.NewTo(emb, f.remote)
 	for _, file := range []string{files[0], arxiv} {
 		if _, _, err := localIn.File(ctx, file, loader.Options{}, nil); err != nil {
@@ -140,9 +133,8 @@ func setup(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	<-lx.Ready()
-	f.local = search.New(emb, f.localStore, lx)
-	f.wv = search.NewOn(emb, f.remote)
+	f.local = f.localPapers.Engine()
+	f.wv = search.New(emb, f.remote)
 	t.Logf("ingested %d papers into the 3-node cluster in %s (%.0f papers/s)",
 		f.ingestedStats.Added, f.ingestedIn.Round(time.Millisecond), float64(f.ingestedStats.Added)/f.ingestedIn.Seconds())
 	return f
@@ -175,8 +167,12 @@ func TestWeaviate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Count != f.localStore.Count() || st.Count != len(f.ids) {
-			t.Fatalf("Weaviate counts %d papers, the embedded store %d, the files hold %d", st.Count, f.localStore.Count(), len(f.ids))
+		local, err := f.local.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Count != local.Count || st.Count != len(f.ids) {
+			t.Fatalf("Weaviate counts %d papers, the embedded store %d, the files hold %d", st.Count, local.Count, len(f.ids))
 		}
 	})
 
@@ -204,7 +200,7 @@ func TestWeaviate(t *testing.T) {
 				t.Errorf("similar to %s: Weaviate total %d, embedded %d", id, got.Total, want.Total)
 			}
 			for _, m := range []search.Mode{search.Lexical, search.Hybrid} {
-				o := search.Options{Mode: m, Limit: 10, Filter: search.Filter{YearFrom: 2026}}
+				o := search.Options{Mode: m, Limit: 10, Filter: paper.Filter{YearFrom: 2026}}
 				want, got := f.both(t, func(e *search.Engine) (paper.Page, error) { return e.Similar(ctx, id, o) })
 				// A lexical total counts the papers holding a key word of the
 				// paper, and the embedded index picks its key words by
@@ -243,7 +239,7 @@ func TestWeaviate(t *testing.T) {
 	})
 
 	t.Run("filters count and rank the same papers", func(t *testing.T) {
-		filters := []search.Filter{
+		filters := []paper.Filter{
 			{YearFrom: 2026},
 			{YearTo: 2025},
 			{Categories: []string{"cs.LG"}},
@@ -329,16 +325,16 @@ func TestWeaviate(t *testing.T) {
 		if err := in.Delete(ctx, "new-paper-1"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.remote.Get(ctx, "new-paper-1"); !errors.Is(err, store.ErrNotFound) {
+		if _, err := f.remote.Get(ctx, "new-paper-1"); !errors.Is(err, paper.ErrNotFound) {
 			t.Fatalf("Get after delete: %v, want not found", err)
 		}
-		if err := in.Delete(ctx, "new-paper-1"); !errors.Is(err, store.ErrNotFound) {
+		if err := in.Delete(ctx, "new-paper-1"); !errors.Is(err, paper.ErrNotFound) {
 			t.Fatalf("second delete: %v, want not found", err)
 		}
 		if st, err := in.Upsert(ctx, []paper.Paper{rec.Paper}); err != nil || st.Embedded != 1 { // put it back
 			t.Fatalf("restoring %s: %+v, %v", rec.Paper.ID, st, err)
 		}
-		if n, err := f.remote.Count(ctx, search.Filter{}); err != nil || n != len(f.ids) {
+		if n, err := f.remote.Count(ctx, paper.Filter{}); err != nil || n != len(f.ids) {
 			t.Fatalf("count after the round trip: %d, %v; want %d", n, err, len(f.ids))
 		}
 	})
@@ -346,7 +342,7 @@ func TestWeaviate(t *testing.T) {
 	t.Run("a class of another embedder is refused", func(t *testing.T) {
 		other := f.emb.Info()
 		other.Dimension = 768
-		_, err := Open(ctx, Config{URLs: clusterURLs(f.cluster), Class: f.remote.Class()}, other)
+		_, err := weaviate.Open(ctx, weaviate.Config{URLs: clusterURLs(f.cluster), Class: f.remote.Class()}, other)
 		if err == nil || !strings.Contains(err.Error(), "another embedder") {
 			t.Fatalf("Open with a 768-dim embedder on the 100-dim class: %v", err)
 		}
@@ -396,7 +392,7 @@ func TestWeaviate(t *testing.T) {
 		// miss papers written during the outage (it missed 2 of 5 in a CI
 		// run), but every one of them is found by id.
 		outage := []string{"outage-0", "outage-1", "outage-2", "outage-3", "outage-4"}
-		viaVictim, err := Open(ctx, Config{URLs: []string{f.cluster.URL(victim)}, Replicas: 2}, f.emb.Info())
+		viaVictim, err := weaviate.Open(ctx, weaviate.Config{URLs: []string{f.cluster.URL(victim)}, Replicas: 2}, f.emb.Info())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -413,7 +409,7 @@ func TestWeaviate(t *testing.T) {
 		want, exact := len(f.ids)+len(extra), 0
 		deadline := time.Now().Add(2 * time.Minute)
 		for exact < 3 {
-			n, err := f.remote.Count(ctx, search.Filter{})
+			n, err := f.remote.Count(ctx, paper.Filter{})
 			if err == nil && n == want {
 				exact++
 				continue
@@ -450,9 +446,9 @@ func TestWeaviateParseURLs(t *testing.T) {
 		{in: "ftp://a", err: true},
 	} {
 		t.Run(fmt.Sprintf("%q", c.in), func(t *testing.T) {
-			got, err := ParseURLs(c.in)
+			got, err := weaviate.ParseURLs(c.in)
 			if (err != nil) != c.err || !slices.Equal(got, c.want) {
-				t.Fatalf("ParseURLs(%q) = %v, %v", c.in, got, err)
+				t.Fatalf("weaviate.ParseURLs(%q) = %v, %v", c.in, got, err)
 			}
 		})
 	}
