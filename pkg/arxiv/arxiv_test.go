@@ -43,7 +43,7 @@ func cursor(t *testing.T, dir string) harvest.Cursor {
 
 func TestSyncHarvestsASet(t *testing.T) {
 	srv := arxivtest.New(t, pages, "cs", "2026-11-22")
-	srv.Unavailable["page2"] = true
+	srv.Unavailable("page2")
 	f := harvesttest.Open(t, t.TempDir(), 0)
 	rep, err := harvestOnce(t, f, srv, "2026-11-20")
 	if err != nil {
@@ -106,7 +106,7 @@ func TestSyncHarvestsASet(t *testing.T) {
 		}
 	})
 	t.Run("the next harvest starts at that datestamp, and no records to match is no error", func(t *testing.T) {
-		srv.Last = "2026-11-21" // nothing changed on the 22nd since
+		srv.SetLast("2026-11-21") // nothing changed on the 22nd since
 		rep, err := harvestOnce(t, f, srv, "")
 		if err != nil {
 			t.Fatalf("Sync: %v", err)
@@ -123,7 +123,7 @@ func TestSyncHarvestsASet(t *testing.T) {
 
 func TestSyncResumesWhereItStopped(t *testing.T) {
 	srv := arxivtest.New(t, pages, "cs", "2026-11-22")
-	srv.Broken["page3"] = true
+	srv.Break("page3", true)
 	f := harvesttest.Open(t, t.TempDir(), 0)
 	_, err := harvestOnce(t, f, srv, "2026-11-20")
 	var pe *harvest.PageError
@@ -147,7 +147,7 @@ func TestSyncResumesWhereItStopped(t *testing.T) {
 		}
 	})
 	t.Run("run again, it resumes from that token and embeds only what is new", func(t *testing.T) {
-		srv.Broken["page3"] = false
+		srv.Break("page3", false)
 		before, asked := f.Embedded(), len(srv.Requests())
 		rep, err := harvestOnce(t, f, srv, "")
 		if err != nil {
@@ -167,7 +167,7 @@ func TestSyncResumesWhereItStopped(t *testing.T) {
 
 func TestSyncHandlesRefusedTokens(t *testing.T) {
 	srv := arxivtest.New(t, pages, "cs", "2026-11-22")
-	srv.Refuse["page2"] = 1
+	srv.Refuse("page2", 1)
 	f := harvesttest.Open(t, t.TempDir(), 0)
 	_, err := harvestOnce(t, f, srv, "2026-11-20")
 	var oe *arxiv.Error
@@ -183,7 +183,7 @@ func TestSyncHandlesRefusedTokens(t *testing.T) {
 		}
 	})
 	t.Run("a saved token the server no longer knows starts the harvest again, re-embedding nothing", func(t *testing.T) {
-		srv.Refuse["page2"] = 1
+		srv.Refuse("page2", 1)
 		before := f.Embedded()
 		rep, err := harvestOnce(t, f, srv, "")
 		if err != nil {

@@ -49,7 +49,7 @@ func cursor(t *testing.T, dir string) harvest.Cursor {
 
 func TestSyncReadsEachDayPageByPage(t *testing.T) {
 	srv := hfdailytest.New(t, days)
-	srv.TooMany["2026-11-23"] = true
+	srv.TooMany("2026-11-23")
 	f := harvesttest.Open(t, t.TempDir(), 0)
 	rep, err := syncOnce(t, f, srv.URL, hfdaily.Options{From: "2026-11-20", To: "2026-11-23", PageSize: 2, Now: clock("2026-11-24")})
 	if err != nil {
@@ -136,7 +136,7 @@ func TestSyncReadsEachDayPageByPage(t *testing.T) {
 
 func TestSyncFollowsTheNextLink(t *testing.T) {
 	srv := hfdailytest.New(t, days)
-	srv.Link = true
+	srv.Link()
 	f := harvesttest.Open(t, t.TempDir(), 0)
 	if _, err := syncOnce(t, f, srv.URL, hfdaily.Options{From: "2026-11-20", To: "2026-11-20", PageSize: 2, Now: clock("2026-11-24")}); err != nil {
 		t.Fatal(err)
@@ -152,7 +152,7 @@ func TestSyncFollowsTheNextLink(t *testing.T) {
 
 func TestSyncStopsAtAMalformedPageKeepingWhatIsStored(t *testing.T) {
 	srv := hfdailytest.New(t, days)
-	srv.Broken["2026-11-22"] = true
+	srv.Break("2026-11-22", true)
 	f := harvesttest.Open(t, t.TempDir(), 0)
 	_, err := syncOnce(t, f, srv.URL, hfdaily.Options{From: "2026-11-20", To: "2026-11-23", Now: clock("2026-11-24")})
 	var pe *harvest.PageError

@@ -18,31 +18,46 @@ import (
 	"time"
 )
 
-// Server is the stand-in. Set its fields before the requests they affect.
+// Server is the stand-in; its methods may be called while it serves.
 type Server struct {
 	*httptest.Server
 
-	mu sync.Mutex
-	// Set is the one set the server knows.
-	Set string
-	// Last is the latest datestamp of its records: a harvest from a later
-	// day matches no records.
-	Last string
-	// Unavailable lists pages ("first", or a token) answered 503 with
-	// "Retry-After: 1" the first time they are asked for.
-	Unavailable map[string]bool
-	// Broken lists pages answered with something that is not XML.
-	Broken map[string]bool
-	// Refuse answers badResumptionToken for a token that many times, as a
-	// server whose tokens expired.
-	Refuse map[string]int
-	// Before, if set, is called before each answer with the page asked
-	// for; a test may block in it to hold the client between pages.
-	Before func(page string)
+	mu          sync.Mutex
+	set         string // the one set it knows
+	last        string // the latest datestamp of its records
+	unavailable map[string]bool
+	broken      map[string]bool
+	refuse      map[string]int
+	before      func(page string)
+	pages       map[string]string // "first", or a token → the answer
+	asked       map[string]int
+	requests    []Request
+}
 
-	pages    map[string]string // "first", or a token → the answer
-	asked    map[string]int
-	requests []Request
+// Unavailable makes the server answer 503 with "Retry-After: 1" the first
+// time page ("first", or a token) is asked for.
+func (s *Server) Unavailable(page string) { s.change(func() { s.unavailable[page] = true }) }
+
+// Break makes the server answer page with something that is not XML, or
+// mends it.
+func (s *Server) Break(page string, broken bool) { s.change(func() { s.broken[page] = broken }) }
+
+// Refuse makes the server answer badResumptionToken for token the next n
+// times it is asked for, as a server whose tokens expired.
+func (s *Server) Refuse(token string, n int) { s.change(func() { s.refuse[token] = n }) }
+
+// SetLast sets the latest datestamp of the records: a harvest from a later
+// day matches none.
+func (s *Server) SetLast(day string) { s.change(func() { s.last = day }) }
+
+// Before sets a function called before each answer with the page asked
+// for; a test may block in it to hold the client between pages.
+func (s *Server) Before(f func(page string)) { s.change(func() { s.before = f }) }
+
+func (s *Server) change(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
 }
 
 // Request is one request the server saw.
@@ -100,7 +115,7 @@ func Generated(t testing.TB, set, last, prefix string, n, perPage int) *Server {
 }
 
 func newServer(t testing.TB, set, last string) *Server {
-	s := &Server{Set: set, Last: last, Unavailable: map[string]bool{}, Broken: map[string]bool{}, Refuse: map[string]int{}, pages: map[string]string{}, asked: map[string]int{}}
+	s := &Server{set: set, last: last, unavailable: map[string]bool{}, broken: map[string]bool{}, refuse: map[string]int{}, pages: map[string]string{}, asked: map[string]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -121,7 +136,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, req)
 	s.asked[name]++
 	first := s.asked[name] == 1
-	unavailable, broken, before := s.Unavailable[name], s.Broken[name], s.Before
+	unavailable, broken, before := s.unavailable[name], s.broken[name], s.before
 	s.mu.Unlock()
 	if before != nil {
 		before(name)
@@ -155,20 +170,20 @@ func (s *Server) answer(q map[string][]string) (string, string) {
 		if len(q) != 2 {
 			return "", errorPage("badArgument", "resumptionToken is an exclusive argument")
 		}
-		if body, ok := s.pages[token]; ok && s.Refuse[token] == 0 {
+		if body, ok := s.pages[token]; ok && s.refuse[token] == 0 {
 			return token, body
 		}
-		if s.Refuse[token] > 0 {
-			s.Refuse[token]--
+		if s.refuse[token] > 0 {
+			s.refuse[token]--
 		}
 		return "", errorPage("badResumptionToken", "The value of the resumptionToken argument is invalid or expired.")
 	}
 	switch {
 	case get("metadataPrefix") != "arXiv":
 		return "", errorPage("cannotDisseminateFormat", "only metadataPrefix=arXiv is served here")
-	case get("set") != s.Set:
+	case get("set") != s.set:
 		return "", errorPage("badArgument", fmt.Sprintf("unknown set %q", get("set")))
-	case get("from") > s.Last:
+	case get("from") > s.last:
 		return "", errorPage("noRecordsMatch", "The combination of the values of the from, until, set and metadataPrefix arguments results in an empty list.")
 	}
 	return "first", s.pages["first"]

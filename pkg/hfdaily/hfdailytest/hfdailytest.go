@@ -19,26 +19,40 @@ import (
 	"time"
 )
 
-// Server is the stand-in. Set its fields before the requests they affect.
+// Server is the stand-in; its methods may be called while it serves.
 type Server struct {
 	*httptest.Server
 
-	mu   sync.Mutex
-	days map[string][]json.RawMessage
-	// TooMany lists days answered 429 with "Retry-After: 1" the first time
-	// they are asked for.
-	TooMany map[string]bool
-	// Broken lists days answered with an HTML page instead of JSON.
-	Broken map[string]bool
-	// Link makes the server announce each next page in a Link header, whose
-	// URL carries via=link.
-	Link bool
-	// Before, if set, is called before each answer with the day asked for;
-	// a test may block in it to hold the client between pages.
-	Before func(day string)
-
+	mu       sync.Mutex
+	days     map[string][]json.RawMessage
+	tooMany  map[string]bool
+	broken   map[string]bool
+	link     bool
+	before   func(day string)
 	asked    map[string]int
 	requests []Request
+}
+
+// TooMany makes the server answer 429 with "Retry-After: 1" the first time
+// day is asked for.
+func (s *Server) TooMany(day string) { s.set(func() { s.tooMany[day] = true }) }
+
+// Break makes the server answer requests for day with an HTML page instead
+// of JSON, or mends it.
+func (s *Server) Break(day string, broken bool) { s.set(func() { s.broken[day] = broken }) }
+
+// Link makes the server announce each next page in a Link header, whose URL
+// carries via=link.
+func (s *Server) Link() { s.set(func() { s.link = true }) }
+
+// Before sets a function called before each answer with the day asked for;
+// a test may block in it to hold the client between pages.
+func (s *Server) Before(f func(day string)) { s.set(func() { s.before = f }) }
+
+func (s *Server) set(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
 }
 
 // Request is one request the server saw.
@@ -54,7 +68,7 @@ type Request struct {
 // JSON array of entries), closed when the test ends.
 func New(t testing.TB, dir string) *Server {
 	t.Helper()
-	s := &Server{days: map[string][]json.RawMessage{}, TooMany: map[string]bool{}, Broken: map[string]bool{}, asked: map[string]int{}}
+	s := &Server{days: map[string][]json.RawMessage{}, tooMany: map[string]bool{}, broken: map[string]bool{}, asked: map[string]int{}}
 	if dir != "" {
 		files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 		if err != nil || len(files) == 0 {
@@ -79,9 +93,7 @@ func New(t testing.TB, dir string) *Server {
 
 // SetDay sets the entries of a day.
 func (s *Server) SetDay(day string, entries []json.RawMessage) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.days[day] = entries
+	s.set(func() { s.days[day] = entries })
 }
 
 // Requests returns the requests seen so far.
@@ -110,7 +122,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.asked[day]++
 	first := s.asked[day] == 1
 	entries := s.days[day]
-	tooMany, broken, link, before := s.TooMany[day], s.Broken[day], s.Link, s.Before
+	tooMany, broken, link, before := s.tooMany[day], s.broken[day], s.link, s.before
 	s.mu.Unlock()
 	if before != nil {
 		before(day)
