@@ -73,12 +73,12 @@ func (s *syncSource) check() error {
 	return nil
 }
 
-// parseSyncSpec reads a source as serve's --sync names it: hf-daily, or
-// arxiv:SET.
-func parseSyncSpec(spec string) (syncSource, error) {
-	name, set, _ := strings.Cut(strings.TrimSpace(spec), ":")
-	s := syncSource{name: name, set: set, hfURL: hfdaily.DefaultURL, arxivURL: arxiv.DefaultURL,
-		arxivInterval: harvest.ArxivInterval, timeout: harvest.DefaultTimeout, retries: harvest.DefaultRetries}
+// withSpec is the source serve's --sync names, hf-daily or arxiv:SET,
+// reached as s says (its URLs, interval, timeout and retries: the flags
+// register adds).
+func (s syncSource) withSpec(spec string) (syncSource, error) {
+	s.name, s.set, _ = strings.Cut(strings.TrimSpace(spec), ":")
+	s.from, s.to = "", ""
 	if err := s.check(); err != nil {
 		return s, fmt.Errorf("--sync %q: %w", spec, err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/paperlens/paperlens/pkg/arxiv"
 	"github.com/paperlens/paperlens/pkg/arxiv/arxivtest"
 	"github.com/paperlens/paperlens/pkg/harvest"
+	"github.com/paperlens/paperlens/pkg/harvest/harvesttest"
 	"github.com/paperlens/paperlens/pkg/hfdaily"
 	"github.com/paperlens/paperlens/pkg/hfdaily/hfdailytest"
 )
@@ -108,14 +109,22 @@ func TestSyncHarvestsAnArxivSet(t *testing.T) {
 	srv := arxivtest.New(t, oaiPages, "cs", "2026-11-22")
 	srv.Unavailable("page2")
 	dir := t.TempDir()
+	// 2611.20006, stored before, was since withdrawn.
+	withdrawn := filepath.Join(t.TempDir(), "withdrawn.jsonl")
+	if err := os.WriteFile(withdrawn, []byte(`{"id":"2611.20006","title":"Withdrawn","abstract":"A paper since withdrawn."}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := paperlens(t, ctx, nil, "ingest", "--data", dir, withdrawn); code != 0 {
+		t.Fatalf("ingest: %s", stderr)
+	}
 	code, _, stderr := paperlens(t, ctx, nil, "sync", "--data", dir, "--source", "arxiv", "--set", "cs", "--from", "2026-11-20",
 		"--arxiv-url", srv.URL, "--arxiv-interval", "10ms")
 	if code != 0 || !strings.Contains(stderr, "arxiv cs from 2026-11-20: 3 pages, 7 records, 5 added, 0 unchanged, 1 deleted, 1 skipped") ||
 		!strings.Contains(stderr, "arxiv cs: skipped 2611.20003: ") {
 		t.Fatalf("sync: exit %d: %s", code, stderr)
 	}
-	if n := storedCount(t, dir); n != 4 {
-		t.Errorf("%d papers stored, want 4 (5 added, 1 of them deleted)", n)
+	if n := storedCount(t, dir); n != 5 {
+		t.Errorf("%d papers stored, want 5 (1 before, 5 added, 1 deleted)", n)
 	}
 	code, out, _ := paperlens(t, ctx, nil, "similar", "--data", dir, "--json", "cs/0112017")
 	if code != 0 || !strings.Contains(out, `"results"`) {
@@ -353,5 +362,56 @@ func TestSyncKeepsItsCursorInTheDataFolder(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, "sync", "hf-daily.json"))
 	if err != nil || !strings.Contains(string(b), `"done": "2026-11-21"`) {
 		t.Errorf("DIR/sync/hf-daily.json: %s, %v", b, err)
+	}
+}
+
+// TestSyncJobsRunOnServesSchedule checks the jobs serve will schedule
+// (--sync hf-daily --sync arxiv:cs): they sync into the folder in turn and
+// report each source's status.
+func TestSyncJobsRunOnServesSchedule(t *testing.T) {
+	hf := hfdailytest.New(t, hfDays)
+	ox := arxivtest.New(t, oaiPages, "cs", "2026-11-22")
+	f := harvesttest.Open(t, t.TempDir(), 0)
+	// Cursors as an earlier sync would leave them; a source never synced
+	// would start yesterday.
+	for key, c := range map[string]harvest.Cursor{hfdaily.Key: {Done: "2026-11-19"}, arxiv.Key("cs"): {Done: "2026-11-20"}} {
+		if err := harvest.SaveCursor(f.Dir, key, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := syncSource{hfURL: hf.URL, arxivURL: ox.URL, arxivInterval: time.Millisecond, timeout: time.Minute, retries: 1}
+	var jobs []harvest.Job
+	for _, spec := range []string{"hf-daily", "arxiv:cs"} {
+		s, err := base.withSpec(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs = append(jobs, s.job(f.Dir, f))
+	}
+	if _, err := base.withSpec("arxiv"); err == nil || !strings.Contains(err.Error(), `--sync "arxiv": usage: --source arxiv needs --set`) {
+		t.Errorf("withSpec(arxiv) = %v, want an error asking for the set", err)
+	}
+	sched := harvest.NewScheduler(20*time.Millisecond, jobs...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { sched.Run(ctx); close(done) }()
+	deadline := time.Now().Add(time.Minute)
+	for st := sched.Status(); st[0].Runs < 2 || st[1].Runs < 2; st = sched.Status() {
+		if time.Now().After(deadline) {
+			t.Fatalf("two rounds did not finish in a minute: %+v", st)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	st := sched.Status()
+	if st[0].Source != "hf-daily" || st[0].Added != 6 || st[0].LastSuccess.IsZero() || st[0].LastError != "" {
+		t.Errorf("hf-daily status %+v, want 6 papers added and no error", st[0])
+	}
+	if st[1].Source != "arxiv cs" || st[1].Added != 5 || st[1].LastSuccess.IsZero() || st[1].LastError != "" {
+		t.Errorf("arxiv status %+v, want 5 papers added and no error", st[1])
+	}
+	if n := len(f.IDs(t)); n != 11 {
+		t.Errorf("%d papers stored, want 11 (6 from hf-daily, 5 from arXiv)", n)
 	}
 }

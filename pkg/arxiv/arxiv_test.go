@@ -45,12 +45,16 @@ func TestSyncHarvestsASet(t *testing.T) {
 	srv := arxivtest.New(t, pages, "cs", "2026-11-22")
 	srv.Unavailable("page2")
 	f := harvesttest.Open(t, t.TempDir(), 0)
+	// 2611.20006, stored by an earlier harvest, was since withdrawn.
+	if _, err := f.Upsert(context.Background(), []paper.Paper{{ID: "2611.20006", Title: "Withdrawn", Abstract: "A paper since withdrawn."}}); err != nil {
+		t.Fatal(err)
+	}
 	rep, err := harvestOnce(t, f, srv, "2026-11-20")
 	if err != nil {
 		t.Fatalf("Sync: %v", err)
 	}
 	t.Run("records are stored, the deleted one is gone and the malformed one skipped with its reason", func(t *testing.T) {
-		if got, want := f.IDs(t), []string{"2611.20002", "2611.20004", "2611.20005", "cs/0112017"}; !reflect.DeepEqual(got, want) {
+		if got, want := f.IDs(t), []string{"2611.20001", "2611.20002", "2611.20004", "2611.20005", "cs/0112017"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("stored %v, want %v", got, want)
 		}
 		if len(rep.Skipped) != 1 || rep.Skipped[0].ID != "2611.20003" || !strings.Contains(rep.Skipped[0].Reason, "no abstract") {
@@ -142,8 +146,8 @@ func TestSyncResumesWhereItStopped(t *testing.T) {
 		if got, want := cursor(t, f.Dir), (harvest.Cursor{From: "2026-11-20", Token: "page3", Latest: "2026-11-22"}); got != want {
 			t.Errorf("cursor %+v, want %+v", got, want)
 		}
-		if n := len(f.IDs(t)); n != 3 {
-			t.Errorf("%d papers stored, want the 3 left by the first two pages", n)
+		if n := len(f.IDs(t)); n != 4 {
+			t.Errorf("%d papers stored, want the 4 of the first two pages", n)
 		}
 	})
 	t.Run("run again, it resumes from that token and embeds only what is new", func(t *testing.T) {
@@ -156,7 +160,7 @@ func TestSyncResumesWhereItStopped(t *testing.T) {
 		if q := srv.Requests()[asked].Query; q != "resumptionToken=page3&verb=ListRecords" {
 			t.Errorf("the first request was %q, want the saved token", q)
 		}
-		if f.Embedded()-before != 1 || rep.Added != 1 || len(f.IDs(t)) != 4 {
+		if f.Embedded()-before != 1 || rep.Added != 1 || len(f.IDs(t)) != 5 {
 			t.Errorf("%d embedded, report %s, %d stored; want the one new paper", f.Embedded()-before, rep, len(f.IDs(t)))
 		}
 		if got := cursor(t, f.Dir); got != (harvest.Cursor{Done: "2026-11-22"}) {
@@ -195,8 +199,8 @@ func TestSyncHandlesRefusedTokens(t *testing.T) {
 		if got := f.Embedded() - before; got != 2 {
 			t.Errorf("%d embedded, want 2: only the new papers of pages 2 and 3", got)
 		}
-		if rep.Unchanged != 3 || rep.Deleted != 1 {
-			t.Errorf("report %s, want the 3 papers of page 1 unchanged and 1 deleted", rep)
+		if rep.Unchanged != 3 || rep.Added != 2 {
+			t.Errorf("report %s, want the 3 papers of page 1 unchanged and 2 added", rep)
 		}
 		if got := cursor(t, f.Dir); got != (harvest.Cursor{Done: "2026-11-22"}) {
 			t.Errorf("cursor %+v, want done 2026-11-22", got)
