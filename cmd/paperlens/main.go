@@ -34,6 +34,7 @@ type command struct {
 var commands = []command{
 	{"demo", "ingest the 38 seed papers and serve the HTTP API on 127.0.0.1:8080", runDemo},
 	{"ingest", "add papers from files to a data folder", runIngest},
+	{"sync", "add new papers from Hugging Face Daily Papers or arXiv, continuing where the last sync stopped", runSync},
 	{"search", "rank the stored papers against a query", runSearch},
 	{"similar", "list papers like a stored paper", runSimilar},
 	{"serve", "answer the HTTP JSON API", runServe},
