@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/loader"
-	"github.com/schollz/progressbar/v3"
 )
 
 func runIngest(ctx context.Context, e *env, args []string) error {

@@ -7,10 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/paperlens/paperlens/pkg/arxiv"
 	"github.com/paperlens/paperlens/pkg/harvest"
 	"github.com/paperlens/paperlens/pkg/hfdaily"
-	"github.com/schollz/progressbar/v3"
 )
 
 // The sources sync reads.
@@ -161,14 +162,14 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	df, err := c.openIndexed(ctx, false)
+	papers, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer df.Close()
-	ing := df.ingester(df.emb)
-	if c.batchSize > 0 {
-		ing.BatchSize = c.batchSize
+	defer papers.Close()
+	ing := papers.Ingester()
+	if c.BatchSize > 0 {
+		ing.BatchSize = c.BatchSize
 	}
 
 	var bar *progressbar.ProgressBar
@@ -183,7 +184,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		bar.Describe(fmt.Sprintf("%s: %d %s, %d papers, %.0f papers/s", r.Source, r.Units, r.Unit, r.Total(), r.Rate()))
 		_ = bar.Add(1)
 	}
-	rep, err := s.sync(ctx, s.client(), c.data, ing, progress)
+	rep, err := s.sync(ctx, s.client(), c.Data, ing, progress)
 	if bar != nil {
 		_ = bar.Finish()
 	}

@@ -40,9 +40,9 @@ func storedCount(t *testing.T, dir string) int {
 	return s.Count
 }
 
-// summary finds the sync's summary line in stderr and returns its counts by
+// syncSummary finds the sync's summary line in stderr and returns its counts by
 // name ("days", "added", "embedded"…).
-func summary(t *testing.T, stderr string) map[string]int {
+func syncSummary(t *testing.T, stderr string) map[string]int {
 	t.Helper()
 	var line string
 	for _, l := range strings.Split(stderr, "\n") {
@@ -95,7 +95,7 @@ func TestSyncAddsDailyPapersAndContinuesFromTheCursor(t *testing.T) {
 	})
 	t.Run("reading the same days again embeds nothing", func(t *testing.T) {
 		code, _, stderr := paperlens(t, ctx, nil, "sync", "--data", dir, "--source", "hf-daily", "--from", "2026-11-20", "--to", "2026-11-23", "--hf-url", srv.URL)
-		if c := summary(t, stderr); code != 0 || c["added"] != 0 || c["embedded"] != 0 {
+		if c := syncSummary(t, stderr); code != 0 || c["added"] != 0 || c["embedded"] != 0 {
 			t.Errorf("sync: exit %d: %s", code, stderr)
 		}
 		if n := storedCount(t, dir); n != 6 {
@@ -288,7 +288,7 @@ func TestSyncKilledBetweenPagesResumesWithoutLossOrReembedding(t *testing.T) {
 			if err != nil {
 				t.Fatalf("second sync: %v\n%s", err, out)
 			}
-			c := summary(t, string(out))
+			c := syncSummary(t, string(out))
 			if !strings.Contains(string(out), "hf-daily 2026-11-06..2026-11-10: 5 days") || c["added"] != 5*perPage || c["embedded"] != 5*perPage || c["unchanged"] != 0 {
 				t.Errorf("second sync said %s", out)
 			}
@@ -334,7 +334,7 @@ func TestSyncKilledBetweenPagesResumesWithoutLossOrReembedding(t *testing.T) {
 			if err != nil {
 				t.Fatalf("second sync: %v\n%s", err, out)
 			}
-			c := summary(t, string(out))
+			c := syncSummary(t, string(out))
 			if c["pages"] != 3 || c["added"] != 3*perPage || c["embedded"] != 3*perPage || c["unchanged"] != 0 {
 				t.Errorf("second sync said %s", out)
 			}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 	"time"
 
@@ -82,6 +83,10 @@ func configError(format string, args ...any) error {
 type Backend interface {
 	search.Backend
 	ingest.Target
+	// All yields every stored record, vectors included, in no particular
+	// order, until the loop stops or reading fails (then it yields the
+	// error).
+	All(ctx context.Context) iter.Seq2[paper.Record, error]
 	// Restore stores records read from a backup, replacing the papers
 	// with the same ids, their vectors kept as they are.
 	Restore(ctx context.Context, recs []paper.Record) error

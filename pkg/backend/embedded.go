@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"sync"
@@ -156,6 +157,8 @@ func (e *embedded) Delete(ctx context.Context, id string) error {
 	}
 	return e.lx.Delete(ctx, id)
 }
+
+func (e *embedded) All(ctx context.Context) iter.Seq2[paper.Record, error] { return e.st.All(ctx) }
 
 func (e *embedded) Export(ctx context.Context, w io.Writer) (int, error) { return e.st.Export(ctx, w) }
 

@@ -9,14 +9,13 @@ import (
 
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/paper"
-	"github.com/paperlens/paperlens/pkg/store"
 )
 
 // Writer is where a sync stores papers: the ingest road (*ingest.Ingester),
 // which upserts by content hash, so a paper met again is not embedded again.
 type Writer interface {
 	Upsert(ctx context.Context, papers []paper.Paper) (ingest.Stats, error)
-	// Delete removes the paper id, or wraps store.ErrNotFound.
+	// Delete removes the paper id, or wraps paper.ErrNotFound.
 	Delete(ctx context.Context, id string) error
 }
 
@@ -163,7 +162,7 @@ func (r *Run) Store(ctx context.Context, p Page) error {
 	for _, pp := range p.Papers {
 		pp.Normalize()
 		if err := pp.Validate(); err != nil {
-			r.rep.Skipped = append(r.rep.Skipped, Skip{ID: pp.ID, Reason: strings.TrimPrefix(err.Error(), paper.ErrInvalid.Error()+": ")})
+			r.rep.Skipped = append(r.rep.Skipped, Skip{ID: pp.ID, Reason: reason(err)})
 			continue
 		}
 		valid = append(valid, pp)
@@ -180,7 +179,7 @@ func (r *Run) Store(ctx context.Context, p Page) error {
 		switch {
 		case err == nil:
 			r.rep.Deleted++
-		case errors.Is(err, store.ErrNotFound): // never stored here: nothing to do
+		case errors.Is(err, paper.ErrNotFound): // never stored here: nothing to do
 		default:
 			return fmt.Errorf("deleting %s, withdrawn in %s: %w", id, p.URL, err)
 		}
@@ -206,4 +205,12 @@ func addStats(a, b ingest.Stats) ingest.Stats {
 	a.Unchanged += b.Unchanged
 	a.Embedded += b.Embedded
 	return a
+}
+
+// reason is why a paper was skipped, without "invalid paper: ".
+func reason(err error) string {
+	if ie := (*paper.InvalidError)(nil); errors.As(err, &ie) {
+		return ie.Reason
+	}
+	return err.Error()
 }

@@ -134,32 +134,48 @@ func (p *Paper) Normalize() {
 	}
 }
 
+// InvalidError says why a paper cannot be stored. It wraps ErrInvalid.
+type InvalidError struct {
+	// Reason is the why, without "invalid paper: ".
+	Reason string
+}
+
+// Error returns "invalid paper: " and the reason.
+func (e *InvalidError) Error() string { return "invalid paper: " + e.Reason }
+
+// Unwrap returns ErrInvalid.
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+func invalidf(format string, args ...any) error {
+	return &InvalidError{Reason: fmt.Sprintf(format, args...)}
+}
+
 // Validate reports why a paper cannot be stored: a missing or overlong id, a
 // missing abstract, text that is not UTF-8, or a date that is not a date.
 func (p Paper) Validate() error {
 	switch {
 	case p.ID == "":
-		return fmt.Errorf("%w paper: missing id", ErrInvalid)
+		return invalidf("missing id")
 	case len(p.ID) > MaxIDLength:
-		return fmt.Errorf("%w paper: id longer than %d bytes", ErrInvalid, MaxIDLength)
+		return invalidf("id longer than %d bytes", MaxIDLength)
 	case strings.ContainsAny(p.ID, "\x00\n\r\t"):
-		return fmt.Errorf("%w paper: id %q contains control characters", ErrInvalid, p.ID)
+		return invalidf("id %q contains control characters", p.ID)
 	case strings.TrimSpace(p.Abstract) == "":
-		return fmt.Errorf("%w paper: paper %q has no abstract", ErrInvalid, p.ID)
+		return invalidf("paper %q has no abstract", p.ID)
 	}
 	for name, s := range map[string]string{"id": p.ID, "title": p.Title, "abstract": p.Abstract, "url": p.URL, "github_repo": p.GithubRepo, "project_page": p.ProjectPage} {
 		if !utf8.ValidString(s) {
-			return fmt.Errorf("%w paper: paper %q: %s is not valid UTF-8", ErrInvalid, p.ID, name)
+			return invalidf("paper %q: %s is not valid UTF-8", p.ID, name)
 		}
 	}
 	for _, s := range append(append([]string{}, p.Authors...), p.Categories...) {
 		if !utf8.ValidString(s) {
-			return fmt.Errorf("%w paper: paper %q: author or category is not valid UTF-8", ErrInvalid, p.ID)
+			return invalidf("paper %q: author or category is not valid UTF-8", p.ID)
 		}
 	}
 	if p.Published != "" {
 		if _, err := time.Parse(time.DateOnly, p.Published); err != nil {
-			return fmt.Errorf("%w paper: paper %q: published %q is not a YYYY-MM-DD date", ErrInvalid, p.ID, p.Published)
+			return invalidf("paper %q: published %q is not a YYYY-MM-DD date", p.ID, p.Published)
 		}
 	}
 	return nil

@@ -7,11 +7,13 @@ package papertest
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/paperlens/paperlens/embeddings"
@@ -125,6 +127,27 @@ func Open(t testing.TB, emb embeddings.Embedder) *backend.Papers {
 	}
 	t.Cleanup(func() { b.Close() })
 	return &backend.Papers{Backend: b, Embedder: emb}
+}
+
+// Counting wraps an embedder and counts the texts it embeds. With
+// FailAfter > 0 it fails once that many texts were embedded, as an Ollama
+// server that went away.
+type Counting struct {
+	embeddings.Embedder
+	FailAfter int64
+	texts     atomic.Int64
+}
+
+// Texts is how many texts were embedded.
+func (c *Counting) Texts() int64 { return c.texts.Load() }
+
+// Embed embeds texts with the wrapped embedder and counts them.
+func (c *Counting) Embed(ctx context.Context, texts []string, p embeddings.Purpose) ([][]float32, error) {
+	if c.FailAfter > 0 && c.texts.Load()+int64(len(texts)) > c.FailAfter {
+		return nil, errors.New("embedder went away")
+	}
+	c.texts.Add(int64(len(texts)))
+	return c.Embedder.Embed(ctx, texts, p)
 }
 
 // Seeded opens a new data folder with the built-in embedder and ingests

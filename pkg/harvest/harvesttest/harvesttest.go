@@ -7,23 +7,20 @@ import (
 	"context"
 	"errors"
 	"sort"
-	"sync/atomic"
 	"testing"
 
-	"github.com/paperlens/paperlens/embeddings"
-	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/backend"
 	"github.com/paperlens/paperlens/pkg/ingest"
-	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/paper"
-	"github.com/paperlens/paperlens/pkg/store"
+	"github.com/paperlens/paperlens/pkg/papertest"
 )
 
 // Folder is an open data folder and the ingester that writes to it.
 type Folder struct {
 	Dir string
 	*ingest.Ingester
-	Store *store.Store
-	emb   *counting
+	Papers backend.Backend
+	emb    *papertest.Counting
 }
 
 // Open opens the data folder dir (created if needed) as a command would,
@@ -31,40 +28,27 @@ type Folder struct {
 // once that many texts were embedded, as an Ollama server that went away.
 func Open(t testing.TB, dir string, failAfter int64) *Folder {
 	t.Helper()
-	b, err := builtin.New()
+	emb := &papertest.Counting{Embedder: papertest.Builtin(t), FailAfter: failAfter}
+	b, err := backend.OpenFor(context.Background(), backend.Config{Data: dir}, emb.Info())
 	if err != nil {
 		t.Fatal(err)
 	}
-	emb := &counting{Embedder: b, failAfter: failAfter}
-	st, err := store.Open(dir, emb.Info())
-	if err != nil {
-		t.Fatal(err)
-	}
-	lx, err := lexical.Open(context.Background(), st)
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		lx.Close()
-		st.Close()
-	})
-	return &Folder{Dir: dir, Ingester: ingest.New(emb, st, lx), Store: st, emb: emb}
+	t.Cleanup(func() { b.Close() })
+	return &Folder{Dir: dir, Ingester: ingest.NewTo(emb, b), Papers: b, emb: emb}
 }
 
 // Embedded counts the texts embedded since the folder was opened.
-func (f *Folder) Embedded() int64 { return f.emb.texts.Load() }
+func (f *Folder) Embedded() int64 { return f.emb.Texts() }
 
 // IDs lists the stored papers' ids, sorted.
 func (f *Folder) IDs(t testing.TB) []string {
 	t.Helper()
 	var ids []string
-	err := f.Store.Each(context.Background(), func(r store.Record) error {
+	for r, err := range f.Papers.All(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		ids = append(ids, r.Paper.ID)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	sort.Strings(ids)
 	return ids
@@ -73,27 +57,12 @@ func (f *Folder) IDs(t testing.TB) []string {
 // Paper returns the stored paper id.
 func (f *Folder) Paper(t testing.TB, id string) (paper.Paper, bool) {
 	t.Helper()
-	r, err := f.Store.Get(context.Background(), id)
-	if errors.Is(err, store.ErrNotFound) {
+	r, err := f.Papers.Get(context.Background(), id)
+	if errors.Is(err, paper.ErrNotFound) {
 		return paper.Paper{}, false
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r.Paper, true
-}
-
-// counting wraps the built-in embedder and counts the texts it embeds.
-type counting struct {
-	embeddings.Embedder
-	texts     atomic.Int64
-	failAfter int64
-}
-
-func (c *counting) Embed(ctx context.Context, texts []string, p embeddings.Purpose) ([][]float32, error) {
-	if c.failAfter > 0 && c.texts.Load()+int64(len(texts)) > c.failAfter {
-		return nil, errors.New("embedder went away")
-	}
-	c.texts.Add(int64(len(texts)))
-	return c.Embedder.Embed(ctx, texts, p)
 }
