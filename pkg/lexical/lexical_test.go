@@ -185,7 +185,7 @@ func passes(f paper.Filter, p paper.Paper) bool {
 		in := false
 		for _, c := range p.Categories {
 			for _, want := range f.Categories {
-				in = in || strings.ToLower(c) == strings.ToLower(want)
+				in = in || strings.EqualFold(c, want)
 			}
 		}
 		if !in {

@@ -198,7 +198,12 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = true
 	r.Use(s.logRequests, s.recoverPanics, newCORS(cfg.CORSOrigins).handle(s), s.limitBody)
+	pages := gin.WrapH(web.New(eng, web.Config{Logger: s.log}))
 	r.NoRoute(func(c *gin.Context) {
+		if m := c.Request.Method; (m == http.MethodGet || m == http.MethodHead) && !apiPath(c.Request.URL.Path) {
+			pages(c) // a page for people: its 404 is a page too
+			return
+		}
 		s.fail(c, http.StatusNotFound, codeNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path+": the API serves /healthz, /v1/stats, /v1/search, /v1/similar, /v1/papers, /metrics and /openapi.json")
 	})
 	r.NoMethod(func(c *gin.Context) {
@@ -219,12 +224,22 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	v1.GET("/papers/*rest", s.getPaper)
 	v1.DELETE("/papers/*rest", s.requireKey, s.deletePaper)
 
-	pages := gin.WrapH(web.New(eng, web.Config{Logger: s.log}))
 	for _, path := range []string{"/", "/papers/*id", "/widget.js", "/widget/*id", "/static/*file"} {
 		r.GET(path, pages)
 		r.HEAD(path, pages)
 	}
 	return r
+}
+
+// apiPath reports whether path is the API's (a version such as /v1/, or
+// one of its unversioned routes) rather than a page's, so an unknown one
+// is answered in JSON.
+func apiPath(path string) bool {
+	switch path {
+	case "/healthz", "/metrics", "/openapi.json":
+		return true
+	}
+	return len(path) > 2 && path[1] == 'v' && path[2] >= '0' && path[2] <= '9'
 }
 
 // requireKey answers 401 unless the request carries the API key as a bearer

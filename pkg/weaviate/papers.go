@@ -432,7 +432,7 @@ const writeAttempts = 5
 // leader, no quorum yet) from a wrong request.
 func retryable(err error) bool {
 	var pw *partialWrite
-	_, status := cause(err)
+	status, _ := cause(err)
 	return status >= 500 || errors.Is(err, paper.ErrUnavailable) || errors.As(err, &pw)
 }
 

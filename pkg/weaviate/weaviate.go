@@ -303,14 +303,14 @@ func (b *Backend) do(ctx context.Context, fn func(c *weaviate.Client) error) err
 }
 
 // cause is the error under the client's wrappers, which do not Unwrap.
-func cause(err error) (error, int) {
+func cause(err error) (status int, under error) {
 	for {
 		var wce *fault.WeaviateClientError
 		if !errors.As(err, &wce) {
-			return err, 0
+			return 0, err
 		}
 		if wce.DerivedFromError == nil {
-			return err, wce.StatusCode
+			return wce.StatusCode, err
 		}
 		err = wce.DerivedFromError
 	}
@@ -318,7 +318,7 @@ func cause(err error) (error, int) {
 
 // unreachable tells a node that is down or unreachable from an answer.
 func unreachable(err error) bool {
-	under, status := cause(err)
+	status, under := cause(err)
 	if status == 0 {
 		var ue *url.Error
 		return errors.As(under, &ue)
@@ -332,7 +332,7 @@ func clientError(err error) error {
 	if err == nil {
 		return nil
 	}
-	under, status := cause(err)
+	status, under := cause(err)
 	var wce *fault.WeaviateClientError
 	if errors.As(under, &wce) {
 		return &answerError{status: status, msg: strings.TrimSpace(wce.Msg)}
