@@ -190,6 +190,16 @@ func (p Paper) Equal(q Paper) bool {
 		slices.Equal(p.Authors, q.Authors) && slices.Equal(p.Categories, q.Categories)
 }
 
+// ParseDay reads a day written YYYY-MM-DD, and nothing else, and returns
+// it as such: what a filter by date takes.
+func ParseDay(s string) (string, error) {
+	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
+	if err != nil {
+		return "", fmt.Errorf("%q is not a date (want YYYY-MM-DD)", s)
+	}
+	return t.Format(time.DateOnly), nil
+}
+
 // ParseDate accepts a date as YYYY-MM-DD, an RFC 3339 timestamp, or a date
 // written out such as "Dec 8, 2022", and returns it as YYYY-MM-DD.
 func ParseDate(s string) (string, error) {

@@ -487,8 +487,10 @@ func (b *Backend) Delete(ctx context.Context, id string) error {
 // the callers instead (see Count).
 func where(f paper.Filter) *filters.WhereBuilder {
 	var ws []*filters.WhereBuilder
-	if f.YearFrom != 0 || f.YearTo != 0 {
-		from := max(f.YearFrom, 1) // a paper without a date (year 0) fails a year bound
+	if f.YearFrom != 0 || f.YearTo != 0 || f.Since != "" {
+		// A paper without a date (year 0) fails a year bound and since;
+		// since is matched to the year here and to the day by exact.
+		from := max(f.YearFrom, paper.Year(f.Since), 1)
 		ws = append(ws, filters.Where().WithPath([]string{propYear}).WithOperator(filters.GreaterThanEqual).WithValueInt(int64(from)))
 		if f.YearTo != 0 {
 			ws = append(ws, filters.Where().WithPath([]string{propYear}).WithOperator(filters.LessThanEqual).WithValueInt(int64(f.YearTo)))
