@@ -355,6 +355,7 @@ type object struct {
 	URL        string   `json:"url"`
 	Hash       string   `json:"content_hash"`
 	Additional struct {
+		ID       string    `json:"id"`
 		Distance *float64  `json:"distance"`
 		Score    number    `json:"score"`
 		Vector   []float32 `json:"vector"`
