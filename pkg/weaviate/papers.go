@@ -455,6 +455,9 @@ func (b *Backend) Write(ctx context.Context, recs []store.Record) error {
 				propURL:          p.URL,
 				propHash:         r.Hash,
 				propTerms:        strings.Join(terms, " "),
+				propUpvotes:      p.Upvotes,
+				propGithub:       p.GithubRepo,
+				propProject:      p.ProjectPage,
 			},
 		}
 	}

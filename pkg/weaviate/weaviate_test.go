@@ -20,6 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/weaviate/weaviate-go-client/v5/weaviate"
+	"github.com/weaviate/weaviate/entities/models"
+
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/embeddings/builtin"
 	"github.com/paperlens/paperlens/pkg/ingest"
@@ -340,6 +343,111 @@ func TestWeaviate(t *testing.T) {
 		}
 		if n, err := f.remote.Count(ctx, search.Filter{}); err != nil || n != len(f.ids) {
 			t.Fatalf("count after the round trip: %d, %v; want %d", n, err, len(f.ids))
+		}
+	})
+
+	t.Run("papers keep their Daily Papers fields, also in a class made before them", func(t *testing.T) {
+		for _, c := range []struct {
+			name, class string
+			before      bool // the class exists, made without the fields
+		}{
+			{name: "a new class", class: "Paperlens_fields_new"},
+			{name: "a class made before the fields", class: "Paperlens_fields_before", before: true},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				older := paper.Paper{ID: "older-1", Title: "A paper written before the fields", Abstract: "Older words.",
+					Authors: []string{}, Categories: []string{}}
+				vec, err := f.emb.Embed(ctx, []string{older.Text()}, embeddings.Document)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.before {
+					var props []*models.Property
+					for _, p := range properties() {
+						if p.Name != propUpvotes && p.Name != propGithub && p.Name != propProject {
+							props = append(props, p)
+						}
+					}
+					cls := &models.Class{Class: c.class, Description: f.remote.description(), Vectorizer: "none", Properties: props,
+						ReplicationConfig: &models.ReplicationConfig{Factor: 2}}
+					err := f.remote.do(ctx, func(wc *weaviate.Client) error {
+						if err := wc.Schema().ClassCreator().WithClass(cls).Do(ctx); err != nil {
+							return err
+						}
+						_, err := wc.Data().Creator().WithClassName(c.class).WithID(objectID(older.ID)).WithVector(vec[0]).
+							WithProperties(map[string]any{propID: older.ID, propTitle: older.Title, propAbstract: older.Abstract}).
+							WithConsistencyLevel(writeConsistency).Do(ctx)
+						return err
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				b, err := Open(ctx, Config{URLs: clusterURLs(f.cluster), Class: c.class, Replicas: 2}, f.emb.Info())
+				if err != nil {
+					t.Fatalf("Open: %v", err)
+				}
+				t.Cleanup(func() {
+					b.do(context.Background(), func(wc *weaviate.Client) error {
+						return wc.Schema().ClassDeleter().WithClassName(c.class).Do(context.Background())
+					})
+				})
+				var cls *models.Class
+				if err := b.do(ctx, func(wc *weaviate.Client) error {
+					cls, err = wc.Schema().ClassGetter().WithClassName(c.class).Do(ctx)
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				types := map[string]string{}
+				for _, p := range cls.Properties {
+					types[p.Name] = strings.Join(p.DataType, ",")
+				}
+				if types[propUpvotes] != "int" || types[propGithub] != "text" || types[propProject] != "text" {
+					t.Fatalf("the class's properties: %v", types)
+				}
+				if c.before {
+					if got, err := b.Get(ctx, older.ID); err != nil || !got.Paper.Equal(older) {
+						t.Fatalf("the paper stored before the fields: %+v, %v; want %+v", got.Paper, err, older)
+					}
+				}
+
+				p := paper.Paper{ID: "2501.00001", Title: "Trending paper about graph neural networks", Abstract: "Graphs, upvoted.",
+					Authors: []string{"A. Author"}, Categories: []string{"cs.LG"}, Published: "2025-01-02",
+					URL: "https://arxiv.org/abs/2501.00001", Upvotes: 42, GithubRepo: "https://github.com/example/gnn", ProjectPage: "https://example.org/gnn"}
+				in := ingest.NewTo(f.emb, b)
+				if st, err := in.Upsert(ctx, []paper.Paper{p}); err != nil || st.Added != 1 {
+					t.Fatalf("upsert: %+v, %v", st, err)
+				}
+				check := func(when string, want paper.Paper) {
+					t.Helper()
+					if got, err := b.Get(ctx, want.ID); err != nil || !got.Paper.Equal(want) {
+						t.Fatalf("%s, Get: %+v, %v; want %+v", when, got.Paper, err, want)
+					}
+					if got, found, err := b.lookup(ctx, want.ID); err != nil || !found || !got.Paper.Equal(want) {
+						t.Fatalf("%s, lookup at QUORUM: %+v, %t, %v; want %+v", when, got.Paper, found, err, want)
+					}
+					hits, err := b.Nearest(ctx, vec[0], 5, search.Filter{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, h := range hits {
+						if h.ID == want.ID && h.Paper.Equal(want) {
+							return
+						}
+					}
+					t.Fatalf("%s, Nearest: %+v lacks %+v", when, hits, want)
+				}
+				check("after the upsert", p)
+				if st, err := in.Upsert(ctx, []paper.Paper{p}); err != nil || st.Unchanged != 1 {
+					t.Fatalf("the same paper again: %+v, %v; want it unchanged", st, err)
+				}
+				p.Upvotes, p.GithubRepo = 43, ""
+				if st, err := in.Upsert(ctx, []paper.Paper{p}); err != nil || st.Updated != 1 || st.Embedded != 0 {
+					t.Fatalf("new upvotes, no repo: %+v, %v; want updated, nothing embedded", st, err)
+				}
+				check("after new upvotes", p)
+			})
 		}
 	})
 
