@@ -37,6 +37,7 @@ var commands = []command{
 	{"sync", "add new papers from Hugging Face Daily Papers or arXiv, continuing where the last sync stopped", runSync},
 	{"search", "rank the stored papers against a query", runSearch},
 	{"similar", "list papers like a stored paper", runSimilar},
+	{"recommend", "list papers like several stored papers (and not like others)", runRecommend},
 	{"serve", "answer the HTTP JSON API", runServe},
 	{"stats", "show what a data folder holds", runStats},
 	{"export", "write a data folder's papers and vectors to one backup file", runExport},

@@ -109,6 +109,25 @@ func TestIngestSearchSimilar(t *testing.T) {
 			t.Errorf("the paper itself is listed:\n%s", stdout)
 		}
 	})
+	t.Run("recommend lists papers like the library, none of its own", func(t *testing.T) {
+		like := []string{"hf-in-context-learning-through-the-bayesian-prism", "hf-general-purpose-in-context-learning-by-meta-learning-transformers"}
+		const not = "hf-meta-automatic-curriculum-learning"
+		code, stdout, stderr := paperlens(t, ctx, nil, "recommend", "--data", data, "--like", like[0], "--like", like[1], "--not", not, "--limit", "5")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		golden(t, "recommend.txt", stripTiming(stdout))
+		for _, id := range append(like, not) {
+			if strings.Contains(stdout, id) {
+				t.Errorf("example %s is listed:\n%s", id, stdout)
+			}
+		}
+	})
+	t.Run("recommend without a paper to start from is a wrong call", func(t *testing.T) {
+		if code, _, stderr := paperlens(t, ctx, nil, "recommend", "--data", data, "--not", "x"); code != 2 || !strings.Contains(stderr, "--like") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+	})
 	t.Run("stats reports the folder", func(t *testing.T) {
 		code, stdout, _ := paperlens(t, ctx, nil, "stats", "--data", data, "--json")
 		var m map[string]any

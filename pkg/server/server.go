@@ -12,6 +12,7 @@
 //	GET    /v1/search?q=…&limit=&offset=  a page of hits for a query
 //	POST   /v1/search                     the same, from {"q"|"query","limit","offset"}
 //	POST   /v1/similar                    a page of hits like {"text","limit","offset"}
+//	POST   /v1/recommend                  a page of hits like {"positive":[…]} and not {"negative":[…]}
 //	GET    /v1/papers/{id}                one paper
 //	GET    /v1/papers/{id}/similar        a page of hits like a stored paper, without it
 //	DELETE /v1/papers/{id}                {"deleted":"ID"}
@@ -218,6 +219,7 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	v1.GET("/search", s.searchGet)
 	v1.POST("/search", s.requireJSON, s.searchPost)
 	v1.POST("/similar", s.requireJSON, s.similarText)
+	v1.POST("/recommend", s.requireJSON, s.recommend)
 	v1.POST("/papers", s.requireKey, s.requireJSON, s.upsertPapers)
 	// One catch-all for /v1/papers/{id} and /v1/papers/{id}/similar, since
 	// ids may contain a slash.
