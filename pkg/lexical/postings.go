@@ -348,14 +348,28 @@ func (x *postings) search(clauses []clause, n int, allow func(id string) bool, e
 			s.score[e.doc] += p.weight * tf * (bm25K1 + 1) / (tf + bm25K1)
 		}
 	}
-	excluded := func(id string) bool { return slices.Contains(exclude, id) }
+	// Excluded papers are told by their place, not their id: a
+	// recommendation leaves out up to 200 papers, which compared by id
+	// cost more than the scoring.
+	var skip map[int32]bool
+	for _, id := range exclude {
+		if doc, ok := x.byID[id]; ok {
+			if skip == nil {
+				skip = make(map[int32]bool, len(exclude))
+			}
+			skip[doc] = true
+		}
+	}
 	hits := make([]paper.Scored, 0, min(max(n, 0), len(s.touched)))
 	matched := 0
 	for _, doc := range s.touched {
 		sc := s.score[doc]
 		s.score[doc], s.matched[doc] = 0, 0
+		if skip[doc] {
+			continue
+		}
 		id := x.docs[doc].id
-		if excluded(id) || (allow != nil && !allow(id)) {
+		if allow != nil && !allow(id) {
 			continue
 		}
 		matched++

@@ -296,7 +296,10 @@ func (e *Engine) combined(ctx context.Context, pos, neg []request, w float64, o 
 	lists := make([][]*candidate, len(qs))
 	totals := make([]int, len(qs))
 	errs := make([]error, len(qs))
-	depth := o.depth(e.Fusion)
+	// Each example's ranking is as deep as a page asks, at least the
+	// fusion's depth, but not the SortDepth of a list sorted by date: the
+	// examples' top papers together are what that sorting orders.
+	depth := max(o.Offset+o.Limit, e.Fusion.Depth)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, q := range qs {

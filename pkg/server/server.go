@@ -18,8 +18,22 @@
 //	DELETE /v1/papers/{id}                {"deleted":"ID"}
 //	POST   /v1/papers                     upsert papers: {"added","updated","unchanged","embedded"}
 //
+//	GET    /feeds/search.atom?q=…         Atom: the newest papers matching a query
+//	GET    /feeds/like.atom?paper=ID&…    Atom: the newest papers like a reading list (not=ID: unlike)
+//
 // The pages for people (/, /papers/{id}, /widget.js, /widget/{id},
 // /static/…) are package web's, mounted beside the API.
+//
+// # Feeds
+//
+// A feed takes the parameters of a search (mode, filters, limit), with
+// other defaults: the newest FeedLimit papers published in the last
+// FeedDays days (since=YYYY-MM-DD to reach elsewhere, since= for no
+// bound), newest first (sort=date). Its id, and each entry's id
+// (urn:paperlens:paper:ID), are the same from request to request; it
+// carries an ETag and a Last-Modified and answers 304 to a reader whose
+// copy is current. A bad parameter is a JSON 400, as anywhere in the API.
+// Feeds are reads: they need no key.
 //
 // # CORS
 //
@@ -226,6 +240,10 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	v1.GET("/papers/*rest", s.getPaper)
 	v1.DELETE("/papers/*rest", s.requireKey, s.deletePaper)
 
+	for path, feed := range map[string]gin.HandlerFunc{"/feeds/search.atom": s.searchFeed, "/feeds/like.atom": s.likeFeed} {
+		r.GET(path, feed)
+		r.HEAD(path, feed)
+	}
 	for _, path := range []string{"/", "/papers/*id", "/widget.js", "/widget/*id", "/static/*file"} {
 		r.GET(path, pages)
 		r.HEAD(path, pages)
