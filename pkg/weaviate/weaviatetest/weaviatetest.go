@@ -43,6 +43,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/paperlens/paperlens/pkg/testbin"
 )
 
 // Version is the Weaviate release that scripts/weaviate.sh builds.
@@ -62,25 +64,8 @@ const (
 // ($PAPERLENS_CACHE, default ~/.cache/paperlens, then
 // weaviate-VERSION/weaviate-server). The error says how to get one.
 func Binary() (string, error) {
-	if p := os.Getenv("PAPERLENS_WEAVIATE_BIN"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("PAPERLENS_WEAVIATE_BIN=%s: %w — point it at a weaviate-server binary, or unset it and run `bash scripts/weaviate.sh`", p, err)
-		}
-		return p, nil
-	}
-	cache := os.Getenv("PAPERLENS_CACHE")
-	if cache == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("no home folder to find the weaviate-server binary in (%v) — set PAPERLENS_WEAVIATE_BIN", err)
-		}
-		cache = filepath.Join(home, ".cache", "paperlens")
-	}
-	p := filepath.Join(cache, "weaviate-"+Version, "weaviate-server")
-	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("no Weaviate server binary at %s — run `bash scripts/weaviate.sh` (about 6 minutes on 2 cores) or set PAPERLENS_WEAVIATE_BIN; these tests need a real cluster", p)
-	}
-	return p, nil
+	return testbin.Server{Env: "PAPERLENS_WEAVIATE_BIN", Path: filepath.Join("weaviate-"+Version, "weaviate-server"),
+		Script: "scripts/weaviate.sh", Takes: "about 6 minutes on 2 cores", Need: "a real cluster"}.Find()
 }
 
 // LoopbackOnly returns an error, saying how to get one, unless this process
