@@ -174,6 +174,9 @@ func TestCommandErrors(t *testing.T) {
 		{"an unknown embedder", []string{"search", "--data", data, "--embedder", "word2vec", "x"}, 2, "unknown embedder"},
 		{"another embedder on a built-in folder", []string{"search", "--data", data, "--embedder", "ollama", "--model", "nomic-embed-text", "x"}, 1, "different embedder"},
 		{"ollama without a model", []string{"ingest", "--data", t.TempDir(), "--embedder", "ollama", seeds}, 2, "needs --model"},
+		{"an unknown backend", []string{"search", "--data", data, "--backend", "solr", "x"}, 2, "unknown backend"},
+		{"demo on a Weaviate cluster that does not answer", []string{"demo", "--file", seeds, "--backend", "weaviate", "--weaviate-url", "http://127.0.0.1:1", "--timeout", "2s"}, 1, "no Weaviate node answers"},
+		{"a Weaviate URL that is not one", []string{"stats", "--backend", "weaviate", "--weaviate-url", "ftp://x"}, 2, "not an http(s) URL"},
 	}
 	for _, tt := range tests {
 		t.Run("fails on "+tt.name+" with one line", func(t *testing.T) {
