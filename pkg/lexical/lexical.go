@@ -81,6 +81,8 @@ type Index struct {
 	// passed is the last filter's papers, until the next write.
 	passMu sync.Mutex
 	passed *passSet
+	// ranking is the constants rankings use; nil: DefaultRanking.
+	ranking atomic.Pointer[Ranking]
 }
 
 // passSet is the papers that pass a filter, as filed was at generation gen.
@@ -496,7 +498,7 @@ func (x *Index) SearchLike(ctx context.Context, id, text string, n int, f Filter
 	if !f.IsZero() {
 		allow = x.Passing(f)
 	}
-	hits, total := mem.search(clauses, n, allow, exclude)
+	hits, total := mem.searchWith(x.Ranking(), clauses, n, allow, exclude)
 	return hits, total, nil
 }
 
@@ -634,7 +636,7 @@ func (x *Index) Scores(ctx context.Context, text string, ids []string) (map[stri
 	for _, id := range ids {
 		want[id] = true
 	}
-	hits, _ := mem.search(x.clauses(mem, text), len(ids), func(id string) bool { return want[id] }, nil)
+	hits, _ := mem.searchWith(x.Ranking(), x.clauses(mem, text), len(ids), func(id string) bool { return want[id] }, nil)
 	out := make(map[string]float64, len(hits))
 	for _, h := range hits {
 		out[h.ID] = h.Score
