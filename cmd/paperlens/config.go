@@ -21,6 +21,7 @@ import (
 	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/store"
+	"github.com/paperlens/paperlens/pkg/tune"
 	"github.com/paperlens/paperlens/pkg/weaviate"
 )
 
@@ -266,9 +267,14 @@ func (f *folder) target() ingest.Target {
 }
 
 // engine ranks the folder's papers, embedding queries with emb (the
-// folder's embedder, perhaps wrapped).
+// folder's embedder, perhaps wrapped), with the fusion fitted to the
+// folder when it has one.
 func (f *folder) engine(emb embeddings.Embedder) *search.Engine {
-	return search.NewOn(emb, f.backend())
+	eng := search.NewOn(emb, f.backend())
+	if f.st != nil {
+		eng.Fusion = tune.FusionOf(f.st.Manifest().Fitted)
+	}
+	return eng
 }
 
 // ingester writes papers into the folder, embedding them with emb.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -44,7 +45,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			"query and prints nDCG@10, Recall@100 and MRR@10 over the judged queries (graded when the\n"+
 			"qrels have grades). A query line is {\"_id\",\"text\"}, or {\"_id\",\"paper_id\"} for \"papers like\n"+
 			"this one\" (the paper itself left out). Without --qrels, qrels/test.tsv, qrels/dev.tsv, then\n"+
-			"qrels/train.tsv beside the corpus are tried, in that order.")
+			"qrels/train.tsv beside the corpus are tried, in that order. The hybrid mode ranks with the fusion\n"+
+			"fitted to the cached folder (see paperlens tune; fitted on the first run); --fusion,\n"+
+			"--lexical-weight, --vector-weight and --rrf-k override it.")
 	c.registerEmbedder(fs, e)
 	c.registerBackend(fs, e)
 	corpus := fs.String("corpus", "", "BEIR corpus.jsonl `file` (_id, title, text)")
@@ -55,11 +58,14 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	runOut := fs.String("run-out", "", "write the ranking in TREC run format to this `file`")
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object")
 	cache := fs.String("cache", "", "folder for cached data folders (default $XDG_CACHE_HOME/paperlens/eval or ~/.cache/paperlens/eval)")
-	fusion := search.DefaultFusion
-	fs.Float64Var(&fusion.K, "rrf-k", fusion.K, "hybrid: constant K of reciprocal-rank fusion")
-	fs.Float64Var(&fusion.LexicalWeight, "lexical-weight", fusion.LexicalWeight, "hybrid: weight of the lexical ranking")
-	fs.Float64Var(&fusion.VectorWeight, "vector-weight", fusion.VectorWeight, "hybrid: weight of the vector ranking")
-	fusionMethod := fs.String("fusion", string(fusion.Method), "hybrid: score (normalised scores) or rrf (reciprocal rank)")
+	// The fusion flags override the fusion fitted to the cached folder (or
+	// the default), each only when given.
+	def := search.DefaultFusion
+	rrfK := fs.Float64("rrf-k", def.K, "hybrid: constant K of reciprocal-rank fusion (default: the fitted or default fusion's)")
+	lexWeight := fs.Float64("lexical-weight", def.LexicalWeight, "hybrid: weight of the lexical ranking (default: the fitted or default fusion's)")
+	vecWeight := fs.Float64("vector-weight", def.VectorWeight, "hybrid: weight of the vector ranking (default: the fitted or default fusion's)")
+	fusionMethod := fs.String("fusion", string(def.Method), "hybrid: score (normalised scores) or rrf (reciprocal rank) (default: the fitted or default fusion's)")
+	noTune := fs.Bool("no-tune", false, "do not fit the hybrid ranking to the cached folder; use the default fusion unless the flags set it")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -72,9 +78,12 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	case *depth < 1 || *depth > search.MaxDepth:
 		return fmt.Errorf("%w: --depth must be between 1 and %d, got %d", errUsage, search.MaxDepth, *depth)
 	}
-	if fusion.Method, err = search.ParseFusion(*fusionMethod); err != nil {
+	method, err := search.ParseFusion(*fusionMethod)
+	if err != nil {
 		return fmt.Errorf("%w: --fusion must be score or rrf, got %q", errUsage, *fusionMethod)
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	modes := search.Modes
 	if *modeFlag != "all" {
 		m, err := search.ParseMode(*modeFlag)
@@ -149,9 +158,30 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "corpus %s: %d papers, %d skipped, %d embedded in %s (cached in %s)\n",
 		*corpus, stats.Total(), len(rep.Skipped), stats.Embedded, time.Since(start).Round(time.Millisecond), dir)
 
+	if !*noTune {
+		if err := refitIfStale(ctx, e, df, false); err != nil {
+			return err
+		}
+	}
 	eng := df.engine(emb)
-	eng.Fusion = fusion
-	report := evalReport{Corpus: *corpus, Queries: *queries, Qrels: *qrels, Depth: *depth, Embedder: emb.Info(), Backend: c.backend}
+	if *noTune {
+		eng.Fusion = search.DefaultFusion
+	}
+	fusion := evalFusion{Source: "default"}
+	if eng.Fusion.Fitted {
+		fusion.Source = "fitted"
+	}
+	for name, apply := range map[string]func(){
+		"fusion": func() { eng.Fusion.Method = method }, "rrf-k": func() { eng.Fusion.K = *rrfK },
+		"lexical-weight": func() { eng.Fusion.LexicalWeight = *lexWeight }, "vector-weight": func() { eng.Fusion.VectorWeight = *vecWeight },
+	} {
+		if set[name] {
+			apply()
+			eng.Fusion.Fitted, fusion.Source = false, "flags"
+		}
+	}
+	fusion.Method, fusion.LexicalWeight, fusion.VectorWeight, fusion.K = eng.Fusion.Method, eng.Fusion.LexicalWeight, eng.Fusion.VectorWeight, eng.Fusion.K
+	report := evalReport{Corpus: *corpus, Queries: *queries, Qrels: *qrels, Depth: *depth, Embedder: emb.Info(), Backend: c.backend, Fusion: fusion}
 	for _, q := range qs {
 		if len(judged[q.ID]) > 0 {
 			report.Judged++
@@ -179,8 +209,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, report)
 	}
-	fmt.Fprintf(e.stdout, "%d queries, %d judged (%s), depth %d, embedder %s/%s, backend %s\n\n",
-		report.QueryCount, report.Judged, report.Qrels, report.Depth, report.Embedder.Embedder, report.Embedder.Model, report.Backend)
+	fmt.Fprintf(e.stdout, "%d queries, %d judged (%s), depth %d, embedder %s/%s, backend %s\nhybrid fusion: %s (%s)\n\n",
+		report.QueryCount, report.Judged, report.Qrels, report.Depth, report.Embedder.Embedder, report.Embedder.Model, report.Backend,
+		describeFusion(eng.Fusion), fusion.Source)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "mode\tnDCG@10\tRecall@100\tMRR@10\tseconds")
 	for _, r := range report.Results {
@@ -199,7 +230,19 @@ type evalReport struct {
 	Depth      int             `json:"depth"`
 	Embedder   embeddings.Info `json:"embedder"`
 	Backend    string          `json:"backend"`
+	Fusion     evalFusion      `json:"fusion"`
 	Results    []evalRow       `json:"results"`
+}
+
+// evalFusion is the fusion the hybrid mode ranked with, and where it came
+// from: "fitted" to the cached folder (paperlens tune), "default", or
+// "flags".
+type evalFusion struct {
+	Method        search.FusionMethod `json:"method"`
+	LexicalWeight float64             `json:"lexical_weight"`
+	VectorWeight  float64             `json:"vector_weight"`
+	K             float64             `json:"k"`
+	Source        string              `json:"source"`
 }
 
 // evalRow holds one mode's figures, averaged over the judged queries.

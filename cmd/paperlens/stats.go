@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/paperlens/paperlens/pkg/store"
+	"github.com/paperlens/paperlens/pkg/tune"
 )
 
 func runStats(ctx context.Context, e *env, args []string) error {
@@ -32,11 +35,31 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, map[string]any{
 			"count": m.Count, "embedder": m.Embedder, "model": m.Model, "dimension": m.Dimension, "data": st.Dir(),
+			"fusion": fusionStats(m.Fitted),
 		})
 	}
-	fmt.Fprintf(e.stdout, "data:      %s\npapers:    %d\nembedder:  %s\nmodel:     %s\ndimension: %d\nupdated:   %s\n",
-		st.Dir(), m.Count, m.Embedder, m.Model, m.Dimension, m.Updated.Format("2006-01-02 15:04:05 MST"))
+	fmt.Fprintf(e.stdout, "data:      %s\npapers:    %d\nembedder:  %s\nmodel:     %s\ndimension: %d\nupdated:   %s\nfusion:    %s\n",
+		st.Dir(), m.Count, m.Embedder, m.Model, m.Dimension, m.Updated.Format("2006-01-02 15:04:05 MST"), fusionLine(m.Fitted))
 	return nil
+}
+
+// fusionLine says how the hybrid ranking of a folder fitted as f fuses.
+func fusionLine(f *store.Fitted) string {
+	s := describeFusion(tune.FusionOf(f))
+	if f == nil {
+		return s + " (the default; run 'paperlens tune' to fit it to this folder)"
+	}
+	return fmt.Sprintf("%s (fitted to %d papers on %s)", s, f.Papers, f.At.Format("2006-01-02"))
+}
+
+// fusionStats is the fusion of a folder fitted as f, for --json.
+func fusionStats(f *store.Fitted) map[string]any {
+	fu := tune.FusionOf(f)
+	out := map[string]any{"method": fu.Method, "lexical_weight": fu.LexicalWeight, "vector_weight": fu.VectorWeight, "fitted": f != nil}
+	if f != nil {
+		out["papers"], out["queries"], out["at"] = f.Papers, f.Queries, f.At
+	}
+	return out
 }
 
 // weaviateStats shows what the Weaviate class of the flags holds.

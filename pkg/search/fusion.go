@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/paperlens/paperlens/pkg/lexical"
+	"github.com/paperlens/paperlens/pkg/paper"
 )
 
 // Ranked is one paper's place in the two rankings a hybrid ranking fuses:
@@ -52,6 +53,11 @@ func (f Fusion) Fuse(rs []Ranked) []float64 {
 		}
 	}
 	return out
+}
+
+// explain adds the fusion to a hybrid hit's explanation.
+func (f Fusion) explain(x *paper.Explanation) {
+	x.Fusion, x.LexicalWeight, x.VectorWeight, x.Fitted = string(f.Method), f.LexicalWeight, f.VectorWeight, f.Fitted
 }
 
 // Merge fuses a lexical and a vector ranking, each best first, as the

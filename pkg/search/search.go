@@ -145,6 +145,9 @@ type Fusion struct {
 	// Depth is how many candidates each ranking gives at least; a deeper
 	// page asks for offset+limit.
 	Depth int
+	// Fitted says the weights were fitted to the folder (package tune)
+	// rather than taken from DefaultFusion or set by hand.
+	Fitted bool
 }
 
 // DefaultFusion is the fusion a new engine uses: normalised scores, the
@@ -395,6 +398,9 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 				VectorScore:  c.vecScore,
 				VectorRank:   c.vecRank,
 				FusedRank:    o.Offset + i + 1,
+			}
+			if o.Mode == Hybrid {
+				e.Fusion.explain(c.hit.Explain)
 			}
 		}
 		page.Results = append(page.Results, c.hit)

@@ -381,7 +381,7 @@ func sample(ctx context.Context, f Folder, k Kind, o Options) ([]pseudo, error) 
 		return nil, fmt.Errorf("tune: cannot read the papers: %w", err)
 	}
 	if suitable < MinPapers {
-		return nil, fmt.Errorf("%w: %d papers make %s pseudo-queries, %d needed", ErrTooFew, suitable, k, MinPapers)
+		return nil, fmt.Errorf("%w: %d papers make %s pseudo-queries, %d needed; until there are more, the default fusion ranks", ErrTooFew, suitable, k, MinPapers)
 	}
 	ks = smallest(ks, o.Queries)
 	out := make([]pseudo, len(ks))
