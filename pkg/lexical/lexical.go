@@ -431,6 +431,7 @@ type keyTerm struct {
 	term  string
 	freq  int
 	score float64
+	topic float64 // the word's topicality (see topicality.go)
 }
 
 // countWords counts the analysed words of text.
@@ -444,7 +445,9 @@ func (x *Index) countWords(text string) map[string]int {
 
 // keyTermsOf returns the MaxQueryTerms most distinctive of a text's counted
 // words, with the document frequencies of mem, or nil when the text has no
-// more than that.
+// more than that. A word's distinctiveness is its count × idf × topicality
+// (genre words such as "survey" or "challenges" count less; see
+// topicality.go).
 func keyTermsOf(mem *postings, freq map[string]int) []keyTerm {
 	if len(freq) <= MaxQueryTerms {
 		return nil
@@ -456,7 +459,8 @@ func keyTermsOf(mem *postings, freq map[string]int) []keyTerm {
 			continue // in no paper: cannot match
 		}
 		idf := math.Log(1 + (float64(total)-float64(df)+0.5)/(float64(df)+0.5))
-		terms = append(terms, keyTerm{term: t, freq: n, score: float64(n) * idf})
+		topic := mem.topicality(t)
+		terms = append(terms, keyTerm{term: t, freq: n, score: float64(n) * idf * topic, topic: topic})
 	}
 	sort.Slice(terms, func(i, j int) bool {
 		if terms[i].score != terms[j].score {
@@ -523,11 +527,12 @@ func (x *Index) clauses(mem *postings, text string) []clause {
 	return cs
 }
 
-// clausesOf is the query of a long text's key words.
+// clausesOf is the query of a long text's key words, each boosted by its
+// count and its topicality.
 func clausesOf(terms []keyTerm) []clause {
 	cs := make([]clause, len(terms))
 	for i, t := range terms {
-		cs[i] = clause{term: t.term, boost: float64(t.freq), count: 1}
+		cs[i] = clause{term: t.term, boost: float64(t.freq) * t.topic, count: 1}
 	}
 	return cs
 }

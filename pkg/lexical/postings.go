@@ -36,7 +36,9 @@ type postings struct {
 	sum   uint64           // sum of the live papers' fingerprints
 	// titleWords and abstractWords sum the live papers' field lengths.
 	titleWords, abstractWords int64
-	pool                      sync.Pool // *scratch
+	// titleStats count the papers holding each term in their title.
+	titleStats
+	pool sync.Pool // *scratch
 }
 
 // posting is 8 bytes, as a paper number and a single count were: the
@@ -155,6 +157,7 @@ func (x *postings) add(docs []analysed) {
 				x.live++
 			}
 			x.df[t]++
+			x.countTitled(t, f.title > 0, 1)
 			md.terms = append(md.terms, t)
 			md.freqs = append(md.freqs, int32(f.title)+int32(f.abstract))
 		}
@@ -184,6 +187,7 @@ func (x *postings) removeLocked(id string) {
 	}
 	d := &x.docs[num]
 	for _, t := range d.terms {
+		x.countTitled(t, x.inTitleLocked(t, num), -1)
 		x.df[t]--
 		if x.df[t] == 0 {
 			x.live--

@@ -181,7 +181,13 @@ func readQrels(path string) (map[string]map[string]int, error) {
 func (l *lab) likeQueries() ([]labQuery, map[string]map[string]int) {
 	byPaper := map[string]map[string]int{}
 	partOf := map[string]int{}
-	for claim, docs := range l.qrels {
+	claims := make([]string, 0, len(l.qrels))
+	for c := range l.qrels {
+		claims = append(claims, c)
+	}
+	slices.Sort(claims) // a paper of several claims falls in the part of the first
+	for _, claim := range claims {
+		docs := l.qrels[claim]
 		if len(docs) < 2 {
 			continue
 		}
@@ -664,19 +670,52 @@ func (l *lab) stats(t *testing.T) corpusStats {
 }
 
 // topicality is how much more often than the average word w occurs in
-// titles when it occurs in a paper, smoothed towards 1 for rare words and
-// capped at 1: genre words ("challenges", "comprehensive", "novel") are
-// common in abstracts and rare in titles.
-func (cs corpusStats) topicality(w string) float64 {
-	const m = 5
+// titles when it occurs in a paper, smoothed towards 1 by m papers' worth
+// of the average and capped at 1: genre words ("challenges",
+// "comprehensive", "novel") are common in abstracts and rare in titles.
+func (cs corpusStats) topicality(w string, m float64) float64 {
 	s := (float64(cs.tdf[w]) + m*cs.meanTS) / (float64(cs.df[w]) + m)
 	return min(1, s/cs.meanTS)
 }
 
-// likeWeights is the weighted query of the paper id: its keep most
-// distinctive words by tf·idf·topicality^gamma, each weighed
-// tf^tfPower·topicality^gamma.
-func (cs corpusStats) likeWeights(id string, keep int, tfPower, gamma float64) map[string]float64 {
+// likeQuery is a way to make the lexical query of "papers like this one":
+// the paper's keep most distinctive words by tf·idf·topicality^gamma, each
+// weighed tf^tfPower·topicality^gamma (topicality^0 when selectOnly).
+type likeQuery struct {
+	keep                   int
+	tfPower, gamma, smooth float64
+	selectOnly             bool
+}
+
+func (q likeQuery) String() string {
+	s := fmt.Sprintf("%d words, tf^%g", q.keep, q.tfPower)
+	if q.gamma != 0 {
+		s += fmt.Sprintf(", topicality^%g (m %g)", q.gamma, q.smooth)
+		if q.selectOnly {
+			s += " to choose the words only"
+		}
+	}
+	return s
+}
+
+// likeQueries are the ways tried; the first is the query as served.
+var likeQueries = []likeQuery{
+	{keep: 25, tfPower: 1},
+	{keep: 25, tfPower: 0.5},
+	{keep: 40, tfPower: 1},
+	{keep: 40, tfPower: 0.5},
+	{keep: 25, tfPower: 1, gamma: 0.5, smooth: 5},
+	{keep: 25, tfPower: 1, gamma: 1, smooth: 5},
+	{keep: 25, tfPower: 1, gamma: 2, smooth: 5},
+	{keep: 25, tfPower: 1, gamma: 1, smooth: 50},
+	{keep: 25, tfPower: 1, gamma: 1, smooth: 5, selectOnly: true},
+	{keep: 25, tfPower: 1, gamma: 2, smooth: 50},
+	{keep: 40, tfPower: 1, gamma: 1, smooth: 5},
+	{keep: 25, tfPower: 0.5, gamma: 1, smooth: 5},
+}
+
+// weights is the weighted query q makes of the paper id.
+func (cs corpusStats) weights(id string, q likeQuery) map[string]float64 {
 	type kt struct {
 		w     string
 		tf    int
@@ -685,7 +724,7 @@ func (cs corpusStats) likeWeights(id string, keep int, tfPower, gamma float64) m
 	var ks []kt
 	for w, tf := range cs.analysed[id] {
 		idf := math.Log(1 + (float64(cs.n)-float64(cs.df[w])+0.5)/(float64(cs.df[w])+0.5))
-		ks = append(ks, kt{w, tf, float64(tf) * idf * math.Pow(cs.topicality(w), gamma)})
+		ks = append(ks, kt{w, tf, float64(tf) * idf * math.Pow(cs.topicality(w, q.smooth), q.gamma)})
 	}
 	slices.SortFunc(ks, func(a, b kt) int {
 		if c := cmp.Compare(b.score, a.score); c != 0 {
@@ -695,10 +734,13 @@ func (cs corpusStats) likeWeights(id string, keep int, tfPower, gamma float64) m
 	})
 	out := map[string]float64{}
 	for i, k := range ks {
-		if i >= keep {
+		if i >= q.keep {
 			break
 		}
-		out[k.w] = math.Pow(float64(k.tf), tfPower) * math.Pow(cs.topicality(k.w), gamma)
+		out[k.w] = math.Pow(float64(k.tf), q.tfPower)
+		if !q.selectOnly {
+			out[k.w] *= math.Pow(cs.topicality(k.w, q.smooth), q.gamma)
+		}
 	}
 	return out
 }
@@ -718,28 +760,23 @@ func TestSciFactCVLike(t *testing.T) {
 	t.Logf("chosen: %v", chosen)
 	cs := l.stats(t)
 	for _, w := range []string{"result", "studi", "conclus", "method", "cell", "cancer", "patient", "increas", "novel", "challeng"} {
-		t.Logf("topicality %s: %.3f (df %d, in titles %d)", w, cs.topicality(w), cs.df[w], cs.tdf[w])
+		t.Logf("topicality %s: %.3f (df %d, in titles %d)", w, cs.topicality(w, 5), cs.df[w], cs.tdf[w])
 	}
 	var lexRows, hybRows []row
-	for _, keep := range []int{25, 40} {
-		for _, tfPower := range []float64{1, 0.5, 0} {
-			for _, gamma := range []float64{0, 0.5, 1, 2} {
-				name := fmt.Sprintf("%d words, tf^%g, topicality^%g", keep, tfPower, gamma)
-				alt := make([]ranked, len(rs))
-				for i, q := range qs {
-					lex, err := l.lx.SearchTerms(ctx, cs.likeWeights(q.like, keep, tfPower, gamma), 100, q.like)
-					if err != nil {
-						t.Fatal(err)
-					}
-					alt[i] = ranked{lex: lex, vec: rs[i].vec}
-				}
-				lx := lexicalOnly("lexical, "+name, qs, alt, judged)
-				hy := fused("hybrid 0.8/0.2, "+name, search.DefaultFusion, qs, alt, judged)
-				lx.print(t)
-				hy.print(t)
-				lexRows, hybRows = append(lexRows, lx), append(hybRows, hy)
+	for _, lq := range likeQueries {
+		alt := make([]ranked, len(rs))
+		for i, q := range qs {
+			lex, err := l.lx.SearchTerms(ctx, cs.weights(q.like, lq), 100, q.like)
+			if err != nil {
+				t.Fatal(err)
 			}
+			alt[i] = ranked{lex: lex, vec: rs[i].vec}
 		}
+		lx := lexicalOnly("lexical, "+lq.String(), qs, alt, judged)
+		hy := fused("hybrid 0.8/0.2, "+lq.String(), search.DefaultFusion, qs, alt, judged)
+		lx.print(t)
+		hy.print(t)
+		lexRows, hybRows = append(lexRows, lx), append(hybRows, hy)
 	}
 	for _, fam := range []struct {
 		name string
