@@ -174,25 +174,39 @@ func readQrels(path string) (map[string]map[string]int, error) {
 	return out, nil
 }
 
-// likeQueries are the "papers like this one" queries of SciFact: each paper
-// judged relevant to a claim that has two or more, asking for the others
-// judged relevant to any of its claims. A query falls in the part of its
-// claim (part 0 if any of its claims is in part 0).
+// likeQueries are the "papers like this one" queries of SciFact (see
+// sciFactLike), without part 0 unless -holdout.
 func (l *lab) likeQueries() ([]labQuery, map[string]map[string]int) {
+	all, judged := sciFactLike(l.qrels, func(id string) bool { _, ok := l.papers[id]; return ok })
+	var qs []labQuery
+	for _, q := range all {
+		if q.part != 0 || *withHoldout {
+			qs = append(qs, q)
+		}
+	}
+	return qs, judged
+}
+
+// sciFactLike makes the "papers like this one" queries of SciFact's train
+// judgments: each paper of the corpus judged relevant to a claim that has
+// two or more relevant papers asks for the others judged relevant to any
+// of its claims. A query falls in the part of its first claim by id, or in
+// part 0 if any of its claims is in part 0. The queries are in id order.
+func sciFactLike(qrels map[string]map[string]int, inCorpus func(string) bool) ([]labQuery, map[string]map[string]int) {
 	byPaper := map[string]map[string]int{}
 	partOf := map[string]int{}
-	claims := make([]string, 0, len(l.qrels))
-	for c := range l.qrels {
+	claims := make([]string, 0, len(qrels))
+	for c := range qrels {
 		claims = append(claims, c)
 	}
-	slices.Sort(claims) // a paper of several claims falls in the part of the first
+	slices.Sort(claims)
 	for _, claim := range claims {
-		docs := l.qrels[claim]
+		docs := qrels[claim]
 		if len(docs) < 2 {
 			continue
 		}
 		for d := range docs {
-			if _, ok := l.papers[d]; !ok {
+			if !inCorpus(d) {
 				continue
 			}
 			if byPaper[d] == nil {
@@ -212,9 +226,6 @@ func (l *lab) likeQueries() ([]labQuery, map[string]map[string]int) {
 	var qs []labQuery
 	judged := map[string]map[string]int{}
 	for d, rel := range byPaper {
-		if partOf[d] == 0 && !*withHoldout {
-			continue
-		}
 		id := "like-" + d
 		qs = append(qs, labQuery{id: id, like: d, part: partOf[d]})
 		judged[id] = rel
@@ -509,74 +520,6 @@ func TestSciFactCVFields(t *testing.T) {
 	}
 }
 
-// proximityRuns re-scores each query's lexical ranking with the word
-// pairs' Proximity: BM25F + o·Ordered + u·Unordered.
-func (l *lab) proximityRuns(t *testing.T, qs []labQuery, rs []ranked, o, u float64, prox []map[string]lexical.Proximity) []ranked {
-	out := make([]ranked, len(rs))
-	for i, r := range rs {
-		lex := make([]lexical.Hit, len(r.lex))
-		for j, h := range r.lex {
-			p := prox[i][h.ID]
-			lex[j] = lexical.Hit{ID: h.ID, Score: h.Score + o*p.Ordered + u*p.Unordered}
-		}
-		slices.SortStableFunc(lex, func(a, b lexical.Hit) int { return cmp.Compare(b.Score, a.Score) })
-		out[i] = ranked{lex: lex, vec: r.vec}
-	}
-	return out
-}
-
-func TestSciFactCVProximity(t *testing.T) {
-	l := openLab(t)
-	ctx := context.Background()
-	judged := l.qrels
-	header(t)
-	for _, power := range []float64{2, 1} {
-		r := lexical.DefaultRanking
-		r.IDFPower = power
-		l.withRanking(t, r, func() {
-			rs := l.rank(t, l.queries)
-			prox := make([]map[string]lexical.Proximity, len(rs))
-			for i, q := range l.queries {
-				papers := make([]paper.Paper, len(rs[i].lex))
-				for j, h := range rs[i].lex {
-					papers[j] = l.papers[h.ID]
-				}
-				var err error
-				if prox[i], err = l.lx.Proximities(ctx, q.text, papers); err != nil {
-					t.Fatal(err)
-				}
-			}
-			var lexRows, hybRows, joint []row
-			for _, o := range []float64{0, 0.05, 0.1, 0.2, 0.3, 0.5} {
-				for _, u := range []float64{0, 0.05, 0.1, 0.2} {
-					name := fmt.Sprintf("idf^%g, ordered %g, unordered %g", power, o, u)
-					pr := l.proximityRuns(t, l.queries, rs, o, u, prox)
-					lx := lexicalOnly("lexical, "+name, l.queries, pr, judged)
-					hy := fused("hybrid 0.8/0.2, "+name, search.DefaultFusion, l.queries, pr, judged)
-					lexRows, hybRows = append(lexRows, lx), append(hybRows, hy)
-					g := grid(l.queries, pr, judged)
-					for i := range g {
-						g[i].name = name + ", " + g[i].name
-					}
-					joint = append(joint, g...)
-					if u == 0 || o == 0 || o == u {
-						lx.print(t)
-						hy.print(t)
-					}
-				}
-			}
-			for _, fam := range []struct {
-				name string
-				rows []row
-			}{{"lexical", lexRows}, {"hybrid 0.8/0.2", hybRows}, {"hybrid, proximity and fusion", joint}} {
-				cv, chosen := crossValidate(fmt.Sprintf("idf^%g, %s, chosen on the other folds", power, fam.name), fam.rows)
-				cv.print(t)
-				t.Logf("chosen: %v", chosen)
-			}
-		})
-	}
-}
-
 func TestSciFactCVFitting(t *testing.T) {
 	l := openLab(t)
 	ctx := context.Background()
@@ -785,5 +728,77 @@ func TestSciFactCVLike(t *testing.T) {
 		cv, chosen := crossValidate(fam.name+", chosen on the other folds", fam.rows)
 		cv.print(t)
 		t.Logf("chosen: %v", chosen)
+	}
+}
+
+// titleWeightCurve is the lexical ranking's mean nDCG@10 on sentence
+// pseudo-queries (whose relevant paper keeps its title) for each title
+// weight: the title weight fitted by the method of package tune.
+func titleWeightCurve(t *testing.T, l *lab) string {
+	var out []string
+	for _, tw := range []float64{1, 2, 3, 4, 6} {
+		r := lexical.DefaultRanking
+		r.TitleWeight = tw
+		l.withRanking(t, r, func() {
+			qs, err := tune.Ask(context.Background(), tune.Local(l.st, l.lx), l.emb, tune.Options{Kinds: []tune.Kind{tune.Sentence}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%g: %.4f", tw, tune.Choose(qs).Lexical))
+		})
+	}
+	return strings.Join(out, ", ")
+}
+
+func TestTitleWeightFittedByPseudoQueries(t *testing.T) {
+	t.Logf("SciFact, lexical nDCG@10 on 500 sentence pseudo-queries by title weight: %s", titleWeightCurve(t, openLab(t)))
+	if *arxivDir != "" {
+		t.Logf("arXiv, lexical nDCG@10 on 500 sentence pseudo-queries by title weight: %s", titleWeightCurve(t, openArxiv(t)))
+	}
+}
+
+// TestHoldout is the final check on part 0, run once with -holdout: the
+// choices made on folds 1–4, against the ranking before them.
+func TestHoldout(t *testing.T) {
+	if !*withHoldout {
+		t.Skip("the final check: run with -args -cv -holdout")
+	}
+	l := openLab(t)
+	ctx := context.Background()
+	header(t)
+	for _, power := range []float64{2, 1} {
+		r := lexical.DefaultRanking
+		r.IDFPower = power
+		l.withRanking(t, r, func() {
+			rs := l.rank(t, l.queries)
+			res, err := tune.Fit(ctx, tune.Local(l.st, l.lx), l.emb, tune.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lexicalOnly(fmt.Sprintf("idf^%g, lexical", power), l.queries, rs, l.qrels).print(t)
+			vectorOnly(fmt.Sprintf("idf^%g, vector", power), l.queries, rs, l.qrels).print(t)
+			fused(fmt.Sprintf("idf^%g, hybrid 0.8/0.2", power), search.DefaultFusion, l.queries, rs, l.qrels).print(t)
+			fused(fmt.Sprintf("idf^%g, hybrid fitted (%s %.2f/%.2f)", power, res.Fusion.Method, res.Fusion.LexicalWeight, res.Fusion.VectorWeight),
+				res.Fusion, l.queries, rs, l.qrels).print(t)
+			if power == 2 {
+				qs, judged := l.likeQueries()
+				lrs := l.rank(t, qs)
+				t.Logf("%d \"like\" queries", len(qs))
+				lexicalOnly("like, lexical as served (topicality)", qs, lrs, judged).print(t)
+				fused("like, hybrid 0.8/0.2 as served (topicality)", search.DefaultFusion, qs, lrs, judged).print(t)
+				fused(fmt.Sprintf("like, hybrid fitted %.2f/%.2f (topicality)", res.Fusion.LexicalWeight, res.Fusion.VectorWeight), res.Fusion, qs, lrs, judged).print(t)
+				cs := l.stats(t)
+				old := make([]ranked, len(lrs))
+				for i, q := range qs {
+					lex, err := l.lx.SearchTerms(ctx, cs.weights(q.like, likeQueries[0]), 100, q.like)
+					if err != nil {
+						t.Fatal(err)
+					}
+					old[i] = ranked{lex: lex, vec: lrs[i].vec}
+				}
+				lexicalOnly("like, lexical before (no topicality)", qs, old, judged).print(t)
+				fused("like, hybrid 0.8/0.2 before (no topicality)", search.DefaultFusion, qs, old, judged).print(t)
+			}
+		})
 	}
 }
