@@ -152,7 +152,8 @@ type Fusion struct {
 
 // DefaultFusion is the fusion a new engine uses: normalised scores, the
 // lexical ranking weighed 0.8 and the vector ranking 0.2. docs/quality.md
-// shows the measurements behind it.
+// shows the measurements behind it. A data folder fitted by package tune
+// ranks with its own weights instead.
 var DefaultFusion = Fusion{Method: Scores, LexicalWeight: 0.8, VectorWeight: 0.2, K: 60, Depth: 100}
 
 // ParseFusion reads a fusion method name.
