@@ -423,7 +423,6 @@ func best(rows []row) row {
 
 func TestSciFactCV(t *testing.T) {
 	l := openLab(t)
-	ctx := context.Background()
 	judged := l.qrels
 
 	t.Run("fusion", func(t *testing.T) {
@@ -439,26 +438,35 @@ func TestSciFactCV(t *testing.T) {
 		cv, chosen := crossValidate("grid, chosen on the other three folds", rows)
 		cv.print(t)
 		t.Logf("chosen: %v", chosen)
-		for _, kind := range []tune.Kind{tune.Title, tune.Sentence} {
-			res, err := tune.Fit(ctx, tune.Local(l.st, l.lx), l.emb, tune.Options{Kinds: []tune.Kind{kind}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			fused(fmt.Sprintf("fitted on %s pseudo-queries: %s %.2f", kind, res.Fusion.Method, res.Fusion.VectorWeight),
-				res.Fusion, l.queries, rs, judged).print(t)
-			t.Logf("%s pseudo-queries: best %.4f, default %.4f, lexical %.4f, vector %.4f", kind, res.NDCG, res.Default, res.Lexical, res.Vector)
-			var curve []string
-			for _, p := range res.Curve {
-				curve = append(curve, fmt.Sprintf("%s %.2f: %.4f", p.Method, p.VectorShare, p.NDCG))
-			}
-			t.Logf("curve: %s", strings.Join(curve, ", "))
-		}
+		l.fitEachKind(t, "", rs, true)
 		var curve []string
 		for _, r := range rows {
 			curve = append(curve, fmt.Sprintf("%s: %.4f", r.name, r.mean(cvParts)))
 		}
 		t.Logf("SciFact curve (folds 1–4): %s", strings.Join(curve, ", "))
 	})
+}
+
+// fitEachKind fits the fusion on each kind of pseudo-query alone and
+// prints the SciFact row of each fit (and, with curves, its whole curve on
+// the pseudo-queries).
+func (l *lab) fitEachKind(t *testing.T, suffix string, rs []ranked, curves bool) {
+	for _, kind := range []tune.Kind{tune.Title, tune.Sentence} {
+		res, err := tune.Fit(context.Background(), tune.Local(l.st, l.lx), l.emb, tune.Options{Kinds: []tune.Kind{kind}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fused(fmt.Sprintf("hybrid fitted on %s pseudo-queries (%s %.2f)%s", kind, res.Fusion.Method, res.Fusion.VectorWeight, suffix),
+			res.Fusion, l.queries, rs, l.qrels).print(t)
+		t.Logf("%s pseudo-queries: best %.4f, default %.4f, lexical %.4f, vector %.4f", kind, res.NDCG, res.Default, res.Lexical, res.Vector)
+		if curves {
+			var curve []string
+			for _, p := range res.Curve {
+				curve = append(curve, fmt.Sprintf("%s %.2f: %.4f", p.Method, p.VectorShare, p.NDCG))
+			}
+			t.Logf("curve: %s", strings.Join(curve, ", "))
+		}
+	}
 }
 
 // withRanking runs fn with the index ranking by r, then puts the default
@@ -474,7 +482,6 @@ func (l *lab) withRanking(t *testing.T, r lexical.Ranking, fn func()) {
 
 func TestSciFactCVFields(t *testing.T) {
 	l := openLab(t)
-	ctx := context.Background()
 	judged := l.qrels
 	header(t)
 	var lexRows, hybRows, joint []row
@@ -498,15 +505,7 @@ func TestSciFactCVFields(t *testing.T) {
 				hy.print(t)
 				cv.print(t)
 				t.Logf("chosen: %v", chosen)
-				for _, kind := range []tune.Kind{tune.Title, tune.Sentence} {
-					res, err := tune.Fit(ctx, tune.Local(l.st, l.lx), l.emb, tune.Options{Kinds: []tune.Kind{kind}})
-					if err != nil {
-						t.Fatal(err)
-					}
-					fused(fmt.Sprintf("hybrid fitted on %s pseudo-queries (%s %.2f), %s", kind, res.Fusion.Method, res.Fusion.VectorWeight, name),
-						res.Fusion, l.queries, rs, judged).print(t)
-					t.Logf("%s pseudo-queries: lexical %.4f, best hybrid %.4f", kind, res.Lexical, res.NDCG)
-				}
+				l.fitEachKind(t, ", "+name, rs, false)
 			})
 		}
 	}

@@ -65,16 +65,7 @@ func openArxiv(t *testing.T) *lab {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	st, err := store.Open(dir, emb.Info())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	lx, err := lexical.Open(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lx.Close() })
+	st, lx := openFolder(t, dir, emb)
 	if st.Count() == 0 {
 		if _, _, err := ingest.New(emb, st, lx).File(ctx, "../../../shared/data/arxiv-2026q2/papers.jsonl", loader.Options{}, nil); err != nil {
 			t.Fatal(err)

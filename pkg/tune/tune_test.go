@@ -159,21 +159,28 @@ func sciFactPapers(t *testing.T, n int) []paper.Paper {
 	return ps
 }
 
-// folder ingests papers with e into a new data folder.
-func folder(t *testing.T, e embeddings.Embedder, papers []paper.Paper) tune.Folder {
+// openFolder opens the data folder dir for e's vectors and its word
+// index, both closed when the test ends.
+func openFolder(t *testing.T, dir string, e embeddings.Embedder) (*store.Store, *lexical.Index) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(t.TempDir(), e.Info())
+	st, err := store.Open(dir, e.Info())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	lx, err := lexical.Open(ctx, st)
+	lx, err := lexical.Open(context.Background(), st)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lx.Close() })
-	if _, err := ingest.New(e, st, lx).Upsert(ctx, papers); err != nil {
+	return st, lx
+}
+
+// folder ingests papers with e into a new data folder.
+func folder(t *testing.T, e embeddings.Embedder, papers []paper.Paper) tune.Folder {
+	t.Helper()
+	st, lx := openFolder(t, t.TempDir(), e)
+	if _, err := ingest.New(e, st, lx).Upsert(context.Background(), papers); err != nil {
 		t.Fatal(err)
 	}
 	return tune.Local(st, lx)
