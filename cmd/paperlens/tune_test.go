@@ -125,3 +125,48 @@ func TestTuneRefusesWhatItCannotFit(t *testing.T) {
 		})
 	}
 }
+
+func TestEvalRanksWithTheFittedFusionUnlessTold(t *testing.T) {
+	ctx := context.Background()
+	corpus, cache := sciFactHead(t, 300), t.TempDir()
+	eval := func(args ...string) (evalReport, string) {
+		t.Helper()
+		code, stdout, stderr := paperlens(t, ctx, nil, append([]string{"eval", "--corpus", corpus, "--queries", "../../../shared/data/scifact/queries.jsonl",
+			"--qrels", "../../../shared/data/scifact/qrels/train.tsv", "--cache", cache, "--mode", "hybrid", "--json"}, args...)...)
+		var r evalReport
+		if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil {
+			t.Fatalf("eval %v: exit %d, %s %s", args, code, stdout, stderr)
+		}
+		return r, stderr
+	}
+	for _, c := range []struct {
+		name   string
+		args   []string
+		source string
+	}{
+		{"the first run fits the cached folder", nil, "fitted"},
+		{"--no-tune ranks with the default", []string{"--no-tune"}, "default"},
+		{"a weight flag overrides the fitted weight", []string{"--vector-weight", "0.3"}, "flags"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, stderr := eval(c.args...)
+			if r.Fusion.Source != c.source {
+				t.Errorf("fusion %+v, want source %q (stderr %q)", r.Fusion, c.source, stderr)
+			}
+			switch c.source {
+			case "fitted":
+				if !strings.Contains(stderr, "fitted the hybrid ranking to 300 papers") {
+					t.Errorf("stderr %q does not say the folder was fitted", stderr)
+				}
+			case "default":
+				if r.Fusion.LexicalWeight != 0.8 || r.Fusion.VectorWeight != 0.2 {
+					t.Errorf("fusion %+v, want the default 0.8/0.2", r.Fusion)
+				}
+			case "flags":
+				if r.Fusion.VectorWeight != 0.3 || strings.Contains(stderr, "fitted the hybrid") {
+					t.Errorf("fusion %+v, stderr %q: want vector weight 0.3 and no second fit", r.Fusion, stderr)
+				}
+			}
+		})
+	}
+}

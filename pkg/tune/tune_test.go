@@ -188,15 +188,15 @@ func folder(t *testing.T, e embeddings.Embedder, papers []paper.Paper) tune.Fold
 
 func TestAWorseEmbedderGetsALowerVectorWeightAndABetterOneAHigher(t *testing.T) {
 	if testing.Short() {
-		t.Skip("ingests 1,500 papers three times")
+		t.Skip("ingests 1,000 papers three times")
 	}
 	ctx := context.Background()
 	base, err := builtin.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	papers := sciFactPapers(t, 1500)
-	o := tune.Options{Queries: 1000}
+	papers := sciFactPapers(t, 1000)
+	o := tune.Options{Queries: 500}
 	share := map[string]float64{}
 	for _, c := range []struct {
 		name string
