@@ -274,9 +274,10 @@ func (x *postings) docFreq(word string) (df, total int) {
 	return df, len(x.byID)
 }
 
-// search ranks the papers that hold a word of the query by BM25F, best
-// first, ties by id. The two fields' counts of a word are combined before
-// they saturate, a title word counting titleWeight times:
+// search ranks the papers that hold a word of the query by BM25F with the
+// constants of DefaultRanking (searchWith takes others), best first, ties
+// by id. The two fields' counts of a word are combined before they
+// saturate, a title word counting titleWeight times (3):
 //
 //	tf = titleWeight·tfₜ/(1−b+b·lenₜ/avgₜ) + tfₐ/(1−b+b·lenₐ/avgₐ)
 //	score = Σ boost·count·idf² · tf·(k1+1)/(tf+k1)
