@@ -6,7 +6,9 @@ package embeddings
 
 import (
 	"context"
-	"errors"
+	"fmt"
+
+	"github.com/paperlens/paperlens/pkg/paper"
 )
 
 // Purpose says what a text will be used for. Some models embed queries and
@@ -47,5 +49,6 @@ type Embedder interface {
 
 // ErrUnavailable is wrapped by errors that mean the embedder cannot be
 // reached right now (server down, timeout); a caller may retry later. The
-// HTTP API answers 503 for it.
-var ErrUnavailable = errors.New("embedder unavailable")
+// HTTP API answers 503 for it. It wraps paper.ErrUnavailable, the one
+// "cannot be reached" of every part of the engine.
+var ErrUnavailable = fmt.Errorf("embedder %w", paper.ErrUnavailable)

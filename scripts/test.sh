@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every check CI runs, on a fresh machine, installing what the tests
-# need: formatting, vet, the whole test suite under the race detector, the
+# need: formatting, vet, staticcheck, the whole test suite under the race detector, the
 # tests against a real Ollama server (built from the Go module proxy into
 # ~/.cache/paperlens by scripts/ollama.sh, about 6-9 minutes the first time),
 # the tests against a real 3-node Weaviate cluster (built the same way by
@@ -20,6 +20,10 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go vet -tags 'ollama browser weaviate' ./...
+
+step "staticcheck"
+# Every file, the tagged tests included (no file is built only without a tag).
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags 'ollama browser weaviate' ./...
 
 step "unit and integration tests (go test -race)"
 go test -race -count=1 -timeout 30m ./...

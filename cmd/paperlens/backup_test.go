@@ -12,8 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperlens/paperlens/embeddings/builtin"
-	"github.com/paperlens/paperlens/pkg/lexical"
+	"github.com/paperlens/paperlens/pkg/backend"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/store"
@@ -29,7 +28,7 @@ func runCmd(t *testing.T, args ...string) (int, string) {
 }
 
 // records reads every record of the folder dir, keyed by id.
-func records(t *testing.T, dir string) (map[string]store.Record, store.Manifest) {
+func records(t *testing.T, dir string) (map[string]paper.Record, store.Manifest) {
 	t.Helper()
 	m, err := store.ReadManifest(dir)
 	if err != nil {
@@ -40,9 +39,12 @@ func records(t *testing.T, dir string) (map[string]store.Record, store.Manifest)
 		t.Fatal(err)
 	}
 	defer st.Close()
-	recs := map[string]store.Record{}
-	if err := st.Each(context.Background(), func(r store.Record) error { recs[r.Paper.ID] = r; return nil }); err != nil {
-		t.Fatal(err)
+	recs := map[string]paper.Record{}
+	for r, err := range st.All(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs[r.Paper.ID] = r
 	}
 	return recs, st.Manifest()
 }
@@ -101,18 +103,12 @@ func TestExportImportRoundTripsTheArxivSetExactly(t *testing.T) {
 		}
 	})
 	t.Run("the imported folder's word index finds the papers", func(t *testing.T) {
-		emb, _ := builtin.New()
-		st, err := store.Open(dst, emb.Info())
+		papers, err := backend.Open(context.Background(), backend.Config{Data: dst}, true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer st.Close()
-		lx, err := lexical.Open(context.Background(), st)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer lx.Close()
-		eng := search.New(emb, st, lx)
+		defer papers.Close()
+		eng := papers.Engine()
 		n := 0
 		for id, r := range want {
 			if n++; n > 5 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/paperlens/paperlens/embeddings"
+	"github.com/paperlens/paperlens/pkg/backend"
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
@@ -133,12 +135,12 @@ func benchQuery(ctx context.Context, e *env, args []string) error {
 	st := store.NewMemory(embeddings.Info{Embedder: "bench", Model: "synthetic", Dimension: *dim})
 	rng := rand.New(rand.NewPCG(*seed, 1))
 	const batch = 4096
-	recs := make([]store.Record, 0, batch)
+	recs := make([]paper.Record, 0, batch)
 	vec := make([]float32, batch**dim)
 	for i := 0; i < *docs; i++ {
 		v := vec[len(recs)**dim : (len(recs)+1)**dim]
 		unitVector(rng, v)
-		recs = append(recs, store.Record{Vector: v, Paper: paper.Paper{
+		recs = append(recs, paper.Record{Vector: v, Paper: paper.Paper{
 			ID: fmt.Sprintf("b%08d", i), Title: "Synthetic paper", Abstract: "A synthetic abstract.",
 		}})
 		if len(recs) == batch || i == *docs-1 {
@@ -278,7 +280,7 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("%w: --data %s exists already; bench ingest wants a fresh folder", errUsage, *data)
 		}
 	}
-	emb, err := c.openEmbedder()
+	emb, err := backend.OpenEmbedder(c.Config)
 	if err != nil {
 		return err
 	}
@@ -319,10 +321,7 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	size := ingest.DefaultBatchSize
-	if c.batchSize > 0 {
-		size = c.batchSize
-	}
+	size := cmp.Or(max(c.BatchSize, 0), ingest.DefaultBatchSize)
 	var embedOnly time.Duration
 	start = time.Now()
 	for b := 0; b < len(papers); b += size {
@@ -337,9 +336,9 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		recs := make([]store.Record, len(batch))
+		recs := make([]paper.Record, len(batch))
 		for i, p := range batch {
-			recs[i] = store.Record{Paper: p, Hash: p.ContentHash(), Vector: vecs[i]}
+			recs[i] = paper.Record{Paper: p, Hash: p.ContentHash(), Vector: vecs[i]}
 		}
 		if err := st.Upsert(ctx, recs); err != nil {
 			return err
@@ -354,28 +353,27 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 	if dir == "" {
 		dir = filepath.Join(tmp, "whole")
 	}
-	c.data = dir
+	c.Data = dir
 	start = time.Now()
-	whole, err := c.openIndexed(ctx, false)
+	whole, err := backend.OpenFor(ctx, c.Config, emb.Info())
 	if err != nil {
 		return err
 	}
-	wst, lx := whole.st, whole.lx
 	te := &timedEmbedder{Embedder: emb}
-	ing := ingest.New(te, wst, lx)
-	if c.batchSize > 0 {
-		ing.BatchSize = c.batchSize
-	}
+	ing := ingest.NewTo(te, whole)
+	ing.BatchSize = size
 	stats, err := ing.Upsert(ctx, papers)
-	if cerr := lx.Close(); err == nil {
+	var ww store.WriteStats
+	if w, ok := whole.(interface{ WriteStats() store.WriteStats }); ok {
+		ww = w.WriteStats()
+	}
+	if cerr := whole.Close(); err == nil {
 		err = cerr
 	}
 	wholeTotal := time.Since(start)
 	if err != nil {
 		return err
 	}
-	ww := wst.WriteStats()
-	wst.Close()
 
 	storeTime := func(w store.WriteStats) time.Duration { return w.Log + w.Sync + w.Apply + w.Snapshot }
 	n := float64(len(papers))
@@ -415,20 +413,28 @@ func benchOpen(ctx context.Context, e *env, args []string) error {
 	} else if len(rest) > 0 {
 		return fmt.Errorf("%w: bench open takes no arguments, got %q", errUsage, rest)
 	}
+	if err := backend.MustHoldPapers(c.Data); err != nil {
+		return err
+	}
 	start := time.Now()
-	emb, st, err := c.openExisting()
+	emb, err := backend.OpenEmbedder(c.Config)
 	if err != nil {
 		return err
 	}
-	defer st.Close() // releases the folder's lock
+	st, err := store.Open(c.Data, emb.Info())
+	if err != nil {
+		return err
+	}
 	opened := time.Since(start)
-	lx, err := lexical.Open(ctx, st)
+	lx, err := lexical.Open(ctx, st.Dir(), st.All(ctx))
 	if err != nil {
+		st.Close()
 		return err
 	}
-	defer lx.Close()
+	b := backend.Local(st, lx)
+	defer b.Close() // releases the folder's lock
 	indexed := time.Since(start)
-	page, err := search.New(emb, st, lx).Search(ctx, *q, search.Options{Limit: 10})
+	page, err := search.New(emb, b).Search(ctx, *q, search.Options{Limit: 10})
 	if err != nil {
 		return err
 	}

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperlens/paperlens/embeddings/builtin"
-	"github.com/paperlens/paperlens/pkg/ingest"
+	"github.com/paperlens/paperlens/pkg/backend"
 	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/papertest"
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/store"
 )
@@ -40,29 +40,27 @@ func TestSearchesKeepAnsweringWhileAnIngestRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	emb, err := builtin.New()
+	emb := papertest.Builtin(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	st, err := store.Open(dir, emb.Info())
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(filepath.Join(t.TempDir(), "data"), emb.Info())
+	lx, err := lexical.Open(ctx, dir, st.All(ctx))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	lx, err := lexical.Open(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lx.Close()
-	ing := ingest.New(emb, st, lx)
+	papers := &backend.Papers{Backend: backend.Local(st, lx), Embedder: emb}
+	defer papers.Close()
+	ing := papers.Ingester()
 	ing.BatchSize = 64
-	if _, _, err := ing.File(ctx, "../../testdata/papers.jsonl", loader.Options{}, nil); err != nil {
+	if _, _, err := ing.File(ctx, papertest.Path(t, papertest.SeedFile), loader.Options{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	seed := st.Count()
 	const title = "General-Purpose In-Context Learning by Meta-Learning Transformers"
 	const id = "hf-general-purpose-in-context-learning-by-meta-learning-transformers"
-	eng := search.New(emb, st, lx)
+	eng := papers.Engine()
 
 	var wg sync.WaitGroup
 	done := make(chan struct{})

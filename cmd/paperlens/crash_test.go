@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/backend"
 	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/search"
@@ -71,7 +72,7 @@ func reopened(t *testing.T, dir string) map[string]bool {
 		t.Fatalf("the folder does not open after the crash: %v", err)
 	}
 	defer st.Close()
-	lx, err := lexical.Open(ctx, st)
+	lx, err := lexical.Open(ctx, dir, st.All(ctx))
 	if err != nil {
 		t.Fatalf("the word index does not open after the crash: %v", err)
 	}
@@ -82,7 +83,10 @@ func reopened(t *testing.T, dir string) map[string]bool {
 	ids := map[string]bool{}
 	var sample []paper.Paper // a dozen papers spread over the store, to search for
 	step := max(1, st.Count()/12)
-	err = st.Each(ctx, func(r store.Record) error {
+	for r, err := range st.All(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		p := r.Paper
 		if p.ID == "" || p.Title == "" || p.Abstract == "" || len(r.Vector) != emb.Info().Dimension {
 			t.Errorf("paper %q is not whole: title %q, %d-char abstract, %d-dim vector", p.ID, p.Title, len(p.Abstract), len(r.Vector))
@@ -97,12 +101,8 @@ func reopened(t *testing.T, dir string) map[string]bool {
 		if len(ids)%step == 1 {
 			sample = append(sample, p)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	eng := search.New(emb, st, lx)
+	eng := search.New(emb, backend.Local(st, lx))
 	for _, p := range sample {
 		page, err := eng.Search(ctx, p.Title, search.Options{Limit: 10})
 		if err != nil {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 
-	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/search"
 )
@@ -32,28 +30,28 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if _, err := os.Stat(*file); err != nil {
 		return fmt.Errorf("cannot find the seed papers at %s: run the demo from the repository root or pass --file", *file)
 	}
-	df, err := c.openIndexed(ctx, false)
+	papers, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer df.Close()
-	emb, st, lx := df.emb, df.st, df.lx
-	ing := ingest.New(emb, st, lx)
-	if err := ingestFiles(ctx, e, ing, []string{*file}, loader.Options{}, false); err != nil {
+	defer papers.Close()
+	if err := ingestFiles(ctx, e, papers.Ingester(), []string{*file}, loader.Options{}, false); err != nil {
 		return err
 	}
-	abs, _ := filepath.Abs(st.Dir())
-	return serve(ctx, e, emb, st, lx, *addr, 16<<20, false, func(url string) {
+	eng := papers.Engine()
+	o := defaultServeOptions(e, *addr)
+	o.banner = func(url string) {
 		w := e.stdout
-		fmt.Fprintf(w, "paperlens demo: %d papers in %s\n", st.Count(), abs)
+		fmt.Fprintf(w, "paperlens demo: %d papers in %s\n", eng.Count(), papers.Where())
 		fmt.Fprintf(w, "Serving the HTTP API and the search page at %s (Ctrl-C to stop). Open %s/ in a browser, or try:\n\n", url, url)
 		fmt.Fprintf(w, "  curl '%s/v1/search?q=meta-learning+for+reinforcement+learning&limit=5'\n", url)
 		// Show "papers like this one" for a real stored paper.
-		page, err := search.New(emb, st, lx).Search(ctx, "in-context learning through the Bayesian prism", search.Options{Limit: 1})
+		page, err := eng.Search(ctx, "in-context learning through the Bayesian prism", search.Options{Limit: 1})
 		if err == nil && len(page.Results) > 0 {
 			fmt.Fprintf(w, "  curl '%s/v1/papers/%s/similar?limit=5'\n\n", url, page.Results[0].ID)
 		} else {
 			fmt.Fprintf(w, "  curl '%s/v1/stats'\n\n", url)
 		}
-	})
+	}
+	return serveWith(ctx, e, papers, o)
 }

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,28 +13,22 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/paperlens/paperlens/embeddings"
-	"github.com/paperlens/paperlens/pkg/lexical"
+	"github.com/paperlens/paperlens/pkg/backend"
+	"github.com/paperlens/paperlens/pkg/eval"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/search"
-	"github.com/paperlens/paperlens/pkg/store"
 )
 
 // evalFormat changes when the cached store or index would be built
 // differently, so that old caches are not reused.
 const evalFormat = "eval-1"
-
-// qrelsNames are looked for, in this order, in a qrels/ folder beside the
-// corpus when --qrels is not given: the BEIR layout.
-var qrelsNames = []string{"test.tsv", "dev.tsv", "train.tsv"}
 
 func runEval(ctx context.Context, e *env, args []string) error {
 	var c config
@@ -44,18 +37,21 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			"(keyed by the corpus's content and the embedder, so a second run embeds nothing), runs every\n"+
 			"query and prints nDCG@10, Recall@100 and MRR@10 over the judged queries (graded when the\n"+
 			"qrels have grades). A query line is {\"_id\",\"text\"}, or {\"_id\",\"paper_id\"} for \"papers like\n"+
-			"this one\" (the paper itself left out). Without --qrels, qrels/test.tsv, qrels/dev.tsv, then\n"+
+			"this one\" (the paper itself left out), or {\"_id\",\"positive\":[ids],\"negative\":[ids]} for \"papers\n"+
+			"like these, not like those\" (the recommendation; the papers named left out). Without --qrels,\n"+
+			"qrels/test.tsv, qrels/dev.tsv, then\n"+
 			"qrels/train.tsv beside the corpus are tried, in that order. The hybrid mode ranks with the fusion\n"+
 			"fitted to the cached folder (see paperlens tune; fitted on the first run); --fusion,\n"+
 			"--lexical-weight, --vector-weight and --rrf-k override it.")
 	c.registerEmbedder(fs, e)
 	c.registerBackend(fs, e)
-	corpus := fs.String("corpus", "", "BEIR corpus.jsonl `file` (_id, title, text)")
-	queries := fs.String("queries", "", "BEIR queries.jsonl `file` (_id, text or paper_id)")
+	corpus := fs.String("corpus", "", "corpus `file`: a BEIR corpus.jsonl (_id, title, text) or any format ingest reads")
+	queries := fs.String("queries", "", "BEIR queries.jsonl `file` (_id, and text, paper_id or positive/negative)")
 	qrels := fs.String("qrels", "", "relevance judgments `file` (query-id, corpus-id, score; TSV)")
 	modeFlag := fs.String("mode", string(search.Hybrid), "ranking: hybrid, vector, lexical, or all (one row each)")
 	depth := fs.Int("depth", 100, "how many papers to rank per query (at least 100 for Recall@100)")
 	runOut := fs.String("run-out", "", "write the ranking in TREC run format to this `file`")
+	perQuery := fs.String("per-query", "", "write each judged query's figures to this `file` (TSV: mode, query, nDCG@10, Recall@100, MRR@10)")
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object")
 	cache := fs.String("cache", "", "folder for cached data folders (default $XDG_CACHE_HOME/paperlens/eval or ~/.cache/paperlens/eval)")
 	// The fusion flags override the fusion fitted to the cached folder (or
@@ -66,6 +62,10 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	vecWeight := fs.Float64("vector-weight", def.VectorWeight, "hybrid: weight of the vector ranking (default: the fitted or default fusion's)")
 	fusionMethod := fs.String("fusion", string(def.Method), "hybrid: score (normalised scores) or rrf (reciprocal rank) (default: the fitted or default fusion's)")
 	noTune := fs.Bool("no-tune", false, "do not fit the hybrid ranking to the cached folder; use the default fusion unless the flags set it")
+	recommender := search.DefaultRecommender
+	recommendMethod := fs.String("recommend-method", string(recommender.Method), "queries with \"positive\" papers: mixed (the two below, normalised and added), set (each example ranked apart, summed) or centroid (one query of them all)")
+	fs.Float64Var(&recommender.CentroidWeight, "centroid-weight", recommender.CentroidWeight, "--recommend-method mixed: the centroid's weight (the set's is the rest)")
+	fs.Float64Var(&recommender.NegativeWeight, "negative-weight", recommender.NegativeWeight, "queries with \"negative\" papers: what a negative example takes away against what a positive one gives")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -84,6 +84,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if recommender.Method, err = search.ParseRecommendMethod(*recommendMethod); err != nil {
+		return fmt.Errorf("%w: --recommend-method must be mixed, set or centroid, got %q", errUsage, *recommendMethod)
+	}
 	modes := search.Modes
 	if *modeFlag != "all" {
 		m, err := search.ParseMode(*modeFlag)
@@ -96,74 +99,58 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: --run-out writes one ranking: give one --mode", errUsage)
 	}
 	if *qrels == "" {
-		if *qrels, err = findQrels(*corpus); err != nil {
-			return err
+		if *qrels, err = eval.FindQrels(*corpus); err != nil {
+			return fmt.Errorf("%w: %v (give --qrels FILE)", errUsage, err)
 		}
 	}
-	judged, err := readQrels(*qrels)
+	judged, err := eval.ReadQrels(*qrels)
 	if err != nil {
 		return err
 	}
-	qs, err := readQueries(*queries)
+	qs, err := eval.ReadQueries(*queries)
 	if err != nil {
 		return err
 	}
 
-	emb, err := c.openEmbedder()
+	emb, err := backend.OpenEmbedder(c.Config)
 	if err != nil {
 		return err
 	}
 	if *cache == "" {
 		*cache = defaultCacheDir(e)
 	}
-	dir, err := evalDataDir(*cache, *corpus, emb.Info())
+	// One cached folder, or one Weaviate class, per corpus and embedder.
+	if c.Data, err = evalDataDir(*cache, *corpus, emb.Info()); err != nil {
+		return err
+	}
+	if c.WeaviateClass == "" {
+		c.WeaviateClass = "PaperlensEval_" + filepath.Base(c.Data)
+	}
+	b, err := backend.OpenFor(ctx, c.Config, emb.Info())
 	if err != nil {
 		return err
 	}
-	useWV, err := c.useWeaviate()
-	if err != nil {
-		return err
-	}
-	var df *folder
-	if useWV {
-		if c.weaviateClass == "" { // one class per corpus and embedder, as one cached folder
-			c.weaviateClass = "PaperlensEval_" + unsafeClassChars.ReplaceAllString(filepath.Base(dir), "_")
-		}
-		if df, err = c.openWeaviate(ctx, false); err != nil {
-			return err
-		}
-		dir = df.where()
-	} else {
-		st, err := store.Open(dir, emb.Info())
-		if err != nil {
-			return err
-		}
-		lx, err := lexical.Open(ctx, st)
-		if err != nil {
-			st.Close()
-			return err
-		}
-		df = &folder{emb: emb, st: st, lx: lx}
-	}
-	defer df.Close()
-	ing := df.ingester(emb)
-	if c.batchSize > 0 {
-		ing.BatchSize = c.batchSize
+	defer b.Close()
+	papers := &backend.Papers{Backend: b, Embedder: emb}
+	ing := papers.Ingester()
+	if c.BatchSize > 0 {
+		ing.BatchSize = c.BatchSize
 	}
 	start := time.Now()
-	stats, rep, err := ing.File(ctx, *corpus, loader.Options{Format: loader.BEIR}, nil)
+	stats, rep, err := ing.File(ctx, *corpus, loader.Options{}, nil) // the format detected, BEIR's included
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "corpus %s: %d papers, %d skipped, %d embedded in %s (cached in %s)\n",
-		*corpus, stats.Total(), len(rep.Skipped), stats.Embedded, time.Since(start).Round(time.Millisecond), dir)
+		*corpus, stats.Total(), len(rep.Skipped), stats.Embedded, time.Since(start).Round(time.Millisecond), papers.Where())
 
 	if !*noTune {
-		if err := refitIfStale(ctx, e, df, false); err != nil {
+		if err := refitIfStale(ctx, e, papers, false); err != nil {
 			return err
 		}
 	}
-	eng := df.engine(emb)
+	eng := papers.Engine()
+	eng.Recommender = recommender
 	if *noTune {
 		eng.Fusion = search.DefaultFusion
 	}
@@ -181,7 +168,8 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	fusion.Method, fusion.LexicalWeight, fusion.VectorWeight, fusion.K = eng.Fusion.Method, eng.Fusion.LexicalWeight, eng.Fusion.VectorWeight, eng.Fusion.K
-	report := evalReport{Corpus: *corpus, Queries: *queries, Qrels: *qrels, Depth: *depth, Embedder: emb.Info(), Backend: c.backend, Fusion: fusion}
+	report := evalReport{Corpus: *corpus, Queries: *queries, Qrels: *qrels, Depth: *depth, Embedder: emb.Info(), Backend: cmp.Or(c.Kind, backend.Embedded),
+		Fusion: fusion}
 	for _, q := range qs {
 		if len(judged[q.ID]) > 0 {
 			report.Judged++
@@ -191,19 +179,36 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if report.Judged == 0 {
 		return fmt.Errorf("no query of %s has a judgment in %s: check that they belong together", *queries, *qrels)
 	}
+	var perQueryLines strings.Builder
 	for _, m := range modes {
 		start := time.Now()
 		runs, err := runQueries(ctx, eng, qs, m, *depth)
 		if err != nil {
 			return err
 		}
-		row := score(qs, runs, judged)
-		row.Mode, row.Seconds = m, math.Round(time.Since(start).Seconds()*10)/10
+		ranked := make([][]string, len(runs))
+		for i, r := range runs {
+			ranked[i] = eval.IDs(r)
+		}
+		row := evalRow{Mode: m, Scores: eval.Score(qs, ranked, judged), Seconds: math.Round(time.Since(start).Seconds()*10) / 10}
+		if *perQuery != "" {
+			for i, q := range qs {
+				if g := judged[q.ID]; judged.Relevant(q.ID) {
+					fmt.Fprintf(&perQueryLines, "%s\t%s\t%.4f\t%.4f\t%.4f\n", m, q.ID,
+						eval.NDCG(ranked[i], g, 10), eval.Recall(ranked[i], g, 100), eval.MRR(ranked[i], g, 10))
+				}
+			}
+		}
 		report.Results = append(report.Results, row)
 		if *runOut != "" {
 			if err := writeRun(*runOut, qs, runs, "paperlens-"+string(m)); err != nil {
 				return err
 			}
+		}
+	}
+	if *perQuery != "" {
+		if err := os.WriteFile(*perQuery, []byte(perQueryLines.String()), 0o644); err != nil {
+			return fmt.Errorf("cannot write the figures per query: %w", err)
 		}
 	}
 	if *asJSON {
@@ -247,105 +252,9 @@ type evalFusion struct {
 
 // evalRow holds one mode's figures, averaged over the judged queries.
 type evalRow struct {
-	Mode      search.Mode `json:"mode"`
-	NDCG10    float64     `json:"ndcg@10"`
-	Recall100 float64     `json:"recall@100"`
-	MRR10     float64     `json:"mrr@10"`
-	Seconds   float64     `json:"seconds"`
-}
-
-// evalQuery is a line of queries.jsonl.
-type evalQuery struct {
-	ID      string `json:"_id"`
-	Text    string `json:"text"`
-	PaperID string `json:"paper_id"`
-}
-
-func readQueries(path string) ([]evalQuery, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open the queries: %w", err)
-	}
-	defer f.Close()
-	var qs []evalQuery
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		var q evalQuery
-		if err := json.Unmarshal([]byte(line), &q); err != nil {
-			return nil, fmt.Errorf("%s:%d: not a JSON query object: %v", path, n, err)
-		}
-		q.ID = strings.TrimSpace(q.ID)
-		switch {
-		case q.ID == "":
-			return nil, fmt.Errorf("%s:%d: the query has no \"_id\"", path, n)
-		case strings.TrimSpace(q.Text) == "" && strings.TrimSpace(q.PaperID) == "":
-			return nil, fmt.Errorf("%s:%d: query %q has neither \"text\" nor \"paper_id\"", path, n, q.ID)
-		}
-		qs = append(qs, q)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
-	}
-	if len(qs) == 0 {
-		return nil, fmt.Errorf("%s holds no queries", path)
-	}
-	return qs, nil
-}
-
-// findQrels looks for the judgments beside a BEIR corpus.
-func findQrels(corpus string) (string, error) {
-	dir := filepath.Join(filepath.Dir(corpus), "qrels")
-	for _, name := range qrelsNames {
-		p := filepath.Join(dir, name)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%w: no --qrels given and none of %s in %s: give --qrels FILE", errUsage, strings.Join(qrelsNames, ", "), dir)
-}
-
-// readQrels reads query-id, corpus-id, score lines (tab- or
-// space-separated, a header line allowed) into query → paper → grade.
-func readQrels(path string) (map[string]map[string]int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open the qrels: %w", err)
-	}
-	defer f.Close()
-	out := map[string]map[string]int{}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		fields := strings.Fields(sc.Text())
-		if len(fields) == 0 {
-			continue
-		}
-		if len(fields) == 4 { // TREC qrels: qid iter docid rel
-			fields = []string{fields[0], fields[2], fields[3]}
-		}
-		if len(fields) != 3 {
-			return nil, fmt.Errorf("%s:%d: want query-id, corpus-id and score, got %d fields", path, n, len(fields))
-		}
-		grade, err := strconv.Atoi(fields[2])
-		if err != nil {
-			if n == 1 { // the header
-				continue
-			}
-			return nil, fmt.Errorf("%s:%d: score %q is not a whole number", path, n, fields[2])
-		}
-		if out[fields[0]] == nil {
-			out[fields[0]] = map[string]int{}
-		}
-		out[fields[0]][paper.NormalizeID(fields[1])] = grade
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
-	}
-	return out, nil
+	Mode search.Mode `json:"mode"`
+	eval.Scores
+	Seconds float64 `json:"seconds"`
 }
 
 func defaultCacheDir(e *env) string {
@@ -378,7 +287,7 @@ func evalDataDir(cache, corpus string, info embeddings.Info) (string, error) {
 
 // runQueries ranks the papers for every query, in parallel; runs[i] is the
 // ranking of qs[i].
-func runQueries(ctx context.Context, eng *search.Engine, qs []evalQuery, mode search.Mode, depth int) ([][]paper.Hit, error) {
+func runQueries(ctx context.Context, eng *search.Engine, qs []eval.Query, mode search.Mode, depth int) ([][]paper.Hit, error) {
 	runs := make([][]paper.Hit, len(qs))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -414,19 +323,22 @@ func runQueries(ctx context.Context, eng *search.Engine, qs []evalQuery, mode se
 }
 
 // rankAll pages through one query's ranking down to depth.
-func rankAll(ctx context.Context, eng *search.Engine, q evalQuery, mode search.Mode, depth int) ([]paper.Hit, error) {
+func rankAll(ctx context.Context, eng *search.Engine, q eval.Query, mode search.Mode, depth int) ([]paper.Hit, error) {
 	var hits []paper.Hit
 	for len(hits) < depth {
 		o := search.Options{Offset: len(hits), Limit: min(search.MaxLimit, depth-len(hits)), Mode: mode}
 		var page paper.Page
 		var err error
-		if q.PaperID != "" {
+		switch {
+		case len(q.Positive) > 0:
+			page, err = eng.Recommend(ctx, examples(q.Positive), examples(q.Negative), o)
+		case q.PaperID != "":
 			page, err = eng.Similar(ctx, q.PaperID, o)
-		} else {
+		default:
 			page, err = eng.Search(ctx, q.Text, o)
 		}
-		if errors.Is(err, search.ErrInvalid) && strings.Contains(err.Error(), "is empty") {
-			return hits, nil // a query of stop words only: nothing to rank
+		if bad := (*search.Error)(nil); errors.As(err, &bad) && bad.Code == search.CodeEmptyQuery {
+			return hits, nil // an empty query: nothing to rank
 		}
 		if err != nil {
 			return nil, err
@@ -439,69 +351,24 @@ func rankAll(ctx context.Context, eng *search.Engine, q evalQuery, mode search.M
 	return hits, nil
 }
 
-// score averages nDCG@10 (gain = grade), Recall@100 and MRR@10 over the
-// queries that have a judgment with a grade above 0, as trec_eval does.
-func score(qs []evalQuery, runs [][]paper.Hit, judged map[string]map[string]int) evalRow {
-	var row evalRow
-	n := 0
-	for i, q := range qs {
-		grades := judged[q.ID]
-		var ideal []int
-		for _, g := range grades {
-			if g > 0 {
-				ideal = append(ideal, g)
-			}
-		}
-		if len(ideal) == 0 {
-			continue
-		}
-		n++
-		slices.Sort(ideal)
-		slices.Reverse(ideal)
-		var dcg, idcg float64
-		for r := 0; r < 10 && r < len(ideal); r++ {
-			idcg += float64(ideal[r]) / math.Log2(float64(r+2))
-		}
-		found, rr := 0, 0.0
-		for r, h := range runs[i] {
-			g := grades[h.ID]
-			if r < 10 && g > 0 {
-				dcg += float64(g) / math.Log2(float64(r+2))
-				if rr == 0 {
-					rr = 1 / float64(r+1)
-				}
-			}
-			if r < 100 && g > 0 {
-				found++
-			}
-		}
-		row.NDCG10 += dcg / idcg
-		row.Recall100 += float64(found) / float64(len(ideal))
-		row.MRR10 += rr
-	}
-	if n > 0 {
-		row.NDCG10 = math.Round(row.NDCG10/float64(n)*1e4) / 1e4
-		row.Recall100 = math.Round(row.Recall100/float64(n)*1e4) / 1e4
-		row.MRR10 = math.Round(row.MRR10/float64(n)*1e4) / 1e4
-	}
-	return row
-}
-
 // writeRun writes rankings in TREC run format: qid Q0 docid rank score tag.
-func writeRun(path string, qs []evalQuery, runs [][]paper.Hit, tag string) error {
+func writeRun(path string, qs []eval.Query, runs [][]paper.Hit, tag string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("cannot write the run: %w", err)
 	}
-	w := bufio.NewWriter(f)
-	for i, q := range qs {
-		for r, h := range runs[i] {
-			fmt.Fprintf(w, "%s Q0 %s %d %.6f %s\n", q.ID, h.ID, r+1, h.Score, tag)
-		}
-	}
-	if err := w.Flush(); err != nil {
+	if err := eval.WriteRun(f, qs, runs, tag); err != nil {
 		f.Close()
 		return fmt.Errorf("cannot write the run: %w", err)
 	}
 	return f.Close()
+}
+
+// examples are the papers ids names, as recommendation examples.
+func examples(ids []string) []search.Example {
+	out := make([]search.Example, len(ids))
+	for i, id := range ids {
+		out[i] = search.Example{ID: id}
+	}
+	return out
 }

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/paperlens/paperlens/pkg/store"
 )
 
 func runExport(ctx context.Context, e *env, args []string) error {
@@ -16,7 +13,10 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		"Writes every paper of the data folder, with its vector and the folder's embedder, model and\n"+
 			"dimension, to FILE (one gzip file) for 'paperlens import'. FILE appears only once it is whole.\n"+
 			"The folder must not be open in another process (stop 'paperlens serve' first).")
-	data := fs.String("data", envOr(e, "PAPERLENS_DATA", defaultDataDir(e, "default")), "data `folder` (env PAPERLENS_DATA)")
+	var c config
+	fs.StringVar(&c.Data, "data", envOr(e, "PAPERLENS_DATA", defaultDataDir(e, "default")), "data `folder` (env PAPERLENS_DATA)")
+	c.registerBackend(fs, e)
+	fs.DurationVar(&c.Timeout, "timeout", envDuration(e, "PAPERLENS_TIMEOUT", 0), "timeout of one Weaviate request (env PAPERLENS_TIMEOUT; default 10s)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -24,25 +24,19 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if len(rest) != 1 {
 		return fmt.Errorf("%w: export takes one FILE, got %q (e.g. paperlens export --data DIR backup.gz)", errUsage, rest)
 	}
-	m, err := store.ReadManifest(*data)
-	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("no papers in %q to export: check --data", *data)
-	}
+	papers, err := c.open(ctx, true)
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(*data, m.Info)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
+	defer papers.Close()
 	start := time.Now()
-	n, err := writeAtomically(rest[0], func(f *os.File) (int, error) { return st.Export(ctx, f) })
+	n, err := writeAtomically(rest[0], func(f *os.File) (int, error) { return papers.Export(ctx, f) })
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "%s: %d papers (%s/%s, %d dims) exported in %s\n",
-		rest[0], n, m.Embedder, m.Model, m.Dimension, time.Since(start).Round(time.Millisecond))
+	m := papers.Info()
+	fmt.Fprintf(e.stderr, "%s: %d papers (%s/%s, %d dims) exported from %s in %s\n",
+		rest[0], n, m.Embedder, m.Model, m.Dimension, papers.Where(), time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
+
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/loader"
-	"github.com/schollz/progressbar/v3"
 )
 
 func runIngest(ctx context.Context, e *env, args []string) error {
@@ -32,14 +33,14 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	df, err := c.openIndexed(ctx, false)
+	papers, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer df.Close()
-	ing := df.ingester(df.emb)
-	if c.batchSize > 0 {
-		ing.BatchSize = c.batchSize
+	defer papers.Close()
+	ing := papers.Ingester()
+	if c.BatchSize > 0 {
+		ing.BatchSize = c.BatchSize
 	}
 	if err := ingestFiles(ctx, e, ing, files, loader.Options{Format: f, Strict: *strict}, *quiet); err != nil {
 		return err
@@ -47,7 +48,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if *noTune {
 		return nil
 	}
-	return refitIfStale(ctx, e, df, *quiet)
+	return refitIfStale(ctx, e, papers, *quiet)
 }
 
 // ingestFiles ingests files one by one, with a progress bar on a terminal

@@ -20,6 +20,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/paperlens/paperlens/pkg/backend"
 )
 
 // command is one subcommand: a name, a line of help, and Run.
@@ -32,8 +34,10 @@ type command struct {
 var commands = []command{
 	{"demo", "ingest the 38 seed papers and serve the HTTP API on 127.0.0.1:8080", runDemo},
 	{"ingest", "add papers from files to a data folder", runIngest},
+	{"sync", "add new papers from Hugging Face Daily Papers or arXiv, continuing where the last sync stopped", runSync},
 	{"search", "rank the stored papers against a query", runSearch},
 	{"similar", "list papers like a stored paper", runSimilar},
+	{"recommend", "list papers like several stored papers (and not like others)", runRecommend},
 	{"serve", "answer the HTTP JSON API", runServe},
 	{"stats", "show what a data folder holds", runStats},
 	{"export", "write a data folder's papers and vectors to one backup file", runExport},
@@ -83,7 +87,7 @@ func run(ctx context.Context, e *env, args []string) int {
 		switch {
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return 0
-		case errors.Is(err, errUsage):
+		case errors.Is(err, errUsage), backend.IsConfigError(err):
 			fmt.Fprintf(e.stderr, "paperlens %s: %v\n", c.name, strings.TrimPrefix(err.Error(), "usage: "))
 			return 2
 		default:

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -108,6 +107,25 @@ func TestIngestSearchSimilar(t *testing.T) {
 		golden(t, "similar.txt", stripTiming(stdout))
 		if strings.Count(stdout, id) != 1 { // only in the heading
 			t.Errorf("the paper itself is listed:\n%s", stdout)
+		}
+	})
+	t.Run("recommend lists papers like the library, none of its own", func(t *testing.T) {
+		like := []string{"hf-in-context-learning-through-the-bayesian-prism", "hf-general-purpose-in-context-learning-by-meta-learning-transformers"}
+		const not = "hf-meta-automatic-curriculum-learning"
+		code, stdout, stderr := paperlens(t, ctx, nil, "recommend", "--data", data, "--like", like[0], "--like", like[1], "--not", not, "--limit", "5")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		golden(t, "recommend.txt", stripTiming(stdout))
+		for _, id := range append(like, not) {
+			if strings.Contains(stdout, id) {
+				t.Errorf("example %s is listed:\n%s", id, stdout)
+			}
+		}
+	})
+	t.Run("recommend without a paper to start from is a wrong call", func(t *testing.T) {
+		if code, _, stderr := paperlens(t, ctx, nil, "recommend", "--data", data, "--not", "x"); code != 2 || !strings.Contains(stderr, "--like") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
 		}
 	})
 	t.Run("stats reports the folder", func(t *testing.T) {
@@ -357,29 +375,6 @@ func TestEval(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestEvalScoresLikeTrecEval(t *testing.T) {
-	qs := []evalQuery{{ID: "q"}, {ID: "unjudged"}}
-	runs := [][]paper.Hit{hits("a", "b", "c"), hits("b")}
-	judged := map[string]map[string]int{"q": {"b": 2, "c": 1, "z": 1, "n": 0}}
-	got := score(qs, runs, judged)
-	// DCG = 2/log2(3) + 1/log2(4); IDCG = 2 + 1/log2(3) + 1/log2(4).
-	dcg := 2/math.Log2(3) + 0.5
-	want := evalRow{NDCG10: dcg / (2 + 1/math.Log2(3) + 0.5), Recall100: 2.0 / 3, MRR10: 0.5}
-	for name, pair := range map[string][2]float64{"nDCG@10": {got.NDCG10, want.NDCG10}, "Recall@100": {got.Recall100, want.Recall100}, "MRR@10": {got.MRR10, want.MRR10}} {
-		if math.Abs(pair[0]-pair[1]) > 1e-4 {
-			t.Errorf("%s = %.4f, want %.4f", name, pair[0], pair[1])
-		}
-	}
-}
-
-func hits(ids ...string) []paper.Hit {
-	out := make([]paper.Hit, len(ids))
-	for i, id := range ids {
-		out[i] = paper.Hit{Paper: paper.Paper{ID: id}}
-	}
-	return out
 }
 
 func TestSearchFlags(t *testing.T) {

@@ -21,6 +21,7 @@ type pageFlags struct {
 	yearFrom, yearTo   int
 	categories         listFlag
 	author             string
+	since, sort        string
 	highlight, explain bool
 }
 
@@ -37,7 +38,8 @@ func (l *listFlag) Set(s string) error {
 // them.
 func (p *pageFlags) options() search.Options {
 	return search.Options{Limit: p.limit, Offset: p.offset, Mode: search.Mode(p.mode), Highlight: p.highlight, Explain: p.explain,
-		Filter: search.Filter{YearFrom: p.yearFrom, YearTo: p.yearTo, Categories: p.categories, Author: p.author}}
+		Sort:   search.Sort(p.sort),
+		Filter: paper.Filter{YearFrom: p.yearFrom, YearTo: p.yearTo, Categories: p.categories, Author: p.author, Since: p.since}}
 }
 
 func (p *pageFlags) register(c *config, e *env, name, args, about string) *flag.FlagSet {
@@ -51,6 +53,8 @@ func (p *pageFlags) register(c *config, e *env, name, args, about string) *flag.
 	fs.IntVar(&p.yearTo, "year-to", 0, "keep papers published in this `year` or earlier")
 	fs.Var(&p.categories, "category", "keep papers in this `category` (repeat for any of several)")
 	fs.StringVar(&p.author, "author", "", "keep papers with an author whose name contains this `text`")
+	fs.StringVar(&p.since, "since", "", "keep papers published on or after this `day` (YYYY-MM-DD)")
+	fs.StringVar(&p.sort, "sort", string(search.Relevance), "order: relevance, date (the 1,000 most relevant, newest first) or upvotes")
 	fs.BoolVar(&p.highlight, "highlight", false, "show abstract fragments with the matched words")
 	fs.BoolVar(&p.explain, "explain", false, "show each hit's lexical and vector scores and ranks")
 	return fs
@@ -69,12 +73,12 @@ func runSearch(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: no QUERY given (e.g. paperlens search \"meta-learning for reinforcement learning\")", errUsage)
 	}
 	o := p.options()
-	df, err := c.openIndexed(ctx, true)
+	papers, err := c.open(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer df.Close()
-	page, err := df.engine(df.emb).Search(ctx, query, o)
+	defer papers.Close()
+	page, err := papers.Engine().Search(ctx, query, o)
 	if err != nil {
 		return err
 	}
@@ -93,12 +97,12 @@ func runSimilar(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: want exactly one paper ID, got %d", errUsage, len(ids))
 	}
 	o := p.options()
-	df, err := c.openIndexed(ctx, true)
+	papers, err := c.open(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer df.Close()
-	eng := df.engine(df.emb)
+	defer papers.Close()
+	eng := papers.Engine()
 	page, err := eng.Similar(ctx, ids[0], o)
 	if err != nil {
 		return err

@@ -11,12 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paperlens/paperlens/embeddings"
-	"github.com/paperlens/paperlens/pkg/lexical"
+	"github.com/paperlens/paperlens/pkg/backend"
+	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/metrics"
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/server"
-	"github.com/paperlens/paperlens/pkg/store"
 )
 
 const defaultAddr = "127.0.0.1:8080"
@@ -96,14 +95,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if o.api.APIKey, err = apiKey(e, *keyFile); err != nil {
 		return err
 	}
-	df, err := c.openIndexed(ctx, false)
+	papers, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
-	err = serveWith(ctx, e, df, o)
+	err = serveWith(ctx, e, papers, o)
 	// Requests are over: every acknowledged write is on disk once the
 	// folder is closed, before the process exits.
-	if cerr := df.Close(); cerr != nil && err == nil {
+	if cerr := papers.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
 	return err
@@ -139,31 +138,30 @@ func isLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// serve answers the API on addr until ctx is done, then shuts down
-// gracefully. banner, if not nil, is called once the listener is open.
-// corsOrigins are the sites allowed to call the API (server.Config).
-func serve(ctx context.Context, e *env, emb embeddings.Embedder, st *store.Store, lx *lexical.Index, addr string, maxBody int64, verbose bool, banner func(url string), corsOrigins ...string) error {
-	return serveWith(ctx, e, &folder{emb: emb, st: st, lx: lx}, serveOptions{
-		addr: addr, verbose: verbose, banner: banner,
-		api:         server.Config{MaxBodyBytes: maxBody, CORSOrigins: corsOrigins, APIKey: strings.TrimSpace(e.getenv("PAPERLENS_API_KEY"))},
+// defaultServeOptions are serve's defaults, for demo: addr, the timeouts,
+// and the API key from PAPERLENS_API_KEY.
+func defaultServeOptions(e *env, addr string) serveOptions {
+	return serveOptions{
+		addr:        addr,
+		api:         server.Config{APIKey: strings.TrimSpace(e.getenv("PAPERLENS_API_KEY"))},
 		readTimeout: defaultReadTimeout, writeTimeout: defaultWriteTimeout, idleTimeout: defaultIdleTimeout, shutdownTimeout: defaultShutdownTimeout,
-	})
+	}
 }
 
 // serveWith answers the API until ctx is done. Then it stops accepting
 // connections and waits up to o.shutdownTimeout for the requests in flight
 // to be answered; the caller closes the store once it returns.
-func serveWith(ctx context.Context, e *env, df *folder, o serveOptions) error {
+func serveWith(ctx context.Context, e *env, papers *backend.Papers, o serveOptions) error {
 	level := slog.LevelWarn
 	if o.verbose {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	m := metrics.New()
-	emb := m.Embedder(df.emb)
+	emb := m.Embedder(papers.Embedder)
 	o.api.Logger, o.api.Metrics = log, m
-	eng := df.engine(emb)
-	h := server.New(o.api, eng, df.ingester(emb))
+	eng := search.New(emb, papers)
+	h := server.New(o.api, eng, ingest.NewTo(emb, papers))
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (is another server running there? choose another with --addr)", o.addr, err)
@@ -184,8 +182,8 @@ func serveWith(ctx context.Context, e *env, df *folder, o serveOptions) error {
 	if o.banner != nil {
 		o.banner(url)
 	} else {
-		info := df.emb.Info()
-		fmt.Fprintf(e.stderr, "paperlens: serving %d papers from %s (%s/%s) at %s\n", eng.Count(), df.where(), info.Embedder, info.Model, url)
+		info := papers.Embedder.Info()
+		fmt.Fprintf(e.stderr, "paperlens: serving %d papers from %s (%s/%s) at %s\n", eng.Count(), papers.Where(), info.Embedder, info.Model, url)
 	}
 	if e.ready != nil {
 		e.ready(ln.Addr().String())

@@ -277,11 +277,11 @@ func TestServeSIGTERMKeepsEveryAcknowledgedPaper(t *testing.T) {
 	}
 	defer st.Close()
 	stored := map[string]bool{}
-	if err := st.Each(context.Background(), func(r store.Record) error {
+	for r, err := range st.All(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		stored[r.Paper.ID] = true
-		return nil
-	}); err != nil {
-		t.Fatal(err)
 	}
 	var lost []string
 	for _, id := range acked {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/paperlens/paperlens/pkg/backend"
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/store"
 	"github.com/paperlens/paperlens/pkg/tune"
@@ -36,26 +37,23 @@ func runTune(ctx context.Context, e *env, args []string) error {
 	case *queries < 1:
 		return fmt.Errorf("%w: --queries must be 1 or more, got %d", errUsage, *queries)
 	}
-	if wv, err := c.useWeaviate(); err != nil || wv {
-		if err != nil {
-			return err
-		}
+	if c.Kind == backend.Weaviate {
 		return fmt.Errorf("%w: tune fits an embedded data folder; on Weaviate, set the weights with eval's --lexical-weight and --vector-weight", errUsage)
 	}
-	df, err := c.openIndexed(ctx, true)
+	papers, err := c.open(ctx, true)
 	if err != nil {
 		return err
 	}
-	defer df.Close()
+	defer papers.Close()
 	if *reset {
-		if err := df.st.SetFitted(nil); err != nil {
+		if err := papers.Unfit(); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "%s ranks with the default fusion again: %s\n", df.st.Dir(), describeFusion(search.DefaultFusion))
+		fmt.Fprintf(e.stdout, "%s ranks with the default fusion again: %s\n", papers.Where(), describeFusion(search.DefaultFusion))
 		return nil
 	}
 	start := time.Now()
-	res, rec, err := fitFolder(ctx, df, tune.Options{Queries: *queries, Seed: *seed})
+	res, rec, err := papers.Fit(ctx, tune.Options{Queries: *queries, Seed: *seed})
 	if err != nil {
 		return err
 	}
@@ -69,34 +67,20 @@ func runTune(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// fitFolder fits the fusion of an embedded data folder and keeps it in the
-// folder's manifest.
-func fitFolder(ctx context.Context, df *folder, o tune.Options) (tune.Result, store.Fitted, error) {
-	res, err := tune.Fit(ctx, tune.Local(df.st, df.lx), df.emb, o)
-	if err != nil {
-		return tune.Result{}, store.Fitted{}, err
-	}
-	rec := res.Record(df.st.Count(), time.Now())
-	if err := df.st.SetFitted(&rec); err != nil {
-		return tune.Result{}, store.Fitted{}, err
-	}
-	return res, rec, nil
-}
-
 // refitIfStale fits the fusion of an embedded data folder again when it
 // changed enough since the last fit (see tune.Stale), saying so on stderr
 // unless quiet. A folder too small to fit keeps the fusion it has.
-func refitIfStale(ctx context.Context, e *env, df *folder, quiet bool) error {
-	if df.st == nil || !tune.Stale(df.st.Manifest().Fitted, df.st.Count()) {
+func refitIfStale(ctx context.Context, e *env, papers *backend.Papers, quiet bool) error {
+	if !papers.FitIsStale() {
 		return nil
 	}
 	start := time.Now()
-	res, rec, err := fitFolder(ctx, df, tune.Options{})
+	res, rec, err := papers.Fit(ctx, tune.Options{})
 	if err != nil {
 		if errors.Is(err, tune.ErrTooFew) {
 			return nil
 		}
-		return fmt.Errorf("the papers are stored, but the fusion could not be fitted to them: %w (run 'paperlens tune --data %s' to try again)", err, df.st.Dir())
+		return fmt.Errorf("the papers are stored, but the fusion could not be fitted to them: %w (run 'paperlens tune --data %s' to try again)", err, papers.Where())
 	}
 	if !quiet {
 		fmt.Fprintf(e.stderr, "fitted the hybrid ranking to %d papers in %s: %s (pseudo-query nDCG@10 %.4f; default %.4f)\n",

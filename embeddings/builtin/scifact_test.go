@@ -5,14 +5,12 @@ package builtin
 
 import (
 	"context"
-	"math"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/paperlens/paperlens/embeddings"
+	"github.com/paperlens/paperlens/pkg/eval"
 )
 
 // TestSciFactRetrieval measures vector-only nDCG@10 on the SciFact train
@@ -22,27 +20,19 @@ func TestSciFactRetrieval(t *testing.T) {
 		t.Skip("evaluation skipped in -short mode")
 	}
 	dir := filepath.Join(sharedData, "scifact")
-	type doc struct{ ID, Title, Text string }
-	type rawDoc struct {
+	type doc struct {
 		ID    string `json:"_id"`
 		Title string `json:"title"`
 		Text  string `json:"text"`
 	}
-	corpus := readJSONL[rawDoc](t, filepath.Join(dir, "corpus.jsonl"))
-	queries := readJSONL[rawDoc](t, filepath.Join(dir, "queries.jsonl"))
-	qrels := map[string]map[string]bool{}
-	raw, err := os.ReadFile(filepath.Join(dir, "qrels", "train.tsv"))
+	corpus := readJSONL[doc](t, filepath.Join(dir, "corpus.jsonl"))
+	queries, err := eval.ReadQueries(filepath.Join(dir, "queries.jsonl"))
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n")[1:] {
-		f := strings.Split(line, "\t")
-		if len(f) == 3 && f[2] != "0" {
-			if qrels[f[0]] == nil {
-				qrels[f[0]] = map[string]bool{}
-			}
-			qrels[f[0]][f[1]] = true
-		}
+	qrels, err := eval.ReadQrels(filepath.Join(dir, "qrels", "train.tsv"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	e, err := New()
 	if err != nil {
@@ -56,11 +46,9 @@ func TestSciFactRetrieval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sum float64
-	n := 0
-	for _, q := range queries {
-		rel := qrels[q.ID]
-		if len(rel) == 0 {
+	runs := make([][]string, len(queries))
+	for qi, q := range queries {
+		if !qrels.Relevant(q.ID) {
 			continue
 		}
 		qv, err := e.Embed(context.Background(), []string{q.Text}, embeddings.Query)
@@ -82,19 +70,12 @@ func TestSciFactRetrieval(t *testing.T) {
 			}
 			return a - b
 		})
-		var dcg, ideal float64
-		for r := 0; r < 10; r++ {
-			if rel[corpus[order[r]].ID] {
-				dcg += 1 / math.Log2(float64(r+2))
-			}
-			if r < len(rel) {
-				ideal += 1 / math.Log2(float64(r+2))
-			}
+		for _, i := range order[:10] {
+			runs[qi] = append(runs[qi], corpus[i].ID)
 		}
-		sum += dcg / ideal
-		n++
 	}
-	ndcg := sum / float64(n)
+	s := eval.Score(queries, runs, qrels)
+	ndcg, n := s.NDCG10, s.Judged
 	t.Logf("SciFact train, %d queries over %d abstracts: nDCG@10 = %.4f", n, len(corpus), ndcg)
 	if ndcg < 0.30 {
 		t.Errorf("nDCG@10 = %.4f, want at least 0.30 (the shipped table scored 0.312, plain averaged GloVe 0.19)", ndcg)

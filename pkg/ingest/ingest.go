@@ -5,17 +5,16 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/paperlens/paperlens/embeddings"
-	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
-	"github.com/paperlens/paperlens/pkg/store"
+	"golang.org/x/sync/errgroup"
 )
 
 // DefaultBatchSize is how many papers are embedded and stored together.
@@ -40,54 +39,18 @@ func (s *Stats) add(o Stats) {
 	s.Embedded += o.Embedded
 }
 
-// Target is where an ingester writes: the embedded store with its word
-// index (Local), or a remote engine such as a Weaviate cluster.
+// Target is where an ingester writes: a backend (package backend opens
+// one: the embedded store with its word index, or a Weaviate cluster).
 type Target interface {
 	// Stored returns the stored records, vectors included, of those ids
 	// that are stored.
-	Stored(ctx context.Context, ids []string) (map[string]store.Record, error)
+	Stored(ctx context.Context, ids []string) (map[string]paper.Record, error)
 	// Write stores recs, whose vectors are filled, replacing the papers
 	// with the same ids. When it fails, a record may or may not be stored,
 	// but no other stored paper is lost.
-	Write(ctx context.Context, recs []store.Record) error
-	// Delete removes the paper id, or wraps store.ErrNotFound.
+	Write(ctx context.Context, recs []paper.Record) error
+	// Delete removes the paper id, or wraps paper.ErrNotFound.
 	Delete(ctx context.Context, id string) error
-}
-
-// Local is the embedded target: the store s and its word index lx (see
-// lexical.Open).
-func Local(s *store.Store, lx *lexical.Index) Target { return local{s: s, lx: lx} }
-
-type local struct {
-	s  *store.Store
-	lx *lexical.Index
-}
-
-func (l local) Stored(ctx context.Context, ids []string) (map[string]store.Record, error) {
-	return l.s.GetMany(ctx, ids)
-}
-
-// Write writes the word index first, then the store. If the store then
-// fails, the index holds papers the store does not, which the query road
-// skips and lexical.Open repairs by a rebuild.
-func (l local) Write(ctx context.Context, recs []store.Record) error {
-	ps := make([]paper.Paper, len(recs))
-	for i, r := range recs {
-		ps[i] = r.Paper
-	}
-	if err := l.lx.Upsert(ctx, ps); err != nil {
-		return err
-	}
-	return l.s.Upsert(ctx, recs)
-}
-
-func (l local) Delete(ctx context.Context, id string) error {
-	if err := l.s.Delete(ctx, id); err != nil {
-		return err
-	}
-	// After the store: if this fails, the index holds one paper more than
-	// the store, and lexical.Open rebuilds it.
-	return l.lx.Delete(ctx, id)
 }
 
 // Ingester embeds and stores papers. BatchSize may be set before use.
@@ -99,18 +62,12 @@ type Ingester struct {
 	BatchSize int
 }
 
-// New returns an ingester that embeds with e and stores into s and its word
-// index lx (see lexical.Open).
-func New(e embeddings.Embedder, s *store.Store, lx *lexical.Index) *Ingester {
-	return NewTo(e, Local(s, lx))
-}
-
 // NewTo returns an ingester that embeds with e and writes to t.
 func NewTo(e embeddings.Embedder, t Target) *Ingester {
 	return &Ingester{embedder: e, target: t}
 }
 
-// Delete removes the paper id, or wraps store.ErrNotFound.
+// Delete removes the paper id, or wraps paper.ErrNotFound.
 func (in *Ingester) Delete(ctx context.Context, id string) error {
 	return in.target.Delete(ctx, paper.NormalizeID(id))
 }
@@ -136,10 +93,7 @@ func (in *Ingester) Upsert(ctx context.Context, papers []paper.Paper) (Stats, er
 		clean = append(clean, p)
 	}
 	var total Stats
-	size := in.BatchSize
-	if size <= 0 {
-		size = DefaultBatchSize
-	}
+	size := cmp.Or(max(in.BatchSize, 0), DefaultBatchSize)
 	for start := 0; start < len(clean); start += size {
 		b, err := in.prepare(ctx, clean[start:min(start+size, len(clean))])
 		if err == nil {
@@ -156,7 +110,7 @@ func (in *Ingester) Upsert(ctx context.Context, papers []paper.Paper) (Stats, er
 // batch is a batch of papers ready to be written: the records to store
 // (vectors filled) and what was done to get them.
 type batch struct {
-	recs  []store.Record
+	recs  []paper.Record
 	stats Stats
 }
 
@@ -164,7 +118,7 @@ type batch struct {
 // embeds the ones whose text is new or changed. It writes nothing.
 func (in *Ingester) prepare(ctx context.Context, papers []paper.Paper) (batch, error) {
 	var st Stats
-	var recs []store.Record
+	var recs []paper.Record
 	var toEmbed []int // indexes into recs
 	ids := make([]string, len(papers))
 	for i, p := range papers {
@@ -185,13 +139,13 @@ func (in *Ingester) prepare(ctx context.Context, papers []paper.Paper) (batch, e
 			continue
 		case old.Hash == hash: // metadata only: keep the vector
 			st.Updated++
-			recs = append(recs, store.Record{Paper: p, Hash: hash, Vector: old.Vector})
+			recs = append(recs, paper.Record{Paper: p, Hash: hash, Vector: old.Vector})
 			continue
 		default:
 			st.Updated++
 		}
 		toEmbed = append(toEmbed, len(recs))
-		recs = append(recs, store.Record{Paper: p, Hash: hash})
+		recs = append(recs, paper.Record{Paper: p, Hash: hash})
 	}
 	if len(toEmbed) > 0 {
 		texts := make([]string, len(toEmbed))
@@ -245,125 +199,96 @@ func (in *Ingester) File(ctx context.Context, path string, opts loader.Options, 
 		size = fi.Size()
 	}
 	cr := &countingReader{r: f}
-	size64 := in.BatchSize
-	if size64 <= 0 {
-		size64 = DefaultBatchSize
-	}
+	batchSize := cmp.Or(max(in.BatchSize, 0), DefaultBatchSize)
 
-	// Two stages overlap: while one batch is written (word index, store,
-	// fsync), the next is read and embedded. With a slow embedder (a model
-	// server) the writes then cost almost nothing; on error both stages stop
-	// and every batch handed to the writer before is written.
+	// Three stages overlap: one reads the next batch of the file, one
+	// embeds, one writes (word index, store, fsync), so that the embedder
+	// is asked for batch after batch and, with a slow embedder (a model
+	// server), the reads and writes cost almost nothing. When embedding or
+	// writing fails, the stages stop, and every batch handed to the writer
+	// before is still written: the writer works under ctx, not the group's.
+	type read struct {
+		papers    []paper.Paper
+		bytesRead int64
+	}
 	type job struct {
 		b         batch
 		bytesRead int64
 	}
+	reads := make(chan read, 1)
 	jobs := make(chan job, 1)
-	var total Stats
-	writeErr := make(chan error, 1)
-	stopWriter := make(chan struct{})
-	go func() {
-		var err error
-		for j := range jobs {
-			if err != nil {
-				continue // drain
+	g, gctx := errgroup.WithContext(ctx)
+	var (
+		rep     loader.Report
+		loadErr error // a malformed record with opts.Strict, kept apart: it must not stop the other stages
+		total   Stats
+	)
+	g.Go(func() error {
+		defer close(reads)
+		pending := make([]paper.Paper, 0, batchSize)
+		send := func() error {
+			select {
+			case reads <- read{papers: pending, bytesRead: cr.n}:
+				pending = make([]paper.Paper, 0, batchSize)
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
 			}
-			if err = in.commit(ctx, j.b); err != nil {
-				close(stopWriter)
-				continue
+		}
+		var err error
+		rep, err = loader.Load(cr, opts, func(p paper.Paper) error {
+			pending = append(pending, p)
+			if len(pending) >= batchSize {
+				return send()
+			}
+			return gctx.Err()
+		})
+		if gctx.Err() != nil {
+			return gctx.Err()
+		}
+		// Papers read before a malformed record (with opts.Strict) are
+		// valid: keep them.
+		if len(pending) > 0 {
+			if serr := send(); serr != nil {
+				return serr
+			}
+		}
+		loadErr = err
+		return nil
+	})
+	g.Go(func() error {
+		defer close(jobs)
+		for r := range reads {
+			// The loader hands on papers already normalised, valid and unique.
+			b, err := in.prepare(gctx, r.papers)
+			if err != nil {
+				return err
+			}
+			select {
+			case jobs <- job{b: b, bytesRead: r.bytesRead}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	g.Go(func() error {
+		for j := range jobs {
+			if err := in.commit(ctx, j.b); err != nil {
+				return err
 			}
 			total.add(j.b.stats)
 			if progress != nil {
 				progress(Progress{Path: path, BytesRead: j.bytesRead, BytesSize: size, Stats: total})
 			}
 		}
-		writeErr <- err
-	}()
-
-	// A third stage reads ahead: the next batch is parsed while this one
-	// is embedded, so that the embedder is asked for batch after batch
-	// without waiting for the file in between.
-	type read struct {
-		papers    []paper.Paper
-		bytesRead int64
-	}
-	reads := make(chan read, 1)
-	stopReader := make(chan struct{})
-	readErr := make(chan error, 1)
-	var rep loader.Report
-	go func() {
-		defer close(reads)
-		pending := make([]paper.Paper, 0, size64)
-		send := func() error {
-			select {
-			case reads <- read{papers: pending, bytesRead: cr.n}:
-				pending = make([]paper.Paper, 0, size64)
-				return nil
-			case <-stopReader:
-				return errReaderStopped
-			}
-		}
-		var err error
-		rep, err = loader.Load(cr, opts, func(p paper.Paper) error {
-			pending = append(pending, p)
-			if len(pending) >= size64 {
-				return send()
-			}
-			return ctx.Err()
-		})
-		// Papers read before a malformed record (with opts.Strict) are
-		// valid: keep them, unless embedding or writing was what failed.
-		if len(pending) > 0 && !errors.Is(err, errReaderStopped) && ctx.Err() == nil {
-			if serr := send(); err == nil {
-				err = serr
-			}
-		}
-		readErr <- err
-	}()
-
-	// err is nil here: the file opened.
-	for r := range reads {
-		if err != nil {
-			continue // drain: the reader stops at its next batch
-		}
-		select {
-		case <-stopWriter:
-			err = errWriterStopped
-		default:
-			// The loader hands on papers already normalised, valid and unique.
-			var bt batch
-			if bt, err = in.prepare(ctx, r.papers); err != nil {
-				break
-			}
-			select {
-			case jobs <- job{b: bt, bytesRead: r.bytesRead}:
-			case <-stopWriter:
-				err = errWriterStopped
-			}
-		}
-		if err != nil {
-			close(stopReader)
-		}
-	}
-	if rerr := <-readErr; err == nil {
-		err = rerr
-	}
-	close(jobs)
-	if werr := <-writeErr; werr != nil {
-		err = werr // the writer's error is the cause of errWriterStopped
-	}
-	if err != nil {
+		return nil
+	})
+	if err := cmp.Or(g.Wait(), loadErr); err != nil {
 		return total, rep, fmt.Errorf("%s: %w", path, err)
 	}
 	return total, rep, nil
 }
-
-// errWriterStopped tells the reading stage that the writing stage failed.
-var errWriterStopped = errors.New("ingest: writing stopped")
-
-// errReaderStopped tells the stage that reads the file that the stages
-// after it failed.
-var errReaderStopped = errors.New("ingest: reading stopped")
 
 type countingReader struct {
 	r io.Reader

@@ -6,43 +6,28 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/backend"
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/papertest"
 	"github.com/paperlens/paperlens/pkg/store"
 )
 
 const seeds = "../../testdata/papers.jsonl"
 
-// counting wraps the real built-in embedder and counts the texts it embeds.
-// failAfter > 0 makes it fail once that many texts were embedded.
-type counting struct {
-	embeddings.Embedder
-	texts     atomic.Int64
-	failAfter int64
-}
-
-func (c *counting) Embed(ctx context.Context, texts []string, p embeddings.Purpose) ([][]float32, error) {
-	if c.failAfter > 0 && c.texts.Load()+int64(len(texts)) > c.failAfter {
-		return nil, errors.New("embedder went away")
-	}
-	c.texts.Add(int64(len(texts)))
-	return c.Embedder.Embed(ctx, texts, p)
-}
-
-func setup(t *testing.T) (*counting, *ingest.Ingester, *store.Store, string) {
+func setup(t *testing.T) (*papertest.Counting, *ingest.Ingester, *store.Store, string) {
 	t.Helper()
 	b, err := builtin.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	emb := &counting{Embedder: b}
+	emb := &papertest.Counting{Embedder: b}
 	dir := t.TempDir()
 	ing, st := open(t, emb, dir)
 	return emb, ing, st, dir
@@ -62,7 +47,7 @@ func open(t *testing.T, emb embeddings.Embedder, dir string) (*ingest.Ingester, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	lx, err := lexical.Open(context.Background(), st)
+	lx, err := lexical.Open(context.Background(), dir, st.All(context.Background()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +60,7 @@ func open(t *testing.T, emb embeddings.Embedder, dir string) (*ingest.Ingester, 
 			delete(openStores, dir)
 		}
 	})
-	return ingest.New(emb, st, lx), st
+	return ingest.NewTo(emb, backend.Local(st, lx)), st
 }
 
 // openIndexes are the word indexes open, by data folder; tests that use it
@@ -98,13 +83,13 @@ func TestIngestFileTwiceEmbedsNothingTheSecondTime(t *testing.T) {
 	// Reopen, as a second run of the command would.
 	_ = st
 	ing2, _ := open(t, emb, dir)
-	before := emb.texts.Load()
+	before := emb.Texts()
 	stats, _, err = ing2.File(ctx, seeds, loader.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stats.Unchanged != 38 || stats.Embedded != 0 || emb.texts.Load() != before {
-		t.Errorf("second ingest: %+v and %d texts embedded; want 38 unchanged and none embedded", stats, emb.texts.Load()-before)
+	if stats.Unchanged != 38 || stats.Embedded != 0 || emb.Texts() != before {
+		t.Errorf("second ingest: %+v and %d texts embedded; want 38 unchanged and none embedded", stats, emb.Texts()-before)
 	}
 }
 
@@ -135,7 +120,7 @@ func TestIngestUpsertEmbedsOnlyChangedText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := emb.texts.Load()
+			before := emb.Texts()
 			batch := []paper.Paper{tt.change(a)}
 			if strings.Contains(tt.name, "later copy") {
 				batch = []paper.Paper{a, tt.change(a)}
@@ -144,8 +129,8 @@ func TestIngestUpsertEmbedsOnlyChangedText(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tt.want || emb.texts.Load()-before != int64(tt.want.Embedded) {
-				t.Errorf("stats = %+v (%d embedded), want %+v", got, emb.texts.Load()-before, tt.want)
+			if got != tt.want || emb.Texts()-before != int64(tt.want.Embedded) {
+				t.Errorf("stats = %+v (%d embedded), want %+v", got, emb.Texts()-before, tt.want)
 			}
 			a = batch[len(batch)-1]
 		})
@@ -172,7 +157,7 @@ func TestIngestRejectsAnInvalidBatchWhole(t *testing.T) {
 func TestIngestKeepsStoredBatchesWhenTheEmbedderFails(t *testing.T) {
 	ctx := context.Background()
 	emb, ing, st, dir := setup(t)
-	emb.failAfter = 20
+	emb.FailAfter = 20
 	ing.BatchSize = 8
 	stats, _, err := ing.File(ctx, seeds, loader.Options{}, nil)
 	if err == nil || !strings.Contains(err.Error(), "embedder went away") {
@@ -182,16 +167,16 @@ func TestIngestKeepsStoredBatchesWhenTheEmbedderFails(t *testing.T) {
 		t.Fatalf("stats %+v, count %d; want the two whole batches (16 papers) stored", stats, st.Count())
 	}
 	// Resume: only the missing papers are embedded.
-	emb.failAfter = 0
-	before := emb.texts.Load()
+	emb.FailAfter = 0
+	before := emb.Texts()
 	ing2, st2 := open(t, emb, dir)
 	stats, _, err = ing2.File(ctx, seeds, loader.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stats.Unchanged != 16 || stats.Added != 22 || emb.texts.Load()-before != 22 || st2.Count() != 38 {
+	if stats.Unchanged != 16 || stats.Added != 22 || emb.Texts()-before != 22 || st2.Count() != 38 {
 		t.Errorf("resume: %+v, %d embedded, count %d; want 16 unchanged, 22 added and embedded, 38 stored",
-			stats, emb.texts.Load()-before, st2.Count())
+			stats, emb.Texts()-before, st2.Count())
 	}
 }
 
@@ -253,14 +238,14 @@ func TestIngestKeepsTheWordIndexInStep(t *testing.T) {
 				t.Fatal(err)
 			}
 			lx := openIndexes[dir]
-			_, total, err := lx.Search(ctx, s.query, 5, lexical.Filter{})
+			_, total, err := lx.Search(ctx, s.query, 5, paper.Filter{})
 			if err != nil || total != s.want {
 				t.Errorf("search %q: %d hits, %v; want %d", s.query, total, err, s.want)
 			}
 		})
 	}
-	if err := ing.Delete(ctx, "w1"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("deleting it again = %v, want store.ErrNotFound", err)
+	if err := ing.Delete(ctx, "w1"); !errors.Is(err, paper.ErrNotFound) {
+		t.Errorf("deleting it again = %v, want paper.ErrNotFound", err)
 	}
 	if st.Count() != 0 {
 		t.Errorf("store holds %d papers, want 0", st.Count())
@@ -287,7 +272,7 @@ func TestIngestFileStopsWhenWritingFails(t *testing.T) {
 	}
 	// At most: the batch written, the one that failed, one queued and one
 	// being handed over.
-	if n := emb.texts.Load(); n > 8*4 {
+	if n := emb.Texts(); n > 8*4 {
 		t.Errorf("%d texts embedded: the reading stage did not stop when writing failed", n)
 	}
 }

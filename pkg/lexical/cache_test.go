@@ -11,7 +11,7 @@ import (
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
-	"github.com/paperlens/paperlens/pkg/store"
+	"github.com/paperlens/paperlens/pkg/words"
 )
 
 // seedPostings analyses the 38 seed papers, then deletes and replaces a
@@ -25,7 +25,7 @@ func seedPostings(t *testing.T) *postings {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	an, err := analyzer()
+	an, err := words.Analyzer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestCloseSavesThePostingsOnlyWhenThePapersChanged(t *testing.T) {
 	path := filepath.Join(st.Dir(), Dir, cacheFile)
 	cycle := func(write func(x *Index)) os.FileInfo {
 		t.Helper()
-		x, err := Open(ctx, st)
+		x, err := Open(ctx, st.Dir(), st.All(ctx))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestCloseSavesThePostingsOnlyWhenThePapersChanged(t *testing.T) {
 	}
 	add := func(id string) func(x *Index) {
 		return func(x *Index) {
-			recs := []store.Record{{Paper: paper.Paper{ID: id, Title: "Saved postings " + id, Abstract: "Words to index."}}}
+			recs := []paper.Record{{Paper: paper.Paper{ID: id, Title: "Saved postings " + id, Abstract: "Words to index."}}}
 			vecs, err := emb.Embed(ctx, []string{recs[0].Paper.Text()}, embeddings.Document)
 			if err != nil {
 				t.Fatal(err)
@@ -187,7 +187,7 @@ func TestCloseSavesThePostingsOnlyWhenThePapersChanged(t *testing.T) {
 	if changed.ModTime().Equal(first.ModTime()) {
 		t.Fatal("Close after a write kept the old postings")
 	}
-	x, err := Open(ctx, st)
+	x, err := Open(ctx, st.Dir(), st.All(ctx))
 	if err != nil {
 		t.Fatal(err)
 	}

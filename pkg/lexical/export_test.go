@@ -10,6 +10,7 @@ import (
 	"github.com/paperlens/paperlens/embeddings/builtin"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/store"
+	"github.com/paperlens/paperlens/pkg/words"
 )
 
 // HoldBuilds makes the background builds of the postings that Open starts
@@ -41,11 +42,11 @@ func blankIndex(t testing.TB) *Index {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	an, err := analyzer()
+	an, err := words.Analyzer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := &Index{dir: dir, an: an, papers: cachedAnalyzer(an), closed: make(chan struct{}), ready: make(chan struct{}),
+	x := &Index{dir: dir, an: an, papers: words.Cached(an), closed: make(chan struct{}), ready: make(chan struct{}),
 		stopBuild: func() {}, filed: map[string]*paper.Paper{}}
 	x.mem.Store(newPostings())
 	close(x.ready)

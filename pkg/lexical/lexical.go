@@ -22,23 +22,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/paperlens/paperlens/pkg/paper"
-	"github.com/paperlens/paperlens/pkg/store"
+	"github.com/paperlens/paperlens/pkg/words"
 )
 
 // Dir is the name of the index folder inside a data folder.
@@ -92,141 +89,46 @@ type passSet struct {
 	ids map[string]struct{}
 }
 
-// Hit is a paper id with its BM25 score, best first.
-type Hit struct {
-	ID    string
-	Score float64
-}
-
-// Filter narrows a ranking to papers by year, category and author. The zero
-// value lets every paper through.
-type Filter struct {
-	// YearFrom and YearTo bound the publication year, inclusive; 0 means
-	// unbounded. A paper without a date fails a year bound.
-	YearFrom, YearTo int
-	// Categories keeps papers in any of these categories (case-insensitive).
-	Categories []string
-	// Author keeps papers with an author whose name contains it
-	// (case-insensitive).
-	Author string
-}
-
-// IsZero reports whether f lets every paper through.
-func (f Filter) IsZero() bool {
-	return f.YearFrom == 0 && f.YearTo == 0 && len(f.Categories) == 0 && strings.TrimSpace(f.Author) == ""
-}
-
-// Match reports whether p passes f. It is the test the index applies;
-// Matcher is faster for many papers.
-func (f Filter) Match(p *paper.Paper) bool { return f.Matcher()(p) }
-
-// Matcher returns Match with the filter's words prepared once: a test
-// that allocates nothing for ASCII names, since a ranking applies it to
-// every paper it finds.
-func (f Filter) Matcher() func(p *paper.Paper) bool {
-	author := strings.ToLower(strings.TrimSpace(f.Author))
-	cats := make([]string, len(f.Categories))
-	for i, c := range f.Categories {
-		cats[i] = strings.TrimSpace(c)
-	}
-	yearFrom, yearTo := f.YearFrom, f.YearTo
-	return func(p *paper.Paper) bool {
-		if yearFrom != 0 || yearTo != 0 {
-			y := Year(p.Published)
-			if y == 0 || (yearFrom != 0 && y < yearFrom) || (yearTo != 0 && y > yearTo) {
-				return false
-			}
-		}
-		if len(cats) > 0 && !slices.ContainsFunc(p.Categories, func(c string) bool {
-			return slices.ContainsFunc(cats, func(want string) bool { return strings.EqualFold(c, want) })
-		}) {
-			return false
-		}
-		if author != "" {
-			return slices.ContainsFunc(p.Authors, func(name string) bool { return containsFold(name, author) })
-		}
-		return true
-	}
-}
-
-// containsFold reports whether strings.ToLower(s) contains sub, which is
-// in lower case, without allocating when s is ASCII.
-func containsFold(s, sub string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return strings.Contains(strings.ToLower(s), sub)
-		}
-	}
-	n := len(sub)
-outer:
-	for i := 0; i+n <= len(s); i++ {
-		for j := 0; j < n; j++ {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != sub[j] {
-				continue outer
-			}
-		}
-		return true
-	}
-	return false
-}
-
-// Year is the year of a YYYY-MM-DD date, or 0: what the year filters
-// compare.
-func Year(date string) int {
-	if len(date) < 4 {
-		return 0
-	}
-	y, err := strconv.Atoi(date[:4])
-	if err != nil {
-		return 0
-	}
-	return y
-}
-
 // fileOf is what filters read of p.
 func fileOf(p *paper.Paper) *paper.Paper {
 	return &paper.Paper{ID: p.ID, Published: p.Published, Categories: p.Categories, Authors: p.Authors}
 }
 
-// Open opens the index of the data folder that st lives in and starts
-// building the in-memory postings from st in the background (every paper
-// passes through store.Each once, here), or loads them as saved at the
-// last Close; rankings wait until they are ready, filters do not.
-func Open(ctx context.Context, st *store.Store) (*Index, error) {
-	var papers []paper.Paper
-	err := st.Each(ctx, func(r store.Record) error {
-		papers = append(papers, r.Paper)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("lexical: cannot read the papers: %w", err)
+// Open opens the word index of the data folder data, holding the papers of
+// recs (every stored paper, each once; a store's All), and starts building
+// the in-memory postings from them in the background, or loads them as
+// saved at the last Close; rankings wait until they are ready, filters do
+// not.
+func Open(ctx context.Context, data string, recs iter.Seq2[paper.Record, error]) (*Index, error) {
+	var all []paper.Paper
+	for r, err := range recs {
+		if err != nil {
+			return nil, fmt.Errorf("lexical: cannot read the papers: %w", err)
+		}
+		all = append(all, r.Paper)
 	}
-	dir := filepath.Join(st.Dir(), Dir)
+	dir := filepath.Join(data, Dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("lexical: cannot make the index folder %s: %w", dir, err)
 	}
 	removeBleveIndex(dir)
-	an, err := analyzer()
+	an, err := words.Analyzer()
 	if err != nil {
 		return nil, err
 	}
-	x := &Index{dir: dir, an: an, papers: cachedAnalyzer(an), closed: make(chan struct{}), filed: make(map[string]*paper.Paper, len(papers))}
+	x := &Index{dir: dir, an: an, papers: words.Cached(an), closed: make(chan struct{}), filed: make(map[string]*paper.Paper, len(all))}
 	// The fingerprints and filter fields are cheap; analysing the words is
 	// what takes seconds, and it is left to the background build.
-	fps := make([]analysed, len(papers))
-	for i := range papers {
-		p := &papers[i]
+	fps := make([]analysed, len(all))
+	for i := range all {
+		p := &all[i]
 		fps[i] = analysed{id: p.ID, fp: fingerprint(p)}
 		x.filed[p.ID] = fileOf(p)
 	}
 	mem := newPostings()
 	mem.add(fps)
 	x.mem.Store(mem)
-	x.startBuild(papers)
+	x.startBuild(all)
 	return x, nil
 }
 
@@ -420,13 +322,6 @@ func (x *Index) Delete(ctx context.Context, ids ...string) error {
 	return nil
 }
 
-// MaxQueryTerms bounds the distinct words of a lexical query. A longer
-// text, such as an abstract for "papers like this one", is cut to its
-// MaxQueryTerms most distinctive words (by term frequency × inverse document
-// frequency, as Lucene's MoreLikeThis does): the rest add time, not
-// ranking quality.
-const MaxQueryTerms = 25
-
 type keyTerm struct {
 	term  string
 	freq  int
@@ -443,13 +338,13 @@ func (x *Index) countWords(text string) map[string]int {
 	return freq
 }
 
-// keyTermsOf returns the MaxQueryTerms most distinctive of a text's counted
-// words, with the document frequencies of mem, or nil when the text has no
-// more than that. A word's distinctiveness is its count × idf × topicality
-// (genre words such as "survey" or "challenges" count less; see
+// keyTermsOf returns the words.MaxQueryTerms most distinctive of a text's
+// counted words, with the document frequencies of mem, or nil when the text
+// has no more than that. A word's distinctiveness is its count × idf ×
+// topicality (genre words such as "challenges" or "recent" count less; see
 // topicality.go).
 func keyTermsOf(mem *postings, freq map[string]int) []keyTerm {
-	if len(freq) <= MaxQueryTerms {
+	if len(freq) <= words.MaxQueryTerms {
 		return nil
 	}
 	terms := make([]keyTerm, 0, len(freq))
@@ -468,8 +363,8 @@ func keyTermsOf(mem *postings, freq map[string]int) []keyTerm {
 		}
 		return terms[i].term < terms[j].term
 	})
-	if len(terms) > MaxQueryTerms {
-		terms = terms[:MaxQueryTerms]
+	if len(terms) > words.MaxQueryTerms {
+		terms = terms[:words.MaxQueryTerms]
 	}
 	if len(terms) == 0 {
 		terms = []keyTerm{} // not nil: nothing can match
@@ -478,35 +373,34 @@ func keyTermsOf(mem *postings, freq map[string]int) []keyTerm {
 }
 
 // Search returns up to n papers ranked by BM25F against text, best first,
-// that pass f, leaving out the ids in exclude, and how many papers match in
-// all.
-func (x *Index) Search(ctx context.Context, text string, n int, f Filter, exclude ...string) ([]Hit, int, error) {
-	return x.SearchLike(ctx, "", text, n, f, exclude...)
+// that pass f, and how many papers match in all.
+func (x *Index) Search(ctx context.Context, text string, n int, f paper.Filter) ([]paper.Scored, int, error) {
+	return x.SearchLike(ctx, "", text, n, f)
 }
 
 // SearchLike is Search for the text of the indexed paper id ("papers like
 // this one"): when the index holds id, it takes the paper's words from the
 // index instead of analysing text again. text must be the paper's Text().
-func (x *Index) SearchLike(ctx context.Context, id, text string, n int, f Filter, exclude ...string) ([]Hit, int, error) {
+func (x *Index) SearchLike(ctx context.Context, id, text string, n int, f paper.Filter) ([]paper.Scored, int, error) {
 	mem, err := x.rankerFor(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
 	var clauses []clause
-	if freq, ok := mem.wordsOf(id); ok && id != "" && len(freq) > MaxQueryTerms {
+	if freq, ok := mem.wordsOf(id); ok && id != "" && len(freq) > words.MaxQueryTerms {
 		clauses = clausesOf(keyTermsOf(mem, freq))
 	} else {
 		clauses = x.clauses(mem, text)
 	}
 	var allow func(string) bool
-	if !f.IsZero() {
+	if f.HasConditions() {
 		allow = x.Passing(f)
 	}
-	hits, total := mem.searchWith(x.Ranking(), clauses, n, allow, exclude)
+	hits, total := mem.searchWith(x.Ranking(), clauses, n, allow, f.Exclude)
 	return hits, total, nil
 }
 
-// clauses is the query of a text: the MaxQueryTerms most distinctive words
+// clauses is the query of a text: the words.MaxQueryTerms most distinctive words
 // of a long text, each boosted by its count, or every word of a short one,
 // a repeated word counting as often as it is repeated.
 func (x *Index) clauses(mem *postings, text string) []clause {
@@ -537,10 +431,11 @@ func clausesOf(terms []keyTerm) []clause {
 	return cs
 }
 
-// Passing reports whether the paper id passes f. The papers that pass are
-// worked out once per filter until the next write, since a query tests
-// the same filter on its vector ranking, its word ranking and its count.
-func (x *Index) Passing(f Filter) func(id string) bool {
+// Passing reports whether the paper id passes the field tests of f (its
+// excluded ids play no part). The papers that pass are worked out once per
+// filter until the next write, since a query tests the same filter on its
+// vector ranking, its word ranking and its count.
+func (x *Index) Passing(f paper.Filter) func(id string) bool {
 	ids := x.passing(f)
 	return func(id string) bool {
 		_, ok := ids[id]
@@ -548,14 +443,10 @@ func (x *Index) Passing(f Filter) func(id string) bool {
 	}
 }
 
-// passing is the set of papers that pass f.
-func (x *Index) passing(f Filter) map[string]struct{} {
-	cats := make([]string, len(f.Categories))
-	for i, c := range f.Categories {
-		cats[i] = strings.ToLower(strings.TrimSpace(c))
-	}
-	slices.Sort(cats)
-	key := fmt.Sprintf("%d %d %q %q", f.YearFrom, f.YearTo, cats, strings.ToLower(strings.TrimSpace(f.Author)))
+// passing is the set of papers that pass the field tests of f.
+func (x *Index) passing(f paper.Filter) map[string]struct{} {
+	f = f.Fields()
+	key := f.Key()
 	x.filedMu.RLock()
 	defer x.filedMu.RUnlock()
 	// One pass per filter: the parts of a query that ask at once wait for
@@ -576,15 +467,16 @@ func (x *Index) passing(f Filter) map[string]struct{} {
 	return ids
 }
 
-// CountMatching is how many papers pass f, leaving out the ids in exclude.
-func (x *Index) CountMatching(ctx context.Context, f Filter, exclude ...string) (int, error) {
+// CountMatching is how many papers pass f.
+func (x *Index) CountMatching(ctx context.Context, f paper.Filter) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	var ids map[string]struct{}
-	if !f.IsZero() {
+	if f.HasConditions() {
 		ids = x.passing(f)
 	}
+	exclude := f.Exclude
 	x.filedMu.RLock()
 	defer x.filedMu.RUnlock()
 	pass := func(id string) bool { return x.filed[id] != nil }
@@ -602,7 +494,7 @@ func (x *Index) CountMatching(ctx context.Context, f Filter, exclude ...string) 
 }
 
 // Highlights returns, for each of papers whose abstract contains a word of
-// text (of its MaxQueryTerms most distinctive words, for a long text), up
+// text (of its words.MaxQueryTerms most distinctive words, for a long text), up
 // to max short fragments of its abstract with the matched words marked
 // <mark>…</mark> and the rest HTML-escaped.
 func (x *Index) Highlights(ctx context.Context, text string, papers []paper.Paper, max int) (map[string][]string, error) {
@@ -610,24 +502,19 @@ func (x *Index) Highlights(ctx context.Context, text string, papers []paper.Pape
 		return map[string][]string{}, nil
 	}
 	freq := x.countWords(text)
-	if len(freq) <= MaxQueryTerms { // short: the highlighter analyses it
-		return fragments(ctx, matchAbstract(text), papers, max)
+	if len(freq) <= words.MaxQueryTerms { // short: the highlighter analyses it
+		return words.Highlight(ctx, text, papers, max)
 	}
 	mem, err := x.rankerFor(ctx) // for the key words' document frequencies
 	if err != nil {
 		return nil, err
 	}
-	terms := keyTermsOf(mem, freq)
-	if len(terms) == 0 {
-		return map[string][]string{}, nil
+	keys := keyTermsOf(mem, freq)
+	terms := make([]string, len(keys))
+	for i, t := range keys {
+		terms[i] = t.term
 	}
-	qs := make([]query.Query, len(terms))
-	for i, t := range terms {
-		tq := query.NewTermQuery(t.term)
-		tq.SetField(fieldAbstract)
-		qs[i] = tq
-	}
-	return fragments(ctx, query.NewDisjunctionQuery(qs), papers, max)
+	return words.HighlightTerms(ctx, terms, papers, max)
 }
 
 // Scores returns the BM25F score against text of each of the papers ids

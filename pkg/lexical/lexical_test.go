@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paperlens/paperlens/pkg/backend"
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
@@ -49,7 +50,7 @@ func folder(t *testing.T, n int) (*store.Store, []paper.Paper) {
 	}
 	emb, st := lexical.EmptyStore(t)
 	lx := open(t, st)
-	if _, err := ingest.New(emb, st, lx).Upsert(context.Background(), papers); err != nil {
+	if _, err := ingest.NewTo(emb, backend.Local(st, lx)).Upsert(context.Background(), papers); err != nil {
 		t.Fatal(err)
 	}
 	lx.Close()
@@ -58,7 +59,7 @@ func folder(t *testing.T, n int) (*store.Store, []paper.Paper) {
 
 func open(t *testing.T, st *store.Store) *lexical.Index {
 	t.Helper()
-	lx, err := lexical.Open(context.Background(), st)
+	lx, err := lexical.Open(context.Background(), st.Dir(), st.All(context.Background()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,14 +117,14 @@ func TestOpenFollowsTheStore(t *testing.T) {
 			if lx.Count() != st.Count() {
 				t.Errorf("index holds %d papers, store %d", lx.Count(), st.Count())
 			}
-			hits, _, err := lx.Search(ctx, title, 1, lexical.Filter{})
+			hits, _, err := lx.Search(ctx, title, 1, paper.Filter{})
 			if err != nil || len(hits) != 1 || hits[0].ID != papers[5].ID {
 				t.Errorf("search for %q = %v, %v; want %s first", title, hits, err, papers[5].ID)
 			}
-			if hits, _, err := lx.Search(ctx, "ghost", 1, lexical.Filter{}); err != nil || len(hits) != 0 {
+			if hits, _, err := lx.Search(ctx, "ghost", 1, paper.Filter{}); err != nil || len(hits) != 0 {
 				t.Errorf("search for a word only the index had = %v, %v; want nothing", hits, err)
 			}
-			if n, err := lx.CountMatching(ctx, lexical.Filter{Categories: []string{"zz.ghost"}}); err != nil || n != 0 {
+			if n, err := lx.CountMatching(ctx, paper.Filter{Categories: []string{"zz.ghost"}}); err != nil || n != 0 {
 				t.Errorf("%d papers in a category only the index had (%v); want 0", n, err)
 			}
 			lx.Close()
@@ -150,7 +151,7 @@ func TestSearchUsesAnEnglishAnalyser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hits, total, err := lx.Search(ctx, tt.query, 5, lexical.Filter{})
+			hits, total, err := lx.Search(ctx, tt.query, 5, paper.Filter{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,7 +170,7 @@ func TestSearchUsesAnEnglishAnalyser(t *testing.T) {
 
 // passes is the filter written out plainly, as its documentation reads,
 // against which the index's (faster) test is checked.
-func passes(f lexical.Filter, p paper.Paper) bool {
+func passes(f paper.Filter, p paper.Paper) bool {
 	year := 0
 	if len(p.Published) >= 4 {
 		year, _ = strconv.Atoi(p.Published[:4])
@@ -184,7 +185,7 @@ func passes(f lexical.Filter, p paper.Paper) bool {
 		in := false
 		for _, c := range p.Categories {
 			for _, want := range f.Categories {
-				in = in || strings.ToLower(c) == strings.ToLower(want)
+				in = in || strings.EqualFold(c, want)
 			}
 		}
 		if !in {
@@ -206,7 +207,7 @@ func TestIndexFiltersAgreeWithFilterMatch(t *testing.T) {
 	ctx := context.Background()
 	st, papers := folder(t, 300)
 	lx := open(t, st)
-	filters := []lexical.Filter{
+	filters := []paper.Filter{
 		{YearFrom: 2022},
 		{YearTo: 2021},
 		{YearFrom: 2021, YearTo: 2023},
@@ -246,7 +247,7 @@ func TestIndexFiltersAgreeWithFilterMatch(t *testing.T) {
 
 // ranking is what a lexical query answers: the hits and the count.
 type ranking struct {
-	Hits  []lexical.Hit
+	Hits  []paper.Scored
 	Total int
 }
 
@@ -256,7 +257,7 @@ func rankings(t *testing.T, lx *lexical.Index, papers []paper.Paper) []ranking {
 	t.Helper()
 	ctx := context.Background()
 	var out []ranking
-	add := func(hits []lexical.Hit, total int, err error) {
+	add := func(hits []paper.Scored, total int, err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
@@ -264,15 +265,15 @@ func rankings(t *testing.T, lx *lexical.Index, papers []paper.Paper) []ranking {
 		out = append(out, ranking{hits, total})
 	}
 	for _, q := range []string{"graph neural networks", "protein structure prediction", papers[40].Text()} {
-		add(lx.Search(ctx, q, 10, lexical.Filter{}))
-		add(lx.Search(ctx, q, 5, lexical.Filter{Categories: []string{"cs.LG"}}, papers[41].ID))
+		add(lx.Search(ctx, q, 10, paper.Filter{}))
+		add(lx.Search(ctx, q, 5, paper.Filter{Categories: []string{"cs.LG"}, Exclude: []string{papers[41].ID}}))
 	}
-	add(lx.SearchLike(ctx, papers[42].ID, papers[42].Text(), 10, lexical.Filter{}, papers[42].ID))
+	add(lx.SearchLike(ctx, papers[42].ID, papers[42].Text(), 10, paper.Filter{Exclude: []string{papers[42].ID}}))
 	ids := []string{papers[40].ID, papers[43].ID, papers[44].ID}
 	scores, err := lx.Scores(ctx, papers[40].Text(), ids)
-	var hits []lexical.Hit
+	var hits []paper.Scored
 	for _, id := range ids {
-		hits = append(hits, lexical.Hit{ID: id, Score: scores[id]})
+		hits = append(hits, paper.Scored{ID: id, Score: scores[id]})
 	}
 	add(hits, len(scores), err)
 	return out
@@ -335,13 +336,13 @@ func TestQueriesWhileThePostingsAreBuilt(t *testing.T) {
 		}
 		// These searches wait for the postings.
 		type answer struct {
-			hits []lexical.Hit
+			hits []paper.Scored
 			err  error
 		}
 		search := func(q string) <-chan answer {
 			c := make(chan answer, 1)
 			go func() {
-				hits, _, err := lx.Search(ctx, q, 3, lexical.Filter{})
+				hits, _, err := lx.Search(ctx, q, 3, paper.Filter{})
 				c <- answer{hits, err}
 			}()
 			return c
@@ -350,7 +351,7 @@ func TestQueriesWhileThePostingsAreBuilt(t *testing.T) {
 		long := search(papers[40].Text())
 		release()
 		<-lx.Ready()
-		after, _, err := lx.Search(ctx, papers[40].Text(), 3, lexical.Filter{})
+		after, _, err := lx.Search(ctx, papers[40].Text(), 3, paper.Filter{})
 		if a := <-long; a.err != nil || err != nil || !slices.Equal(a.hits, after) {
 			t.Errorf("a search issued during the build = %v, %v; after it = %v, %v", a.hits, a.err, after, err)
 		}
@@ -369,7 +370,7 @@ func TestQueriesWhileThePostingsAreBuilt(t *testing.T) {
 	t.Run("filters, counts and short highlights do not wait for the build", func(t *testing.T) {
 		lexical.HoldBuilds(t)
 		lx := open(t, st)
-		f := lexical.Filter{Categories: []string{"cs.LG"}}
+		f := paper.Filter{Categories: []string{"cs.LG"}}
 		want := 0
 		for _, p := range papers {
 			if f.Match(&p) {
@@ -426,7 +427,7 @@ func TestFiltersSeeEveryWrite(t *testing.T) {
 	defer st.Close()
 	lx := open(t, st)
 	ctx := context.Background()
-	f := lexical.Filter{Categories: []string{"cs.LG"}, YearFrom: 2026}
+	f := paper.Filter{Categories: []string{"cs.LG"}, YearFrom: 2026}
 	check := func(held []paper.Paper, exclude ...string) {
 		t.Helper()
 		want := 0
@@ -438,7 +439,7 @@ func TestFiltersSeeEveryWrite(t *testing.T) {
 		if want == 0 {
 			t.Fatal("no paper passes the filter: the check proves nothing")
 		}
-		if got, err := lx.CountMatching(ctx, f, exclude...); err != nil || got != want {
+		if got, err := lx.CountMatching(ctx, paper.Filter{Categories: f.Categories, YearFrom: f.YearFrom, Exclude: exclude}); err != nil || got != want {
 			t.Fatalf("%d papers held: %d match %+v leaving out %d, want %d (err %v)", len(held), got, f, len(exclude), want, err)
 		}
 	}
@@ -458,7 +459,7 @@ func TestFiltersSeeEveryWrite(t *testing.T) {
 		}
 	}
 	check(papers, passing[0], passing[1], passing[1], "no-such-paper")
-	if got, err := lx.CountMatching(ctx, lexical.Filter{}, papers[0].ID, papers[0].ID, passing[0], "no-such-paper"); err != nil || got != len(papers)-2 {
+	if got, err := lx.CountMatching(ctx, paper.Filter{Exclude: []string{papers[0].ID, papers[0].ID, passing[0], "no-such-paper"}}); err != nil || got != len(papers)-2 {
 		t.Errorf("no filter, leaving out two papers (one twice) and an unknown id: %d papers (%v), want %d", got, err, len(papers)-2)
 	}
 

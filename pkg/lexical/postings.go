@@ -288,17 +288,17 @@ func (x *postings) docFreq(word string) (df, total int) {
 // more than the usual single idf. allow, when not nil, says which papers
 // may be ranked; ids in exclude are left out. It returns the best n and how
 // many papers matched in all.
-func (x *postings) search(clauses []clause, n int, allow func(id string) bool, exclude []string) ([]Hit, int) {
+func (x *postings) search(clauses []clause, n int, allow func(id string) bool, exclude []string) ([]paper.Scored, int) {
 	return x.searchWith(DefaultRanking, clauses, n, allow, exclude)
 }
 
 // searchWith is search with the constants of r.
-func (x *postings) searchWith(r Ranking, clauses []clause, n int, allow func(id string) bool, exclude []string) ([]Hit, int) {
+func (x *postings) searchWith(r Ranking, clauses []clause, n int, allow func(id string) bool, exclude []string) ([]paper.Scored, int) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	total := len(x.byID)
 	if total == 0 || len(clauses) == 0 {
-		return []Hit{}, 0
+		return []paper.Scored{}, 0
 	}
 	// A field no paper has words in (no titles) weighs nothing.
 	titleNorm, abstractNorm := newLengthNorm(r.B, x.titleWords, total), newLengthNorm(r.B, x.abstractWords, total)
@@ -315,7 +315,7 @@ func (x *postings) searchWith(r Ranking, clauses []clause, n int, allow func(id 
 		ps = append(ps, prepared{list: x.lists[t], weight: c.boost * float64(c.count) * r.idfWeight(int(x.df[t]), total)})
 	}
 	if len(ps) == 0 {
-		return []Hit{}, 0
+		return []paper.Scored{}, 0
 	}
 
 	s, _ := x.pool.Get().(*scratch)
@@ -341,7 +341,7 @@ func (x *postings) searchWith(r Ranking, clauses []clause, n int, allow func(id 
 		}
 	}
 	excluded := func(id string) bool { return slices.Contains(exclude, id) }
-	hits := make([]Hit, 0, min(max(n, 0), len(s.touched)))
+	hits := make([]paper.Scored, 0, min(max(n, 0), len(s.touched)))
 	matched := 0
 	for _, doc := range s.touched {
 		sc := s.score[doc]
@@ -351,7 +351,7 @@ func (x *postings) searchWith(r Ranking, clauses []clause, n int, allow func(id 
 			continue
 		}
 		matched++
-		h := Hit{ID: id, Score: sc}
+		h := paper.Scored{ID: id, Score: sc}
 		switch {
 		case n <= 0:
 		case len(hits) < n:
@@ -363,7 +363,7 @@ func (x *postings) searchWith(r Ranking, clauses []clause, n int, allow func(id 
 		}
 	}
 	x.pool.Put(s)
-	slices.SortFunc(hits, func(a, b Hit) int {
+	slices.SortFunc(hits, func(a, b paper.Scored) int {
 		if better(a, b) {
 			return -1
 		}
@@ -391,7 +391,7 @@ func newLengthNorm(b float64, words int64, papers int) lengthNorm {
 func (l lengthNorm) of(length int32) float64 { return l.base + l.perWord*float64(length) }
 
 // up and down keep hits a heap with the worst hit at the root.
-func up(h []Hit, i int) {
+func up(h []paper.Scored, i int) {
 	for i > 0 {
 		p := (i - 1) / 2
 		if !better(h[p], h[i]) {
@@ -402,7 +402,7 @@ func up(h []Hit, i int) {
 	}
 }
 
-func down(h []Hit, i int) {
+func down(h []paper.Scored, i int) {
 	for {
 		w := i
 		if l := 2*i + 1; l < len(h) && better(h[w], h[l]) {
@@ -420,7 +420,7 @@ func down(h []Hit, i int) {
 }
 
 // better orders hits by score, best first, then by id.
-func better(a, b Hit) bool {
+func better(a, b paper.Scored) bool {
 	if a.Score != b.Score {
 		return a.Score > b.Score
 	}

@@ -1,17 +1,14 @@
 package lexical
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/paperlens/paperlens/pkg/eval"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
 )
@@ -41,7 +38,7 @@ func memIndex(t testing.TB, papers []paper.Paper) *Index {
 	return x
 }
 
-func ids(hits []Hit) []string {
+func ids(hits []paper.Scored) []string {
 	out := make([]string, len(hits))
 	for i, h := range hits {
 		out[i] = h.ID
@@ -86,7 +83,7 @@ func TestBM25FRanking(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			x := indexOf(t, tt.papers)
-			hits, n, err := x.Search(context.Background(), tt.query, 10, Filter{})
+			hits, n, err := x.Search(context.Background(), tt.query, 10, paper.Filter{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +101,7 @@ func TestRepeatedWordsSaturate(t *testing.T) {
 		{ID: "4", Title: "Notes", Abstract: "Quokka quokka quokka quokka wallaby."},
 		{ID: "none", Title: "Notes", Abstract: "Kangaroo."},
 	})
-	hits, _, err := x.Search(context.Background(), "quokka", 10, Filter{})
+	hits, _, err := x.Search(context.Background(), "quokka", 10, paper.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,11 +165,11 @@ func TestWritesKeepTheStatisticsOfTheLivePapers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, gotN, err := written.Search(ctx, tt.text, 50, Filter{}, tt.exclude...)
+			got, gotN, err := written.Search(ctx, tt.text, 50, paper.Filter{Exclude: tt.exclude})
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, wantN, err := fresh.Search(ctx, tt.text, 50, Filter{}, tt.exclude...)
+			want, wantN, err := fresh.Search(ctx, tt.text, 50, paper.Filter{Exclude: tt.exclude})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,11 +185,11 @@ func TestWritesKeepTheStatisticsOfTheLivePapers(t *testing.T) {
 	}
 	t.Run("a paper's stored words rank as its analysed text does", func(t *testing.T) {
 		p := papers[99]
-		got, _, err := written.SearchLike(ctx, p.ID, p.Text(), 50, Filter{}, p.ID)
+		got, _, err := written.SearchLike(ctx, p.ID, p.Text(), 50, paper.Filter{Exclude: []string{p.ID}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _, err := written.Search(ctx, p.Text(), 50, Filter{}, p.ID)
+		want, _, err := written.Search(ctx, p.Text(), 50, paper.Filter{Exclude: []string{p.ID}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,83 +212,31 @@ func TestSciFactLexicalQuality(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := memIndex(t, papers)
-	judged := map[string]map[string]int{}
-	readLines(t, dir+"qrels/train.tsv", func(line string) {
-		f := strings.Fields(line)
-		if g, err := strconv.Atoi(f[2]); err == nil {
-			if judged[f[0]] == nil {
-				judged[f[0]] = map[string]int{}
-			}
-			judged[f[0]][f[1]] = g
-		}
-	})
-	var sum float64
-	var n int
-	readLines(t, dir+"queries.jsonl", func(line string) {
-		var q struct {
-			ID   string `json:"_id"`
-			Text string `json:"text"`
-		}
-		if err := json.Unmarshal([]byte(line), &q); err != nil {
-			t.Fatal(err)
-		}
-		if len(judged[q.ID]) == 0 {
-			return
-		}
-		hits, _, err := x.Search(context.Background(), q.Text, 10, Filter{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum += ndcg10(hits, judged[q.ID])
-		n++
-	})
-	if n != 809 {
-		t.Fatalf("%d judged queries, want the 809 of the train split", n)
-	}
-	if got := sum / float64(n); got < 0.69 {
-		t.Errorf("nDCG@10 = %.4f over %d queries, want at least 0.69", got, n)
-	} else {
-		t.Logf("nDCG@10 = %.4f over %d queries", got, n)
-	}
-}
-
-func readLines(t *testing.T, path string, fn func(string)) {
-	t.Helper()
-	f, err := os.Open(path)
+	qrels, err := eval.ReadQrels(dir + "qrels/train.tsv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" {
-			fn(line)
-		}
-	}
-	if err := sc.Err(); err != nil {
+	qs, err := eval.ReadQueries(dir + "queries.jsonl")
+	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// ndcg10 is nDCG@10 with the grade as gain, as trec_eval computes it.
-func ndcg10(hits []Hit, grades map[string]int) float64 {
-	var ideal []int
-	for _, g := range grades {
-		if g > 0 {
-			ideal = append(ideal, g)
+	runs := make([][]string, len(qs))
+	for i, q := range qs {
+		hits, _, err := x.Search(context.Background(), q.Text, 10, paper.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits {
+			runs[i] = append(runs[i], h.ID)
 		}
 	}
-	slices.Sort(ideal)
-	slices.Reverse(ideal)
-	var dcg, idcg float64
-	for r := 0; r < 10 && r < len(ideal); r++ {
-		idcg += float64(ideal[r]) / math.Log2(float64(r+2))
+	s := eval.Score(qs, runs, qrels)
+	if s.Judged != 809 {
+		t.Fatalf("%d judged queries, want the 809 of the train split", s.Judged)
 	}
-	for r, h := range hits {
-		if r < 10 {
-			dcg += float64(grades[h.ID]) / math.Log2(float64(r+2))
-		}
+	if s.NDCG10 < 0.69 {
+		t.Errorf("nDCG@10 = %.4f over %d queries, want at least 0.69", s.NDCG10, s.Judged)
+	} else {
+		t.Logf("nDCG@10 = %.4f over %d queries", s.NDCG10, s.Judged)
 	}
-	return dcg / idcg
 }

@@ -47,7 +47,7 @@ func (x *postings) scoreOne(r Ranking, clauses []clause, d analysed) float64 {
 // idf weight), best first, leaving out the ids in exclude: a query made
 // outside the index, as the experiments of docs/quality.md make "papers
 // like this one" queries.
-func (x *Index) SearchTerms(ctx context.Context, weights map[string]float64, n int, exclude ...string) ([]Hit, error) {
+func (x *Index) SearchTerms(ctx context.Context, weights map[string]float64, n int, exclude ...string) ([]paper.Scored, error) {
 	mem, err := x.rankerFor(ctx)
 	if err != nil {
 		return nil, err

@@ -73,7 +73,7 @@ func TestASurveysSimilarPapersShareItsTopic(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("the arXiv sample lacks %s", survey)
 	}
-	hits, _, err := x.SearchLike(context.Background(), survey, papers[i].Text(), 5, Filter{}, survey)
+	hits, _, err := x.SearchLike(context.Background(), survey, papers[i].Text(), 5, paper.Filter{Exclude: []string{survey}})
 	if err != nil {
 		t.Fatal(err)
 	}

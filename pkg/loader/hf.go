@@ -51,7 +51,7 @@ func readHF(br *bufio.Reader, s *sink) error {
 			return err
 		}
 	} else if first != '{' {
-		return s.fatal(&LineError{Line: 1, Err: fmt.Errorf("Daily Papers JSON starts with %q: want an array of entries or an entry object; pick another format if this is not Daily Papers JSON", first)})
+		return s.fatal(&LineError{Line: 1, Err: fmt.Errorf("the input starts with %q, not as Daily Papers JSON does: want an array of entries or an entry object; pick another format if this is not Daily Papers JSON", first)})
 	}
 	for n := 1; ; n++ {
 		if inArray && !dec.More() {

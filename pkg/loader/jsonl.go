@@ -69,6 +69,9 @@ func readLines(br *bufio.Reader, f Format, s *sink) error {
 // one could be read, even when the error is not nil, so that the error can
 // name it.
 func parseLine(line []byte, f Format) (paper.Paper, error) {
+	if f == ArxivSnapshot {
+		return snapshotPaper(line)
+	}
 	var rec record
 	err := json.Unmarshal(line, &rec)
 	valid := utf8.Valid(line)

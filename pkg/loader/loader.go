@@ -1,5 +1,6 @@
 // Package loader reads papers from files: canonical JSON Lines, BEIR corpora,
-// the Hugging Face Daily Papers API and the text of a Daily Papers page. It
+// the Hugging Face Daily Papers API, the text of a Daily Papers page and the
+// arXiv metadata snapshot. It
 // is the first step of the ingest road: every paper it hands on is already
 // normalised and valid, and every record it could not use is reported with
 // its line number.
@@ -35,10 +36,13 @@ const (
 	HF Format = "hf"
 	// HFPage is the text copy of a Hugging Face Daily Papers page.
 	HFPage Format = "hfpage"
+	// ArxivSnapshot is the arXiv metadata snapshot: JSON Lines with
+	// "versions", authors and categories as one string each.
+	ArxivSnapshot Format = "arxiv"
 )
 
 // formats lists the valid names in the order ParseFormat's error gives them.
-var formats = []Format{JSONL, BEIR, HF, HFPage}
+var formats = []Format{JSONL, BEIR, HF, HFPage, ArxivSnapshot}
 
 // ParseFormat turns a --format flag value into a Format. "" and "auto" mean
 // Auto; case and surrounding space are ignored.
@@ -148,7 +152,7 @@ func Load(r io.Reader, opts Options, emit func(paper.Paper) error) (Report, erro
 	}
 	s := &sink{strict: opts.Strict, emit: emit, rep: &rep, seen: make(map[string]int)}
 	switch rep.Format {
-	case JSONL, BEIR:
+	case JSONL, BEIR, ArxivSnapshot:
 		err = readLines(br, rep.Format, s)
 	case HF:
 		err = readHF(br, s)
@@ -180,7 +184,8 @@ func LoadFile(path string, opts Options, emit func(paper.Paper) error) (Report, 
 
 // detect guesses the format from the first bytes of br without consuming
 // them: "[" is HF; "{" is BEIR when the first object has an "_id" key, HF
-// when it has a "paper" key, JSONL otherwise; anything else is page text.
+// when it has a "paper" key, ArxivSnapshot when it has "id" and "versions",
+// JSONL otherwise; anything else is page text.
 func detect(br *bufio.Reader) (Format, error) {
 	b, err := br.Peek(sniffSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
@@ -206,6 +211,8 @@ func detect(br *bufio.Reader) (Format, error) {
 		return HF, nil
 	case keys["_id"] && !keys["id"]:
 		return BEIR, nil
+	case keys["id"] && keys["versions"]:
+		return ArxivSnapshot, nil
 	}
 	return JSONL, nil
 }

@@ -401,10 +401,11 @@ func TestLoadStopsWhereDailyPapersJSONBreaks(t *testing.T) {
 func TestLoadReturnsEmitErrorsAsIs(t *testing.T) {
 	stop := errors.New("stop")
 	inputs := map[Format]string{
-		JSONL:  `{"id":"a","abstract":"x"}` + "\n" + `{"id":"b","abstract":"x"}`,
-		BEIR:   `{"_id":"a","text":"x"}` + "\n" + `{"_id":"b","text":"x"}`,
-		HF:     `[{"paper":{"id":"a","summary":"x"}},{"paper":{"id":"b","summary":"x"}}]`,
-		HFPage: "A\n\nx\n\n·\nMay 1, 2023\n\nB\n\nx\n\n·\nMay 2, 2023\n",
+		JSONL:         `{"id":"a","abstract":"x"}` + "\n" + `{"id":"b","abstract":"x"}`,
+		BEIR:          `{"_id":"a","text":"x"}` + "\n" + `{"_id":"b","text":"x"}`,
+		HF:            `[{"paper":{"id":"a","summary":"x"}},{"paper":{"id":"b","summary":"x"}}]`,
+		HFPage:        "A\n\nx\n\n·\nMay 1, 2023\n\nB\n\nx\n\n·\nMay 2, 2023\n",
+		ArxivSnapshot: `{"id":"a","abstract":"x","versions":[]}` + "\n" + `{"id":"b","abstract":"x","versions":[]}`,
 	}
 	for _, f := range formats {
 		t.Run(f.String()+" stops at the first emit error", func(t *testing.T) {

@@ -1,11 +1,13 @@
-// Package paper defines the domain types of paperlens: a paper, a ranked hit
-// and a page of hits. Every other package speaks in these types.
+// Package paper defines the domain types of paperlens: a paper, a stored
+// record (a paper with its vector), the filter that narrows a ranking, a
+// scored paper, a ranked hit and a page of hits, and the errors every
+// package wraps (ErrNotFound, ErrInvalid, ErrUnavailable). Every other
+// package speaks in these types.
 package paper
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -115,9 +117,6 @@ func (p Paper) Text() string {
 	return p.Title + ". " + p.Abstract
 }
 
-// ErrInvalid is wrapped by every error Validate returns.
-var ErrInvalid = errors.New("invalid paper")
-
 // Normalize cleans a paper in place: trims fields, normalises the id and the
 // date, drops empty authors and categories, and fills an arXiv URL when the
 // id is an arXiv id and no URL is given.
@@ -142,32 +141,48 @@ func (p *Paper) Normalize() {
 	}
 }
 
+// InvalidError says why a paper cannot be stored. It wraps ErrInvalid.
+type InvalidError struct {
+	// Reason is the why, without "invalid paper: ".
+	Reason string
+}
+
+// Error returns "invalid paper: " and the reason.
+func (e *InvalidError) Error() string { return "invalid paper: " + e.Reason }
+
+// Unwrap returns ErrInvalid.
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+func invalidf(format string, args ...any) error {
+	return &InvalidError{Reason: fmt.Sprintf(format, args...)}
+}
+
 // Validate reports why a paper cannot be stored: a missing or overlong id, a
 // missing abstract, text that is not UTF-8, or a date that is not a date.
 func (p Paper) Validate() error {
 	switch {
 	case p.ID == "":
-		return fmt.Errorf("%w: missing id", ErrInvalid)
+		return invalidf("missing id")
 	case len(p.ID) > MaxIDLength:
-		return fmt.Errorf("%w: id longer than %d bytes", ErrInvalid, MaxIDLength)
+		return invalidf("id longer than %d bytes", MaxIDLength)
 	case strings.ContainsAny(p.ID, "\x00\n\r\t"):
-		return fmt.Errorf("%w: id %q contains control characters", ErrInvalid, p.ID)
+		return invalidf("id %q contains control characters", p.ID)
 	case strings.TrimSpace(p.Abstract) == "":
-		return fmt.Errorf("%w: paper %q has no abstract", ErrInvalid, p.ID)
+		return invalidf("paper %q has no abstract", p.ID)
 	}
 	for name, s := range map[string]string{"id": p.ID, "title": p.Title, "abstract": p.Abstract, "url": p.URL, "github_repo": p.GithubRepo, "project_page": p.ProjectPage} {
 		if !utf8.ValidString(s) {
-			return fmt.Errorf("%w: paper %q: %s is not valid UTF-8", ErrInvalid, p.ID, name)
+			return invalidf("paper %q: %s is not valid UTF-8", p.ID, name)
 		}
 	}
 	for _, s := range append(append([]string{}, p.Authors...), p.Categories...) {
 		if !utf8.ValidString(s) {
-			return fmt.Errorf("%w: paper %q: author or category is not valid UTF-8", ErrInvalid, p.ID)
+			return invalidf("paper %q: author or category is not valid UTF-8", p.ID)
 		}
 	}
 	if p.Published != "" {
 		if _, err := time.Parse(time.DateOnly, p.Published); err != nil {
-			return fmt.Errorf("%w: paper %q: published %q is not a YYYY-MM-DD date", ErrInvalid, p.ID, p.Published)
+			return invalidf("paper %q: published %q is not a YYYY-MM-DD date", p.ID, p.Published)
 		}
 	}
 	return nil
@@ -180,6 +195,16 @@ func (p Paper) Equal(q Paper) bool {
 		p.Published == q.Published && p.URL == q.URL && p.Upvotes == q.Upvotes &&
 		p.GithubRepo == q.GithubRepo && p.ProjectPage == q.ProjectPage &&
 		slices.Equal(p.Authors, q.Authors) && slices.Equal(p.Categories, q.Categories)
+}
+
+// ParseDay reads a day written YYYY-MM-DD, and nothing else, and returns
+// it as such: what a filter by date takes.
+func ParseDay(s string) (string, error) {
+	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
+	if err != nil {
+		return "", fmt.Errorf("%q is not a date (want YYYY-MM-DD)", s)
+	}
+	return t.Format(time.DateOnly), nil
 }
 
 // ParseDate accepts a date as YYYY-MM-DD, an RFC 3339 timestamp, or a date

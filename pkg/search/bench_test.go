@@ -6,16 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paperlens/paperlens/embeddings/builtin"
-	"github.com/paperlens/paperlens/pkg/ingest"
-	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
+	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/papertest"
 	"github.com/paperlens/paperlens/pkg/search"
-	"github.com/paperlens/paperlens/pkg/store"
 )
-
-// arxivPapers is the 20,426-paper arXiv sample.
-const arxivPapers = "../../../shared/data/arxiv-2026q2/papers.jsonl"
 
 // benchQueries are searches a reader of the arXiv sample might type.
 var benchQueries = []string{
@@ -37,28 +32,17 @@ var benchQueries = []string{
 //	go test ./pkg/search -run '^$' -bench Query -benchtime 200x
 func BenchmarkQuery(b *testing.B) {
 	ctx := context.Background()
-	emb, err := builtin.New()
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := store.Open(b.TempDir(), emb.Info())
-	if err != nil {
-		b.Fatal(err)
-	}
-	lx, err := lexical.Open(ctx, st)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer lx.Close()
+	papers := papertest.Open(b, papertest.Builtin(b))
 	start := time.Now()
-	ing := ingest.New(emb, st, lx)
+	ing := papers.Ingester()
 	ing.BatchSize = 512
-	if _, _, err := ing.File(ctx, arxivPapers, loader.Options{}, nil); err != nil {
+	st, _, err := ing.File(ctx, papertest.SharedData(b, "arxiv-2026q2/papers.jsonl"), loader.Options{}, nil)
+	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("ingested %d papers in %s", st.Count(), time.Since(start).Round(time.Second))
-	eng := search.New(emb, st, lx)
-	filtered := search.Filter{YearFrom: 2026, Categories: []string{"cs.CV", "cs.LG"}}
+	b.Logf("ingested %d papers in %s", st.Total(), time.Since(start).Round(time.Second))
+	eng := papers.Engine()
+	filtered := paper.Filter{YearFrom: 2026, Categories: []string{"cs.CV", "cs.LG"}}
 	var someID string
 	if p, err := eng.Search(ctx, benchQueries[0], search.Options{Limit: 1}); err == nil && len(p.Results) > 0 {
 		someID = p.Results[0].ID
@@ -73,9 +57,9 @@ func BenchmarkQuery(b *testing.B) {
 		{"lexical", search.Options{Mode: search.Lexical}, false},
 		{"hybrid", search.Options{}, false},
 		{"hybrid+filters+highlight", search.Options{Filter: filtered, Highlight: true}, false},
-		{"hybrid+author+highlight", search.Options{Filter: search.Filter{Author: "smith"}, Highlight: true}, false},
+		{"hybrid+author+highlight", search.Options{Filter: paper.Filter{Author: "smith"}, Highlight: true}, false},
 		// "wang" is in the names of about one author in ten: the worst case.
-		{"hybrid+commonest-author+highlight+explain", search.Options{Filter: search.Filter{Author: "wang"}, Highlight: true, Explain: true}, false},
+		{"hybrid+commonest-author+highlight+explain", search.Options{Filter: paper.Filter{Author: "wang"}, Highlight: true, Explain: true}, false},
 		// "Papers like this one" as GET /v1/papers/{id}/similar asks for it.
 		{"similar", search.Options{}, true},
 		{"similar+filters+highlight", search.Options{Filter: filtered, Highlight: true}, true},

@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 
-	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/paper"
 )
 
@@ -64,7 +63,7 @@ func (f Fusion) explain(x *paper.Explanation) {
 // hybrid mode does, and returns the fused ranking, best first, ties by id.
 // It is the hybrid ranking of a query whose two halves were computed
 // apart, as package tune computes them for its pseudo-queries.
-func (f Fusion) Merge(lex, vec []lexical.Hit) []lexical.Hit {
+func (f Fusion) Merge(lex, vec []paper.Scored) []paper.Scored {
 	at := make(map[string]int, len(lex)+len(vec))
 	ids := make([]string, 0, len(lex)+len(vec))
 	rs := make([]Ranked, 0, len(lex)+len(vec))
@@ -86,11 +85,11 @@ func (f Fusion) Merge(lex, vec []lexical.Hit) []lexical.Hit {
 		i := place(h.ID)
 		rs[i].VectorScore, rs[i].VectorRank = h.Score, r+1
 	}
-	out := make([]lexical.Hit, len(rs))
+	out := make([]paper.Scored, len(rs))
 	for i, s := range f.Fuse(rs) {
-		out[i] = lexical.Hit{ID: ids[i], Score: s}
+		out[i] = paper.Scored{ID: ids[i], Score: s}
 	}
-	slices.SortFunc(out, func(a, b lexical.Hit) int {
+	slices.SortFunc(out, func(a, b paper.Scored) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c
 		}

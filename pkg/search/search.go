@@ -8,39 +8,16 @@ package search
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/paperlens/paperlens/embeddings"
-	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/paper"
-	"github.com/paperlens/paperlens/pkg/store"
 )
-
-// Limits on a request.
-const (
-	DefaultLimit = 10
-	MaxLimit     = 100
-	// MaxDepth bounds offset+limit: ranking deeper than this costs memory
-	// and time no reader of a results page needs.
-	MaxDepth = 10000
-	// MaxQueryLength bounds the bytes of a query or a text to compare.
-	MaxQueryLength = 20000
-	// MaxYear bounds the years a filter may name.
-	MaxYear = 9999
-	// maxHighlights is how many fragments a hit carries at most.
-	maxHighlights = 3
-)
-
-// ErrInvalid is wrapped by errors about a bad request (a parameter out of
-// range, an empty query); the HTTP API answers 400 for it.
-var ErrInvalid = errors.New("invalid request")
 
 // Mode names a ranking.
 type Mode string
@@ -54,71 +31,6 @@ const (
 
 // Modes lists the rankings, the default first.
 var Modes = []Mode{Hybrid, Vector, Lexical}
-
-// ParseMode reads a mode name; "" is Hybrid.
-func ParseMode(s string) (Mode, error) {
-	m := Mode(strings.ToLower(strings.TrimSpace(s)))
-	if m == "" {
-		return Hybrid, nil
-	}
-	if !slices.Contains(Modes, m) {
-		return "", fmt.Errorf("%w: mode must be hybrid, vector or lexical, got %q", ErrInvalid, s)
-	}
-	return m, nil
-}
-
-// Filter narrows a ranking by year, category and author; see
-// lexical.Filter.
-type Filter = lexical.Filter
-
-// Options choose and page a ranking. A zero Limit means DefaultLimit and a
-// zero Mode means Hybrid.
-type Options struct {
-	Limit  int  `json:"limit"`
-	Offset int  `json:"offset"`
-	Mode   Mode `json:"mode,omitempty"`
-	// Filter keeps only the papers that pass it; Total counts those.
-	Filter Filter `json:"-"`
-	// Highlight adds abstract fragments with the matched words marked.
-	Highlight bool `json:"highlight,omitempty"`
-	// Explain adds each hit's lexical and vector scores and ranks.
-	Explain bool `json:"explain,omitempty"`
-}
-
-// Validate fills the defaults and rejects values out of range.
-func (o *Options) Validate() error {
-	if o.Limit == 0 {
-		o.Limit = DefaultLimit
-	}
-	m, err := ParseMode(string(o.Mode))
-	if err != nil {
-		return err
-	}
-	o.Mode = m
-	f := o.Filter
-	switch {
-	case o.Limit < 1 || o.Limit > MaxLimit:
-		return fmt.Errorf("%w: limit must be between 1 and %d, got %d", ErrInvalid, MaxLimit, o.Limit)
-	case o.Offset < 0:
-		return fmt.Errorf("%w: offset must be 0 or more, got %d", ErrInvalid, o.Offset)
-	case o.Offset > MaxDepth-o.Limit: // not Offset+Limit: it could overflow
-		return fmt.Errorf("%w: offset+limit must be at most %d, got %d", ErrInvalid, MaxDepth, o.Offset+o.Limit)
-	case f.YearFrom < 0 || f.YearFrom > MaxYear:
-		return fmt.Errorf("%w: year_from must be a year between 1 and %d, got %d", ErrInvalid, MaxYear, f.YearFrom)
-	case f.YearTo < 0 || f.YearTo > MaxYear:
-		return fmt.Errorf("%w: year_to must be a year between 1 and %d, got %d", ErrInvalid, MaxYear, f.YearTo)
-	case f.YearFrom != 0 && f.YearTo != 0 && f.YearFrom > f.YearTo:
-		return fmt.Errorf("%w: year_from (%d) is after year_to (%d)", ErrInvalid, f.YearFrom, f.YearTo)
-	case len(f.Author) > 200:
-		return fmt.Errorf("%w: author is %d bytes, the limit is 200", ErrInvalid, len(f.Author))
-	}
-	for _, c := range f.Categories {
-		if strings.TrimSpace(c) == "" {
-			return fmt.Errorf("%w: category is empty: give a category such as cs.LG", ErrInvalid)
-		}
-	}
-	return nil
-}
 
 // FusionMethod names a way to fuse two rankings.
 type FusionMethod string
@@ -162,7 +74,7 @@ func ParseFusion(s string) (FusionMethod, error) {
 	case Scores, RRF:
 		return m, nil
 	}
-	return "", fmt.Errorf("%w: fusion must be score or rrf, got %q", ErrInvalid, s)
+	return "", invalid("fusion", "fusion must be score or rrf, got %q", s)
 }
 
 // Engine ranks stored papers against queries. It is safe for concurrent
@@ -170,20 +82,26 @@ func ParseFusion(s string) (FusionMethod, error) {
 type Engine struct {
 	embedder embeddings.Embedder
 	papers   Backend
+	limits   Limits
 	// Fusion tunes the hybrid mode.
 	Fusion Fusion
+	// Recommender tunes Recommend.
+	Recommender Recommender
 }
 
-// New returns an engine that embeds queries with e and ranks the papers in
-// the embedded store s, whose word index is lx (see lexical.Open).
-func New(e embeddings.Embedder, s *store.Store, lx *lexical.Index) *Engine {
-	return NewOn(e, Local(s, lx))
+// New returns an engine that embeds queries with e and ranks the papers
+// held by b (package backend opens one: the embedded store or a Weaviate
+// cluster).
+func New(e embeddings.Embedder, b Backend) *Engine {
+	return &Engine{embedder: e, papers: b, limits: Limits{}.orDefaults(), Fusion: DefaultFusion, Recommender: DefaultRecommender}
 }
 
-// NewOn returns an engine that embeds queries with e and ranks the papers
-// held by b, such as Local's embedded store or a Weaviate cluster.
-func NewOn(e embeddings.Embedder, b Backend) *Engine {
-	return &Engine{embedder: e, papers: b, Fusion: DefaultFusion}
+// WithLimits returns a copy of e that refuses requests beyond l, such as a
+// server's smaller bounds; it shares e's backend and embedder.
+func (e *Engine) WithLimits(l Limits) *Engine {
+	c := *e
+	c.limits = l.orDefaults()
+	return &c
 }
 
 // Embedder is the embedder the engine embeds queries with.
@@ -199,7 +117,7 @@ type Stats struct {
 // Stats counts the stored papers and names the embedder that made their
 // vectors.
 func (e *Engine) Stats(ctx context.Context) (Stats, error) {
-	n, err := e.papers.Count(ctx, Filter{})
+	n, err := e.papers.Count(ctx, paper.Filter{})
 	if err != nil {
 		return Stats{}, err
 	}
@@ -208,7 +126,7 @@ func (e *Engine) Stats(ctx context.Context) (Stats, error) {
 
 // Count is how many papers are stored, or -1 if the backend cannot say.
 func (e *Engine) Count() int {
-	n, err := e.papers.Count(context.Background(), Filter{})
+	n, err := e.papers.Count(context.Background(), paper.Filter{})
 	if err != nil {
 		return -1
 	}
@@ -217,7 +135,7 @@ func (e *Engine) Count() int {
 
 // Search ranks the stored papers against a natural-language query.
 func (e *Engine) Search(ctx context.Context, query string, o Options) (paper.Page, error) {
-	return e.byText(ctx, query, "query", embeddings.Query, o)
+	return e.byText(ctx, query, "q", embeddings.Query, o)
 }
 
 // SimilarText ranks the stored papers against a text that need not be in
@@ -226,25 +144,21 @@ func (e *Engine) SimilarText(ctx context.Context, text string, o Options) (paper
 	return e.byText(ctx, text, "text", embeddings.Document, o)
 }
 
-func (e *Engine) byText(ctx context.Context, text, name string, purpose embeddings.Purpose, o Options) (paper.Page, error) {
+// byText ranks against text, which a client sent as the parameter param.
+func (e *Engine) byText(ctx context.Context, text, param string, purpose embeddings.Purpose, o Options) (paper.Page, error) {
 	start := time.Now()
-	if err := o.Validate(); err != nil {
+	if err := o.check(e.limits); err != nil {
 		return paper.Page{}, err
 	}
-	text = strings.TrimSpace(text)
-	switch {
-	case text == "":
-		return paper.Page{}, fmt.Errorf("%w: %s is empty", ErrInvalid, name)
-	case len(text) > MaxQueryLength:
-		return paper.Page{}, fmt.Errorf("%w: %s is %d bytes, the limit is %d", ErrInvalid, name, len(text), MaxQueryLength)
-	case !utf8.ValidString(text):
-		return paper.Page{}, fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, name)
+	text, err := checkText(param, text, e.limits.MaxQueryBytes)
+	if err != nil {
+		return paper.Page{}, err
 	}
 	q := request{text: text}
 	if o.Mode != Lexical || o.Explain {
 		vecs, err := e.embedder.Embed(ctx, []string{text}, purpose)
 		if err != nil {
-			return paper.Page{}, fmt.Errorf("cannot embed the %s: %w", name, err)
+			return paper.Page{}, fmt.Errorf("cannot embed %s: %w", param, err)
 		}
 		if len(vecs) != 1 {
 			return paper.Page{}, fmt.Errorf("embedder returned %d vectors for 1 text", len(vecs))
@@ -257,20 +171,21 @@ func (e *Engine) byText(ctx context.Context, text, name string, purpose embeddin
 // Similar ranks the stored papers against the stored paper id: "papers like
 // this one", by the paper's vector and by its title and abstract as a
 // lexical query. The paper itself is never in the list. It wraps
-// store.ErrNotFound for an unknown id.
+// paper.ErrNotFound for an unknown id.
 func (e *Engine) Similar(ctx context.Context, id string, o Options) (paper.Page, error) {
 	start := time.Now()
-	if err := o.Validate(); err != nil {
+	if err := o.check(e.limits); err != nil {
 		return paper.Page{}, err
 	}
 	rec, err := e.papers.Get(ctx, paper.NormalizeID(id))
 	if err != nil {
 		return paper.Page{}, err
 	}
-	return e.rank(ctx, request{text: rec.Paper.Text(), like: rec.Paper.ID, vector: rec.Vector, exclude: rec.Paper.ID}, o, start)
+	o.Filter.Exclude = append(slices.Clip(o.Filter.Exclude), rec.Paper.ID)
+	return e.rank(ctx, request{text: rec.Paper.Text(), like: rec.Paper.ID, vector: rec.Vector}, o, start)
 }
 
-// Get returns the stored paper id, wrapping store.ErrNotFound if unknown.
+// Get returns the stored paper id, wrapping paper.ErrNotFound if unknown.
 func (e *Engine) Get(ctx context.Context, id string) (paper.Paper, error) {
 	rec, err := e.papers.Get(ctx, paper.NormalizeID(id))
 	return rec.Paper, err
@@ -278,17 +193,9 @@ func (e *Engine) Get(ctx context.Context, id string) (paper.Paper, error) {
 
 // request is what a ranking is computed from.
 type request struct {
-	text    string    // the lexical query
-	like    string    // the stored paper text is the text of, or ""
-	vector  []float32 // the vector query; nil in lexical mode
-	exclude string    // a paper to leave out, or ""
-}
-
-func (r request) excluded() []string {
-	if r.exclude == "" {
-		return nil
-	}
-	return []string{r.exclude}
+	text   string    // the lexical query
+	like   string    // the stored paper text is the text of, or ""
+	vector []float32 // the vector query; nil in lexical mode
 }
 
 // candidate is a paper in the fused list, with its place in each ranking.
@@ -301,11 +208,30 @@ type candidate struct {
 }
 
 func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time) (paper.Page, error) {
-	want := o.Offset + o.Limit
-	depth := want
-	if o.Mode == Hybrid {
-		depth = max(want, e.Fusion.Depth)
+	order, total, err := e.candidates(ctx, q, o, o.depth(e.Fusion))
+	if err != nil {
+		return paper.Page{}, err
 	}
+	return e.page(ctx, q, o, order, total, start)
+}
+
+// depth is how many candidates a ranking gives for o: the page and what
+// comes before it, at least Fusion.Depth to fuse, and SortDepth to sort
+// by anything but relevance.
+func (o Options) depth(f Fusion) int {
+	d := o.Offset + o.Limit
+	if o.Mode == Hybrid {
+		d = max(d, f.Depth)
+	}
+	if o.Sort != Relevance && o.Sort != "" {
+		d = max(d, SortDepth)
+	}
+	return d
+}
+
+// candidates ranks the papers that pass o.Filter against q in o.Mode, down
+// to depth, best first, and counts how many the ranking could return.
+func (e *Engine) candidates(ctx context.Context, q request, o Options, depth int) ([]*candidate, int, error) {
 	byID := map[string]*candidate{}
 	var order []*candidate
 	get := func(id string) *candidate {
@@ -322,23 +248,23 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 	// which a remote backend answers in the time of the slowest.
 	var (
 		wg                      sync.WaitGroup
-		lexHits                 []lexical.Hit
+		lexHits                 []paper.Scored
 		vecHits                 []paper.Hit
 		lexN, vecN              int
 		lexErr, vecErr, countEr error
 	)
 	if o.Mode != Vector {
 		wg.Go(func() {
-			lexHits, lexN, lexErr = e.papers.Words(ctx, q.like, q.text, depth, o.Mode == Lexical, o.Filter, q.excluded()...)
+			lexHits, lexN, lexErr = e.papers.Words(ctx, q.like, q.text, depth, o.Mode == Lexical, o.Filter)
 		})
 	}
 	if o.Mode != Lexical {
-		wg.Go(func() { vecHits, vecErr = e.papers.Nearest(ctx, q.vector, depth, o.Filter, q.excluded()...) })
-		wg.Go(func() { vecN, countEr = e.papers.Count(ctx, o.Filter, q.excluded()...) })
+		wg.Go(func() { vecHits, vecErr = e.papers.Nearest(ctx, q.vector, depth, o.Filter) })
+		wg.Go(func() { vecN, countEr = e.papers.Count(ctx, o.Filter) })
 	}
 	wg.Wait()
 	if err := cmp.Or(lexErr, vecErr, countEr); err != nil {
-		return paper.Page{}, err
+		return nil, 0, err
 	}
 	total := vecN
 	if o.Mode == Lexical {
@@ -365,20 +291,40 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 		}
 	default:
 		e.Fusion.fuse(order)
+		byScore(order)
 	}
-	if o.Mode == Hybrid {
-		slices.SortStableFunc(order, func(a, b *candidate) int {
-			if a.hit.Score != b.hit.Score {
-				if a.hit.Score > b.hit.Score {
-					return -1
-				}
-				return 1
-			}
-			return strings.Compare(a.hit.ID, b.hit.ID)
-		})
-	}
+	return order, max(total, 0), nil
+}
 
-	page := paper.Page{Results: []paper.Hit{}, Total: max(total, 0), Limit: o.Limit, Offset: o.Offset}
+// byScore sorts candidates by score, best first, ties by id.
+func byScore(cs []*candidate) {
+	slices.SortStableFunc(cs, func(a, b *candidate) int {
+		if a.hit.Score != b.hit.Score {
+			if a.hit.Score > b.hit.Score {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.hit.ID, b.hit.ID)
+	})
+}
+
+// page sorts the ranked candidates as o asks, cuts o's page out of them
+// and fills it: the papers, highlights and explanations it asks for.
+func (e *Engine) page(ctx context.Context, q request, o Options, order []*candidate, total int, start time.Time) (paper.Page, error) {
+	if o.Sort != Relevance && o.Sort != "" {
+		// Sorted by date or votes: the SortDepth most relevant papers are
+		// the ones that match; the fetch fills what sorting reads.
+		order = order[:min(len(order), SortDepth)]
+		total = min(total, len(order))
+		if err := e.fillPapers(ctx, order); err != nil {
+			return paper.Page{}, err
+		}
+		order = slices.DeleteFunc(order, func(c *candidate) bool { return !c.havePaper })
+		sortBy(order, o.Sort)
+	}
+	page := paper.Page{Results: []paper.Hit{}, Total: total, Limit: o.Limit, Offset: o.Offset}
+	want := o.Offset + o.Limit
 	if o.Offset < len(order) {
 		order = order[o.Offset:min(len(order), want)]
 	} else {
@@ -408,6 +354,42 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 	}
 	page.TookMS = time.Since(start).Milliseconds()
 	return page, nil
+}
+
+// sortBy orders candidates, whose papers are filled, newest first (papers
+// without a date last) or by votes, most first; ties keep their order by
+// relevance.
+func sortBy(cs []*candidate, s Sort) {
+	slices.SortStableFunc(cs, func(a, b *candidate) int {
+		if s == ByUpvotes {
+			return b.hit.Upvotes - a.hit.Upvotes
+		}
+		return strings.Compare(b.hit.Published, a.hit.Published)
+	})
+}
+
+// fillPapers fetches the papers of candidates that came from the lexical
+// ranking only.
+func (e *Engine) fillPapers(ctx context.Context, cs []*candidate) error {
+	var fetch []string
+	for _, c := range cs {
+		if !c.havePaper {
+			fetch = append(fetch, c.hit.ID)
+		}
+	}
+	if len(fetch) == 0 {
+		return nil
+	}
+	recs, err := e.papers.GetMany(ctx, fetch)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if rec, ok := recs[c.hit.ID]; ok && !c.havePaper {
+			c.hit.Paper, c.havePaper = rec.Paper, true
+		}
+	}
+	return nil
 }
 
 // fill fetches what the page's hits still lack: the papers that came from

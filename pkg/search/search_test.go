@@ -4,48 +4,26 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/paperlens/paperlens/embeddings/builtin"
-	"github.com/paperlens/paperlens/pkg/ingest"
-	"github.com/paperlens/paperlens/pkg/lexical"
-	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/papertest"
 	"github.com/paperlens/paperlens/pkg/search"
-	"github.com/paperlens/paperlens/pkg/store"
 )
 
-// seedEngine ingests the 38 seed papers with the built-in embedder into a
-// fresh data folder and returns an engine over them and the papers by title.
+// seedEngine is an engine over the 38 seed papers, ingested with the
+// built-in embedder into a fresh data folder, and the papers by title.
 func seedEngine(t *testing.T) (*search.Engine, map[string]paper.Paper) {
 	t.Helper()
-	emb, err := builtin.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.Open(t.TempDir(), emb.Info())
-	if err != nil {
-		t.Fatal(err)
-	}
+	papers, _ := papertest.SeedPapers(t)
 	byTitle := map[string]paper.Paper{}
-	papers := []paper.Paper{}
-	if _, err := loader.LoadFile("../../testdata/papers.jsonl", loader.Options{}, func(p paper.Paper) error {
+	for _, p := range papers {
 		byTitle[p.Title] = p
-		papers = append(papers, p)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
 	}
-	lx, err := lexical.Open(context.Background(), st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lx.Close() })
-	if _, err := ingest.New(emb, st, lx).Upsert(context.Background(), papers); err != nil {
-		t.Fatal(err)
-	}
-	return search.New(emb, st, lx), byTitle
+	return papertest.Seeded(t, papers...).Engine(), byTitle
 }
 
 func ids(hits []paper.Hit) []string {
@@ -164,14 +142,15 @@ func TestSearchRejectsBadRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run("rejects "+tt.name, func(t *testing.T) {
 			_, err := eng.Search(ctx, tt.query, tt.opts)
-			if !errors.Is(err, search.ErrInvalid) {
-				t.Errorf("Search = %v, want ErrInvalid", err)
+			var bad *search.Error
+			if !errors.As(err, &bad) || !errors.Is(err, paper.ErrInvalid) || bad.Param == "" || bad.Code == "" {
+				t.Errorf("Search = %v, want a *search.Error naming the parameter, wrapping paper.ErrInvalid", err)
 			}
 		})
 	}
 	t.Run("similar to an unknown id is not found", func(t *testing.T) {
 		_, err := eng.Similar(ctx, "no-such-paper", search.Options{})
-		if !errors.Is(err, store.ErrNotFound) {
+		if !errors.Is(err, paper.ErrNotFound) {
 			t.Errorf("Similar = %v, want ErrNotFound", err)
 		}
 	})
@@ -198,30 +177,53 @@ func TestATitleTypedWordForWordComesFirst(t *testing.T) {
 	}
 }
 
-func TestOptionsValidate(t *testing.T) {
+func TestRequestsAreCheckedOnceWithTheParameterAndCode(t *testing.T) {
+	ctx := context.Background()
+	eng := papertest.Seeded(t).Engine()
+	five := 5
 	tests := []struct {
-		name string
-		o    search.Options
-		want string // part of the error, or "" for none
+		name      string
+		query     url.Values
+		q         string
+		limits    search.Limits
+		wantParam string // "" for no error
+		wantCode  string
 	}{
-		{"the zero value is a hybrid page of ten", search.Options{}, ""},
-		{"a mode is read whatever its case", search.Options{Mode: "LEXICAL"}, ""},
-		{"an unknown mode is refused", search.Options{Mode: "dense"}, "mode must be"},
-		{"a year range backwards is refused", search.Options{Filter: search.Filter{YearFrom: 2024, YearTo: 2020}}, "after year_to"},
-		{"a negative year is refused", search.Options{Filter: search.Filter{YearTo: -1}}, "year_to"},
-		{"an empty category is refused", search.Options{Filter: search.Filter{Categories: []string{" "}}}, "category is empty"},
+		{"the defaults are a hybrid page of ten", url.Values{}, "learning", search.Limits{}, "", ""},
+		{"a mode is read whatever its case", url.Values{"mode": {"LEXICAL"}}, "learning", search.Limits{}, "", ""},
+		{"an unknown mode is refused", url.Values{"mode": {"dense"}}, "learning", search.Limits{}, "mode", search.CodeInvalidParameter},
+		{"a limit that is not a number is refused", url.Values{"limit": {"ten"}}, "learning", search.Limits{}, "limit", search.CodeInvalidParameter},
+		{"an explicit limit of 0 is refused", url.Values{"limit": {"0"}}, "learning", search.Limits{}, "limit", search.CodeInvalidParameter},
+		{"a year range backwards is refused", url.Values{"year_from": {"2024"}, "year_to": {"2020"}}, "learning", search.Limits{}, "year_from", search.CodeInvalidParameter},
+		{"a negative year is refused", url.Values{"year_to": {"-1"}}, "learning", search.Limits{}, "year_to", search.CodeInvalidParameter},
+		{"an empty category is refused", url.Values{"category": {"cs.LG, "}}, "learning", search.Limits{}, "category", search.CodeInvalidParameter},
+		{"highlight that is not a boolean is refused", url.Values{"highlight": {"maybe"}}, "learning", search.Limits{}, "highlight", search.CodeInvalidParameter},
+		{"an empty query is refused", url.Values{}, "  ", search.Limits{}, "q", search.CodeEmptyQuery},
+		{"a query with a control character is refused", url.Values{}, "a\x00b", search.Limits{}, "q", search.CodeInvalidParameter},
+		{"a query over the server's limit is refused", url.Values{}, "learning to learn", search.Limits{MaxQueryBytes: 10}, "q", search.CodeQueryTooLong},
+		{"a page deeper than the server's limit is refused", url.Values{"offset": {"16"}}, "learning", search.Limits{MaxDepth: 20}, "offset", search.CodeInvalidParameter},
+		{"a page within the server's limit is answered", url.Values{"offset": {"10"}, "limit": {strconv.Itoa(five)}}, "learning", search.Limits{MaxDepth: 20}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := tt.o
-			err := o.Validate()
+			p, err := search.ParamsFromQuery(tt.query)
+			var page paper.Page
+			if err == nil {
+				var o search.Options
+				if o, err = p.Options(); err == nil {
+					page, err = eng.WithLimits(tt.limits).Search(ctx, tt.q, o)
+				}
+			}
+			var bad *search.Error
 			switch {
-			case tt.want == "" && err != nil:
-				t.Fatalf("Validate = %v, want nil", err)
-			case tt.want == "" && (o.Limit != search.DefaultLimit || o.Mode == ""):
-				t.Errorf("defaults not filled: %+v", o)
-			case tt.want != "" && (!errors.Is(err, search.ErrInvalid) || !strings.Contains(err.Error(), tt.want)):
-				t.Errorf("Validate = %v, want ErrInvalid with %q", err, tt.want)
+			case tt.wantParam == "" && err != nil:
+				t.Fatalf("err = %v, want none", err)
+			case tt.wantParam == "" && (page.Limit < 1 || page.Results == nil):
+				t.Errorf("page = %+v, want the defaults filled", page)
+			case tt.wantParam != "" && !errors.As(err, &bad):
+				t.Fatalf("err = %v, want a *search.Error", err)
+			case tt.wantParam != "" && (bad.Param != tt.wantParam || bad.Code != tt.wantCode || !errors.Is(err, paper.ErrInvalid)):
+				t.Errorf("err = %+v, want param %q code %q wrapping paper.ErrInvalid", bad, tt.wantParam, tt.wantCode)
 			}
 		})
 	}

@@ -67,7 +67,7 @@ func TestWritesNeedTheKey(t *testing.T) {
 			}
 		})
 	}
-	if n := ts.store.Count(); n != len(seed) {
+	if n := ts.stored(); n != len(seed) {
 		t.Fatalf("refused writes changed the store: %d papers, want %d", n, len(seed))
 	}
 
@@ -83,13 +83,13 @@ func TestWritesNeedTheKey(t *testing.T) {
 	t.Run("the key lets a paper in and out", func(t *testing.T) {
 		var st ingest.Stats
 		ts.send(t, "POST", "/v1/papers", "Bearer "+key, newPaper).decode(t, http.StatusCreated, &st)
-		if st.Added != 1 || ts.store.Count() != len(seed)+1 {
-			t.Fatalf("stats %+v, store %d; want 1 added and %d stored", st, ts.store.Count(), len(seed)+1)
+		if st.Added != 1 || ts.stored() != len(seed)+1 {
+			t.Fatalf("stats %+v, store %d; want 1 added and %d stored", st, ts.stored(), len(seed)+1)
 		}
 		var del map[string]string
 		ts.send(t, "DELETE", "/v1/papers/2601.00001", "Bearer "+key, "").decode(t, http.StatusOK, &del)
-		if del["deleted"] != "2601.00001" || ts.store.Count() != len(seed) {
-			t.Errorf("DELETE answered %v and the store holds %d; want 2601.00001 gone", del, ts.store.Count())
+		if del["deleted"] != "2601.00001" || ts.stored() != len(seed) {
+			t.Errorf("DELETE answered %v and the store holds %d; want 2601.00001 gone", del, ts.stored())
 		}
 	})
 }

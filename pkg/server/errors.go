@@ -9,14 +9,13 @@ import (
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/search"
-	"github.com/paperlens/paperlens/pkg/store"
 )
 
 // Error codes of the API; the package documentation says when each is used.
+// Those of a bad ranking request (invalid_parameter, empty_query,
+// query_too_long) are package search's, answered as they are.
 const (
-	codeInvalidParameter     = "invalid_parameter"
-	codeEmptyQuery           = "empty_query"
-	codeQueryTooLong         = "query_too_long"
+	codeInvalidParameter     = search.CodeInvalidParameter
 	codeMalformedJSON        = "malformed_json"
 	codeUnknownField         = "unknown_field"
 	codeUnauthorized         = "unauthorized"
@@ -52,26 +51,30 @@ func (s *server) tooLarge(c *gin.Context) {
 }
 
 // failWith answers err with the status its kind calls for: 400 for a bad
-// request, 404 for an unknown paper, 503 when the embedder is down, and 500
+// request (with the code package search gives it) or a bad paper, 404 for
+// an unknown paper, 503 when the embedder or the backend is down, and 500
 // for anything else.
 func (s *server) failWith(c *gin.Context, err error) {
 	_ = c.Error(err) // for the request log
-	var tooBig *http.MaxBytesError
+	var (
+		tooBig *http.MaxBytesError
+		bad    *search.Error
+	)
 	switch {
 	case errors.As(err, &tooBig):
 		s.tooLarge(c)
+	case errors.As(err, &bad):
+		s.fail(c, http.StatusBadRequest, bad.Code, bad.Error())
 	case errors.Is(err, embeddings.ErrUnavailable):
 		s.fail(c, http.StatusServiceUnavailable, codeEmbedderUnavailable,
 			"the embedder is unavailable: "+err.Error()+"; start it or check its address, then retry")
-	case errors.Is(err, search.ErrUnavailable):
+	case errors.Is(err, paper.ErrUnavailable):
 		s.fail(c, http.StatusServiceUnavailable, codeBackendUnavailable,
 			err.Error()+"; check that the backend's servers are running, then retry")
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, paper.ErrNotFound):
 		s.fail(c, http.StatusNotFound, codeNotFound, err.Error()+": check the id, or add the paper with POST /v1/papers")
 	case errors.Is(err, paper.ErrInvalid):
 		s.fail(c, http.StatusBadRequest, codeInvalidPaper, err.Error()+"; nothing was stored: fix that paper and send the request again")
-	case errors.Is(err, search.ErrInvalid):
-		s.fail(c, http.StatusBadRequest, codeInvalidParameter, err.Error())
 	default:
 		s.fail(c, http.StatusInternalServerError, codeInternal, "the server could not answer: "+err.Error())
 	}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,50 +45,14 @@ func (s *server) searchGet(c *gin.Context) {
 	if !ok {
 		return
 	}
-	q, ok := s.checkText(c, "q", c.Query("q"))
-	if !ok {
-		return
-	}
-	s.answerPage(c, func() (paper.Page, error) { return s.eng.Search(c.Request.Context(), q, o) })
-}
-
-// pageBody holds the paging and ranking fields of a JSON request body.
-// Pointers tell a missing field (the default) from an explicit 0 (an error
-// for limit).
-type pageBody struct {
-	Limit     *int       `json:"limit"`
-	Offset    *int       `json:"offset"`
-	Mode      string     `json:"mode"`
-	YearFrom  *int       `json:"year_from"`
-	YearTo    *int       `json:"year_to"`
-	Category  stringList `json:"category"`
-	Author    string     `json:"author"`
-	Highlight bool       `json:"highlight"`
-	Explain   bool       `json:"explain"`
-}
-
-// stringList is a JSON list of strings that may also be sent as one string.
-type stringList []string
-
-func (l *stringList) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*l = stringList{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return err
-	}
-	*l = many
-	return nil
+	s.answerPage(c, func() (paper.Page, error) { return s.eng.Search(c.Request.Context(), c.Query("q"), o) })
 }
 
 // searchBody is the body of POST /v1/search; "query" is a synonym of "q".
 type searchBody struct {
 	Q     string `json:"q"`
 	Query string `json:"query"`
-	pageBody
+	search.Params
 }
 
 func (s *server) searchPost(c *gin.Context) {
@@ -97,7 +60,7 @@ func (s *server) searchPost(c *gin.Context) {
 	if !s.decodeBody(c, &req, `{"q": "graph neural networks", "limit": 10}`) {
 		return
 	}
-	o, ok := s.bodyOptions(c, req.pageBody)
+	o, ok := s.options(c, req.Params, nil)
 	if !ok {
 		return
 	}
@@ -105,17 +68,13 @@ func (s *server) searchPost(c *gin.Context) {
 	if strings.TrimSpace(q) == "" {
 		q = req.Query
 	}
-	q, ok = s.checkText(c, "q", q)
-	if !ok {
-		return
-	}
 	s.answerPage(c, func() (paper.Page, error) { return s.eng.Search(c.Request.Context(), q, o) })
 }
 
 // textBody is the body of POST /v1/similar.
 type textBody struct {
 	Text string `json:"text"`
-	pageBody
+	search.Params
 }
 
 func (s *server) similarText(c *gin.Context) {
@@ -123,15 +82,11 @@ func (s *server) similarText(c *gin.Context) {
 	if !s.decodeBody(c, &req, `{"text": "<an abstract>", "limit": 10}`) {
 		return
 	}
-	o, ok := s.bodyOptions(c, req.pageBody)
+	o, ok := s.options(c, req.Params, nil)
 	if !ok {
 		return
 	}
-	text, ok := s.checkText(c, "text", req.Text)
-	if !ok {
-		return
-	}
-	s.answerPage(c, func() (paper.Page, error) { return s.eng.SimilarText(c.Request.Context(), text, o) })
+	s.answerPage(c, func() (paper.Page, error) { return s.eng.SimilarText(c.Request.Context(), req.Text, o) })
 }
 
 // getPaper serves both GET /v1/papers/{id} and GET /v1/papers/{id}/similar.
@@ -212,28 +167,6 @@ func (s *server) answerPage(c *gin.Context, rank func() (paper.Page, error)) {
 	c.JSON(http.StatusOK, page)
 }
 
-// checkText trims a query or text and rejects it when empty, too long, not
-// UTF-8 or holding control characters, with its own error codes; the engine
-// checks the rest.
-func (s *server) checkText(c *gin.Context, name, text string) (string, bool) {
-	text = strings.TrimSpace(text)
-	switch {
-	case text == "":
-		s.fail(c, http.StatusBadRequest, codeEmptyQuery, name+" is empty: give the text to search with")
-		return "", false
-	case len(text) > s.maxQuery:
-		s.fail(c, http.StatusBadRequest, codeQueryTooLong, fmt.Sprintf("%s is %d bytes long, the limit is %d: shorten it", name, len(text), s.maxQuery))
-		return "", false
-	case !utf8.ValidString(text):
-		s.fail(c, http.StatusBadRequest, codeInvalidParameter, name+" is not valid UTF-8: send the text encoded as UTF-8")
-		return "", false
-	case strings.IndexFunc(text, isControl) >= 0:
-		s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("%s holds a control character (%q): send plain text", name, text[strings.IndexFunc(text, isControl)]))
-		return "", false
-	}
-	return text, true
-}
-
 // isControl reports a control character other than tab and line breaks,
 // which plain text may hold.
 func isControl(r rune) bool {
@@ -251,96 +184,21 @@ func (s *server) checkID(c *gin.Context, id string) bool {
 }
 
 // queryOptions reads paging, mode, filters, highlight and explain from
-// the URL query; category may be repeated.
+// the URL query (search.ParamsFromQuery).
 func (s *server) queryOptions(c *gin.Context) (search.Options, bool) {
-	var pb pageBody
-	for _, f := range []struct {
-		name, example string
-		dst           **int
-	}{{"limit", "10", &pb.Limit}, {"offset", "20", &pb.Offset}, {"year_from", "a year such as 2024", &pb.YearFrom}, {"year_to", "a year such as 2025", &pb.YearTo}} {
-		v, given := c.GetQuery(f.name)
-		if !given {
-			continue
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("%s must be a whole number (%s), got %q", f.name, f.example, v))
-			return search.Options{}, false
-		}
-		*f.dst = &n
-	}
-	for _, f := range []struct {
-		name string
-		dst  *bool
-	}{{"highlight", &pb.Highlight}, {"explain", &pb.Explain}} {
-		v, given := c.GetQuery(f.name)
-		if !given {
-			continue
-		}
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("%s must be true or false, got %q", f.name, v))
-			return search.Options{}, false
-		}
-		*f.dst = b
-	}
-	pb.Mode = c.Query("mode")
-	pb.Category = c.QueryArray("category")
-	pb.Author = c.Query("author")
-	return s.bodyOptions(c, pb)
+	p, err := search.ParamsFromQuery(c.Request.URL.Query())
+	return s.options(c, p, err)
 }
 
-// bodyOptions checks paging, mode and filter values, given or not, and
-// fills the defaults.
-func (s *server) bodyOptions(c *gin.Context, pb pageBody) (search.Options, bool) {
+// options turns request parameters into search options, answering 400
+// when they cannot be (the engine checks the ranges when it ranks). err is
+// an error reading p, if any.
+func (s *server) options(c *gin.Context, p search.Params, err error) (search.Options, bool) {
 	var o search.Options
-	if pb.Limit != nil {
-		if *pb.Limit == 0 {
-			s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("limit must be between 1 and %d, got 0: leave it out for %d", search.MaxLimit, search.DefaultLimit))
-			return o, false
-		}
-		o.Limit = *pb.Limit
+	if err == nil {
+		o, err = p.Options()
 	}
-	if pb.Offset != nil {
-		o.Offset = *pb.Offset
-	}
-	// Checked here too because a huge offset would overflow offset+limit
-	// in Options.Validate.
-	if o.Offset > s.maxDepth {
-		s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("offset must be at most %d, got %d", s.maxDepth, o.Offset))
-		return o, false
-	}
-	if limit := cmp.Or(o.Limit, search.DefaultLimit); limit > 0 && o.Offset >= 0 && o.Offset > s.maxDepth-limit {
-		s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("offset+limit must be at most %d, got %d: this server pages no deeper", s.maxDepth, o.Offset+limit))
-		return o, false
-	}
-	for _, y := range []struct {
-		name string
-		v    *int
-		dst  *int
-	}{{"year_from", pb.YearFrom, &o.Filter.YearFrom}, {"year_to", pb.YearTo, &o.Filter.YearTo}} {
-		if y.v == nil {
-			continue
-		}
-		if *y.v < 1 || *y.v > search.MaxYear {
-			s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("%s must be a year between 1 and %d, got %d", y.name, search.MaxYear, *y.v))
-			return o, false
-		}
-		*y.dst = *y.v
-	}
-	for _, cat := range pb.Category {
-		for _, one := range strings.Split(cat, ",") {
-			if one = strings.TrimSpace(one); one == "" {
-				s.fail(c, http.StatusBadRequest, codeInvalidParameter, "category is empty: give a category such as cs.LG, or leave it out")
-				return o, false
-			}
-			o.Filter.Categories = append(o.Filter.Categories, one)
-		}
-	}
-	o.Filter.Author = strings.TrimSpace(pb.Author)
-	o.Mode = search.Mode(pb.Mode)
-	o.Highlight, o.Explain = pb.Highlight, pb.Explain
-	if err := o.Validate(); err != nil {
+	if err != nil {
 		s.failWith(c, err)
 		return o, false
 	}

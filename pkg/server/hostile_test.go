@@ -99,7 +99,7 @@ func TestHostileRequests(t *testing.T) {
 			ts.wantHealthy(t)
 		})
 	}
-	if n := ts.store.Count(); n != len(seed) {
+	if n := ts.stored(); n != len(seed) {
 		t.Errorf("after the hostile requests the store holds %d papers, want %d", n, len(seed))
 	}
 	t.Run("the server still answers a good search afterwards", func(t *testing.T) {
@@ -163,7 +163,7 @@ func TestUnknownPaperFieldsAreIgnored(t *testing.T) {
 		Added int `json:"added"`
 	}
 	ts.postJSON(t, "/v1/papers", `{"id": "2601.00020", "abstract": "Has extras.", "doi": "10.1/x", "journal-ref": "J. 1"}`).decode(t, http.StatusCreated, &st)
-	if st.Added != 1 || ts.store.Count() != 1 {
-		t.Errorf("added %d, store holds %d; want the paper stored despite its unknown fields", st.Added, ts.store.Count())
+	if st.Added != 1 || ts.stored() != 1 {
+		t.Errorf("added %d, store holds %d; want the paper stored despite its unknown fields", st.Added, ts.stored())
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
 	"github.com/paperlens/paperlens/pkg/server"
 )
 
@@ -55,7 +56,12 @@ func TestAnswersMatchTheOpenAPIDocument(t *testing.T) {
 		{"a POST search with an unknown field", "POST", "/v1/search", "application/json", "", `{"q": "x", "limt": 2}`, 400},
 		{"a POST search with malformed JSON", "POST", "/v1/search", "application/json", "", `{"q":`, 400},
 		{"a POST search as XML", "POST", "/v1/search", "application/xml", "", `<q/>`, 415},
+		{"a search sorted by date since a day", "GET", "/v1/search?q=learning&sort=date&since=2020-01-01&limit=3", "", "", "", 200},
+		{"a search with a since that is not a date", "GET", "/v1/search?q=learning&since=last-week", "", "", "", 400},
 		{"similar text", "POST", "/v1/similar", "application/json", "", `{"text": "neural networks", "limit": 2}`, 200},
+		{"a recommendation with every kind of example", "POST", "/v1/recommend", "application/json", "", `{"positive": ["` + id + `", {"text": "meta-learning for few-shot classification"}], "negative": [{"id": "` + seed[1].ID + `"}], "limit": 3, "sort": "date", "highlight": true, "explain": true}`, 200},
+		{"a recommendation without a positive", "POST", "/v1/recommend", "application/json", "", `{"negative": ["` + id + `"]}`, 400},
+		{"a recommendation of an unknown paper", "POST", "/v1/recommend", "application/json", "", `{"positive": ["nope"]}`, 404},
 		{"similar text that is empty", "POST", "/v1/similar", "application/json", "", `{"text": ""}`, 400},
 		{"a paper", "GET", "/v1/papers/" + id, "", "", "", 200},
 		{"an unknown paper", "GET", "/v1/papers/nope", "", "", "", 404},

@@ -12,6 +12,7 @@
 //	GET    /v1/search?q=…&limit=&offset=  a page of hits for a query
 //	POST   /v1/search                     the same, from {"q"|"query","limit","offset"}
 //	POST   /v1/similar                    a page of hits like {"text","limit","offset"}
+//	POST   /v1/recommend                  a page of hits like {"positive":[…]} and not {"negative":[…]}
 //	GET    /v1/papers/{id}                one paper
 //	GET    /v1/papers/{id}/similar        a page of hits like a stored paper, without it
 //	DELETE /v1/papers/{id}                {"deleted":"ID"}
@@ -158,14 +159,12 @@ type Config struct {
 
 // server holds what the handlers need.
 type server struct {
-	eng      *search.Engine
-	ing      *ingest.Ingester
-	maxBody  int64
-	maxQuery int
-	maxDepth int
-	keyHash  []byte // sha256 of Config.APIKey; nil when writes are open
-	log      *slog.Logger
-	metrics  *metrics.Metrics
+	eng     *search.Engine
+	ing     *ingest.Ingester
+	maxBody int64
+	keyHash []byte // sha256 of Config.APIKey; nil when writes are open
+	log     *slog.Logger
+	metrics *metrics.Metrics
 }
 
 // New returns the HTTP API over eng (queries) and ing (writes). Both must
@@ -173,15 +172,12 @@ type server struct {
 // logged through cfg.Logger only.
 func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
-	s := &server{eng: eng, ing: ing, maxBody: cfg.MaxBodyBytes, maxQuery: cfg.MaxQueryBytes, maxDepth: cfg.MaxDepth, log: cfg.Logger, metrics: cfg.Metrics}
+	if eng != nil { // the engine checks requests against this server's limits
+		eng = eng.WithLimits(search.Limits{MaxQueryBytes: cfg.MaxQueryBytes, MaxDepth: cfg.MaxDepth})
+	}
+	s := &server{eng: eng, ing: ing, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, metrics: cfg.Metrics}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
-	}
-	if s.maxQuery <= 0 || s.maxQuery > search.MaxQueryLength {
-		s.maxQuery = search.MaxQueryLength
-	}
-	if s.maxDepth <= 0 || s.maxDepth > search.MaxDepth {
-		s.maxDepth = search.MaxDepth
 	}
 	if cfg.APIKey != "" {
 		h := sha256.Sum256([]byte(cfg.APIKey))
@@ -203,7 +199,12 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = true
 	r.Use(s.logRequests, s.recoverPanics, newCORS(cfg.CORSOrigins).handle(s), s.limitBody)
+	pages := gin.WrapH(web.New(eng, web.Config{Logger: s.log}))
 	r.NoRoute(func(c *gin.Context) {
+		if m := c.Request.Method; (m == http.MethodGet || m == http.MethodHead) && !apiPath(c.Request.URL.Path) {
+			pages(c) // a page for people: its 404 is a page too
+			return
+		}
 		s.fail(c, http.StatusNotFound, codeNotFound, "no route "+c.Request.Method+" "+c.Request.URL.Path+": the API serves /healthz, /v1/stats, /v1/search, /v1/similar, /v1/papers, /metrics and /openapi.json")
 	})
 	r.NoMethod(func(c *gin.Context) {
@@ -218,18 +219,29 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	v1.GET("/search", s.searchGet)
 	v1.POST("/search", s.requireJSON, s.searchPost)
 	v1.POST("/similar", s.requireJSON, s.similarText)
+	v1.POST("/recommend", s.requireJSON, s.recommend)
 	v1.POST("/papers", s.requireKey, s.requireJSON, s.upsertPapers)
 	// One catch-all for /v1/papers/{id} and /v1/papers/{id}/similar, since
 	// ids may contain a slash.
 	v1.GET("/papers/*rest", s.getPaper)
 	v1.DELETE("/papers/*rest", s.requireKey, s.deletePaper)
 
-	pages := gin.WrapH(web.New(eng, web.Config{Logger: s.log}))
 	for _, path := range []string{"/", "/papers/*id", "/widget.js", "/widget/*id", "/static/*file"} {
 		r.GET(path, pages)
 		r.HEAD(path, pages)
 	}
 	return r
+}
+
+// apiPath reports whether path is the API's (a version such as /v1/, or
+// one of its unversioned routes) rather than a page's, so an unknown one
+// is answered in JSON.
+func apiPath(path string) bool {
+	switch path {
+	case "/healthz", "/metrics", "/openapi.json":
+		return true
+	}
+	return len(path) > 2 && path[1] == 'v' && path[2] >= '0' && path[2] <= '9'
 }
 
 // requireKey answers 401 unless the request carries the API key as a bearer

@@ -10,58 +10,25 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"testing/iotest"
 
 	"github.com/paperlens/paperlens/embeddings"
-	"github.com/paperlens/paperlens/embeddings/builtin"
 	"github.com/paperlens/paperlens/embeddings/ollama"
+	"github.com/paperlens/paperlens/pkg/backend"
 	"github.com/paperlens/paperlens/pkg/ingest"
-	"github.com/paperlens/paperlens/pkg/lexical"
-	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/papertest"
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/server"
-	"github.com/paperlens/paperlens/pkg/store"
 )
 
-// seedFile holds the project's seed papers as canonical JSON Lines.
-const seedFile = "../../testdata/papers.jsonl"
-
 // seedPapers returns the seed papers and the raw JSON Lines they came from.
-func seedPapers(t testing.TB) ([]paper.Paper, []byte) {
-	t.Helper()
-	raw, err := os.ReadFile(seedFile)
-	if err != nil {
-		t.Fatalf("seed papers: %v", err)
-	}
-	var papers []paper.Paper
-	if _, err := loader.Load(bytes.NewReader(raw), loader.Options{Format: loader.JSONL, Strict: true}, func(p paper.Paper) error {
-		papers = append(papers, p)
-		return nil
-	}); err != nil {
-		t.Fatalf("seed file %s: %v", seedFile, err)
-	}
-	if len(papers) < 12 {
-		t.Fatalf("seed file %s has %d papers; the tests need at least 12", seedFile, len(papers))
-	}
-	return papers, raw
-}
+func seedPapers(t testing.TB) ([]paper.Paper, []byte) { return papertest.SeedPapers(t) }
 
-// loadBuiltin decodes the builtin embedder's table once for all tests.
-var loadBuiltin = sync.OnceValues(builtin.New)
-
-func builtinEmbedder(t testing.TB) embeddings.Embedder {
-	t.Helper()
-	e, err := loadBuiltin()
-	if err != nil {
-		t.Fatalf("builtin embedder: %v", err)
-	}
-	return e
-}
+func builtinEmbedder(t testing.TB) embeddings.Embedder { return papertest.Builtin(t) }
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
 
@@ -86,31 +53,32 @@ func (b *syncBuffer) String() string {
 // testServer is a real HTTP server over a fresh on-disk store.
 type testServer struct {
 	*httptest.Server
-	store *store.Store
+	papers *backend.Papers
+}
+
+// stored is how many papers the store holds.
+func (ts *testServer) stored() int {
+	n, err := ts.papers.Count(context.Background(), paper.Filter{})
+	if err != nil {
+		panic(err)
+	}
+	return n
 }
 
 // newServer starts the API over a store in a temporary folder, embedding
 // with emb, and ingests seed into it first.
 func newServer(t testing.TB, cfg server.Config, emb embeddings.Embedder, seed []paper.Paper) *testServer {
 	t.Helper()
-	st, err := store.Open(t.TempDir(), emb.Info())
-	if err != nil {
-		t.Fatal(err)
-	}
-	lx, err := lexical.Open(context.Background(), st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lx.Close() })
-	ing := ingest.New(emb, st, lx)
+	papers := papertest.Open(t, emb)
+	ing := papers.Ingester()
 	if len(seed) > 0 {
 		if _, err := ing.Upsert(context.Background(), seed); err != nil {
 			t.Fatalf("seeding the store: %v", err)
 		}
 	}
-	srv := httptest.NewServer(server.New(cfg, search.New(emb, st, lx), ing))
+	srv := httptest.NewServer(server.New(cfg, papers.Engine(), ing))
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, store: st}
+	return &testServer{Server: srv, papers: papers}
 }
 
 // response is an answer as a client sees it.
@@ -397,7 +365,7 @@ func TestPaperLifecycle(t *testing.T) {
 		}
 		ts.get(t, "/v1/papers/"+id).wantError(t, http.StatusNotFound, "not_found")
 		ts.do(t, http.MethodDelete, "/v1/papers/"+id, "", nil).wantError(t, http.StatusNotFound, "not_found")
-		if n := ts.store.Count(); n != len(seed) {
+		if n := ts.stored(); n != len(seed) {
 			t.Errorf("store holds %d papers, want %d", n, len(seed))
 		}
 	})
@@ -525,7 +493,7 @@ func TestBadRequests(t *testing.T) {
 			ts.wantHealthy(t)
 		})
 	}
-	if n := ts.store.Count(); n != len(seed) {
+	if n := ts.stored(); n != len(seed) {
 		t.Errorf("after the bad requests the store holds %d papers, want %d: a refused body stored something", n, len(seed))
 	}
 }
@@ -563,7 +531,7 @@ func TestBodyTooLarge(t *testing.T) {
 			ts.wantHealthy(t)
 		})
 	}
-	if n := ts.store.Count(); n != 2 {
+	if n := ts.stored(); n != 2 {
 		t.Errorf("store holds %d papers after refused bodies, want 2", n)
 	}
 	t.Run("a body under the limit is still answered", func(t *testing.T) {

@@ -7,7 +7,9 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"github.com/paperlens/paperlens/pkg/paper"
 	"io"
+	"iter"
 	"math"
 
 	chromem "github.com/philippgille/chromem-go"
@@ -31,29 +33,37 @@ var ErrNotBackup = errors.New("not a paperlens backup")
 // made from and every paper with its vector.
 type Backup struct {
 	Manifest Manifest
-	Records  []Record
+	Records  []paper.Record
 }
 
 // Export writes every stored paper with its vector and the folder's
-// manifest to w, as one gzip stream holding a gob header and then the
-// collection in chromem-go's export format. It sees the papers stored when
-// it starts; writes made meanwhile go on. It returns the number of papers
-// written. The whole collection is encoded in memory first (about the size
-// of a snapshot).
+// manifest to w (see WriteBackup). It sees the papers stored when it
+// starts; writes made meanwhile go on. It returns the number of papers
+// written.
 func (s *Store) Export(ctx context.Context, w io.Writer) (int, error) {
-	m := s.Manifest()
+	return WriteBackup(w, s.Manifest(), s.All(ctx))
+}
+
+// WriteBackup writes recs, made by the embedder m names, to w as a backup
+// that ReadBackup reads and Restore stores: one gzip stream holding a gob
+// header and then the collection in chromem-go's export format. Any
+// backend's papers can be written so, not only a data folder's. The whole
+// collection is encoded in memory first (about the size of a snapshot).
+func WriteBackup(w io.Writer, m Manifest, recs iter.Seq2[paper.Record, error]) (int, error) {
+	if m.Collection == "" {
+		m.Collection = CollectionName(m.Info)
+	}
 	c := &snapshotCollection{
 		Name:      m.Collection,
 		Metadata:  map[string]string{"embedder": m.Embedder, "model": m.Model},
 		Documents: make(map[string]*chromem.Document, m.Count),
 	}
-	err := s.Each(ctx, func(r Record) error {
+	for r, err := range recs {
+		if err != nil {
+			return 0, err
+		}
 		d := toDocument(r)
 		c.Documents[r.Paper.ID] = &d
-		return nil
-	})
-	if err != nil {
-		return 0, err
 	}
 	m.Count = len(c.Documents)
 	zw := gzip.NewWriter(w)
@@ -90,7 +100,7 @@ func ReadBackup(r io.Reader) (*Backup, error) {
 		return nil, fmt.Errorf("store: the backup is damaged (%v): make it again with 'paperlens export'", err)
 	}
 	docs := db.documents(h.Manifest.Collection)
-	b := &Backup{Manifest: h.Manifest, Records: make([]Record, 0, len(docs))}
+	b := &Backup{Manifest: h.Manifest, Records: make([]paper.Record, 0, len(docs))}
 	for _, d := range docs {
 		r := fromDocument(d.ID, d.Metadata, d.Content, d.Embedding)
 		if len(r.Vector) != h.Manifest.Dimension {
@@ -110,7 +120,7 @@ func ReadBackup(r io.Reader) (*Backup, error) {
 // id. Unlike Upsert it keeps each vector bit for bit (Export wrote the unit
 // vectors the store holds), after checking it is one. It is as durable as
 // Upsert.
-func (s *Store) Restore(ctx context.Context, recs []Record) error {
+func (s *Store) Restore(ctx context.Context, recs []paper.Record) error {
 	for _, r := range recs {
 		var norm float64
 		for _, x := range r.Vector {

@@ -19,11 +19,11 @@ var papers = flag.Int("papers", 20000, "papers in BenchmarkOpen and BenchmarkChr
 
 // synthetic makes n seeded records with random unit vectors and short
 // abstracts, in batches of 64 as ingest stores them.
-func synthetic(n, dim int) [][]store.Record {
+func synthetic(n, dim int) [][]paper.Record {
 	rng := rand.New(rand.NewPCG(1, 1))
-	var batches [][]store.Record
+	var batches [][]paper.Record
 	for i := 0; i < n; i += 64 {
-		var b []store.Record
+		var b []paper.Record
 		for j := i; j < min(i+64, n); j++ {
 			v := make([]float32, dim)
 			var s float64
@@ -37,14 +37,14 @@ func synthetic(n, dim int) [][]store.Record {
 			p := paper.Paper{ID: fmt.Sprintf("%07d", j), Title: "A synthetic paper about things",
 				Abstract: "An abstract of about the length of a real one would be longer than this, but not by much.",
 				Authors:  []string{"Ada Lovelace"}, Categories: []string{"cs.LG"}, Published: "2026-04-01"}
-			b = append(b, store.Record{Paper: p, Hash: p.ContentHash(), Vector: v})
+			b = append(b, paper.Record{Paper: p, Hash: p.ContentHash(), Vector: v})
 		}
 		batches = append(batches, b)
 	}
 	return batches
 }
 
-func fill(b *testing.B, s *store.Store, batches [][]store.Record) {
+func fill(b *testing.B, s *store.Store, batches [][]paper.Record) {
 	for _, r := range batches {
 		if err := s.Upsert(context.Background(), r); err != nil {
 			b.Fatal(err)
@@ -61,7 +61,7 @@ func BenchmarkNearest(b *testing.B) {
 			fill(b, s, batches)
 			q := batches[0][0].Vector
 			for b.Loop() {
-				if _, err := s.Nearest(context.Background(), q, 10, nil, batches[0][0].Paper.ID); err != nil {
+				if _, err := s.Nearest(context.Background(), q, 10, paper.Filter{Exclude: []string{batches[0][0].Paper.ID}}.Matcher()); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -22,7 +22,7 @@ const (
 	keyProject    = "project_page"
 )
 
-func toDocument(r Record) chromem.Document {
+func toDocument(r paper.Record) chromem.Document {
 	p := r.Paper
 	d := chromem.Document{
 		ID: p.ID,
@@ -51,9 +51,9 @@ func toDocument(r Record) chromem.Document {
 	return d
 }
 
-func fromDocument(id string, md map[string]string, content string, vec []float32) Record {
+func fromDocument(id string, md map[string]string, content string, vec []float32) paper.Record {
 	upvotes, _ := strconv.Atoi(md[keyUpvotes])
-	r := Record{
+	r := paper.Record{
 		Paper: paper.Paper{
 			ID:          id,
 			Title:       md[keyTitle],

@@ -23,8 +23,8 @@ func TestTheFittedFusionOutlivesWritesAndAReopen(t *testing.T) {
 	if err := s.SetFitted(&fit); err != nil {
 		t.Fatal(err)
 	}
-	rec := store.Record{Paper: paper.Paper{ID: "p1", Title: "A paper", Abstract: "Its abstract."}, Hash: "h", Vector: []float32{1, 0}}
-	if err := s.Upsert(ctx, []store.Record{rec}); err != nil {
+	rec := paper.Record{Paper: paper.Paper{ID: "p1", Title: "A paper", Abstract: "Its abstract."}, Hash: "h", Vector: []float32{1, 0}}
+	if err := s.Upsert(ctx, []paper.Record{rec}); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.Manifest().Fitted; got == nil || *got != fit {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/store"
 )
 
@@ -33,7 +34,7 @@ func TestStoreLetsOneOpenerAtATime(t *testing.T) {
 		open(t, dir, info3)
 	})
 	t.Run("a closed store refuses writes instead of losing them", func(t *testing.T) {
-		err := s.Upsert(context.Background(), []store.Record{rec("a", 1, 0, 0)})
+		err := s.Upsert(context.Background(), []paper.Record{rec("a", 1, 0, 0)})
 		if !errors.Is(err, store.ErrClosed) {
 			t.Errorf("Upsert after Close = %v, want ErrClosed", err)
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"github.com/paperlens/paperlens/pkg/paper"
 	"hash/crc32"
 	"io"
 	"log/slog"
@@ -331,7 +332,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 type change struct {
 	op  byte
-	rec Record
+	rec paper.Record
 }
 
 type changeLog struct {
@@ -343,9 +344,12 @@ type changeLog struct {
 
 // openLog replays the log at path through apply and opens it for appending.
 // Bytes that are not a whole frame (a write cut short by a crash, never
-// acknowledged) are skipped with a warning and left in place: another
-// process may be appending to the same log, so opening never cuts it. They
-// go away with the next snapshot.
+// acknowledged) are skipped with a warning and left in place; frames
+// appended after them are found again past them (resync), and they go away
+// with the next snapshot. Leaving them costs nothing and keeps what a crash
+// wrote for anyone who wants to look. No other process can be appending
+// meanwhile: the folder's LOCK (see lockFolder) admits one process at a
+// time.
 func openLog(path string, apply func(change) error) (*changeLog, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -490,7 +494,7 @@ func (l *changeLog) reset() error {
 func (l *changeLog) close() error { return l.f.Close() }
 
 // upserts encodes one frame per record.
-func upserts(recs []Record) []byte {
+func upserts(recs []paper.Record) []byte {
 	var b []byte
 	for _, r := range recs {
 		b = frame(b, func(p []byte) []byte {

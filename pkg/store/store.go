@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"math"
 	"os"
@@ -42,8 +43,6 @@ const ManifestFile = "manifest.json"
 var (
 	// ErrClosed is returned by a write to a store that was closed.
 	ErrClosed = errors.New("store: closed")
-	// ErrNotFound is returned for an id the store does not hold.
-	ErrNotFound = errors.New("paper not found")
 	// ErrMismatch is returned when a data folder was built by another
 	// embedder, model or dimension than the one it is opened with.
 	ErrMismatch = errors.New("data folder built with a different embedder")
@@ -58,13 +57,6 @@ type Manifest struct {
 	Updated    time.Time `json:"updated"`
 	// Fitted is the fusion fitted to the folder, if any (paperlens tune).
 	Fitted *Fitted `json:"fitted,omitempty"`
-}
-
-// Record is a paper with its vector, as stored.
-type Record struct {
-	Paper  paper.Paper
-	Hash   string
-	Vector []float32
 }
 
 // entry is what the vector index keeps per row besides the vector: enough
@@ -325,13 +317,13 @@ func (s *Store) Count() int {
 // on disk (fsynced) when Upsert returns without error; a failed Upsert
 // stores none of them, unless the process dies while writing, in which case
 // a prefix of them may be kept. Searches keep answering meanwhile.
-func (s *Store) Upsert(ctx context.Context, recs []Record) error {
+func (s *Store) Upsert(ctx context.Context, recs []paper.Record) error {
 	return s.upsert(ctx, recs, true)
 }
 
 // upsert is Upsert; normalise false keeps the vectors as given (Restore
 // has checked they are unit vectors).
-func (s *Store) upsert(ctx context.Context, recs []Record, normalise bool) error {
+func (s *Store) upsert(ctx context.Context, recs []paper.Record, normalise bool) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -344,7 +336,7 @@ func (s *Store) upsert(ctx context.Context, recs []Record, normalise bool) error
 	if dim == 0 {
 		dim = len(recs[0].Vector)
 	}
-	clean := make([]Record, len(recs))
+	clean := make([]paper.Record, len(recs))
 	for i, r := range recs {
 		if err := r.Paper.Validate(); err != nil {
 			return fmt.Errorf("store: %w", err)
@@ -404,7 +396,7 @@ func (s *Store) afterWrite(m Manifest) {
 
 // apply puts r in chromem-go's collection and the vector index. The caller
 // holds s.mu for writing, or owns s.
-func (s *Store) apply(r Record) {
+func (s *Store) apply(r paper.Record) {
 	// The collection is in memory: AddDocument fails only for an empty id
 	// or vector, which Upsert and the log reader have ruled out.
 	_ = s.coll.AddDocument(context.Background(), toDocument(r))
@@ -457,7 +449,7 @@ func (s *Store) wrote(logged, synced time.Duration) Manifest {
 	return s.manifest
 }
 
-// Delete removes the paper id, or returns ErrNotFound. The removal is on
+// Delete removes the paper id, or returns paper.ErrNotFound. The removal is on
 // disk when Delete returns.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	s.wmu.Lock()
@@ -469,7 +461,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	_, _, ok := s.idx.Get(id)
 	s.mu.RUnlock()
 	if !ok {
-		return fmt.Errorf("%w: %q", ErrNotFound, id)
+		return fmt.Errorf("%w: %q", paper.ErrNotFound, id)
 	}
 	var logged, synced time.Duration
 	if s.log != nil {
@@ -486,28 +478,28 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// Get returns the stored record for id, or ErrNotFound. The record's vector
+// Get returns the stored record for id, or paper.ErrNotFound. The record's vector
 // is shared with the store: do not modify it.
-func (s *Store) Get(ctx context.Context, id string) (Record, error) {
+func (s *Store) Get(ctx context.Context, id string) (paper.Record, error) {
 	if id == "" {
-		return Record{}, fmt.Errorf("%w: empty id", ErrNotFound)
+		return paper.Record{}, fmt.Errorf("%w: empty id", paper.ErrNotFound)
 	}
 	s.mu.RLock()
 	v, e, ok := s.idx.Get(id)
 	s.mu.RUnlock()
 	if !ok {
-		return Record{}, fmt.Errorf("%w: %q", ErrNotFound, id)
+		return paper.Record{}, fmt.Errorf("%w: %q", paper.ErrNotFound, id)
 	}
-	return Record{Paper: clonePaper(e.paper), Hash: e.hash, Vector: v}, nil
+	return paper.Record{Paper: clonePaper(e.paper), Hash: e.hash, Vector: v}, nil
 }
 
 // clonePaper copies p's lists, so a caller cannot change a stored paper.
 // GetMany returns the stored records of those ids that are stored.
-func (s *Store) GetMany(ctx context.Context, ids []string) (map[string]Record, error) {
-	out := make(map[string]Record, len(ids))
+func (s *Store) GetMany(ctx context.Context, ids []string) (map[string]paper.Record, error) {
+	out := make(map[string]paper.Record, len(ids))
 	for _, id := range ids {
 		rec, err := s.Get(ctx, id)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, paper.ErrNotFound) {
 			continue
 		}
 		if err != nil {
@@ -545,35 +537,37 @@ func (s *Store) Hash(ctx context.Context, id string) (string, bool) {
 // from several goroutines at once.
 type Filter func(p *paper.Paper) bool
 
-// Each calls fn for every stored record, in no particular order, until fn
-// returns an error, which Each returns. It sees the papers stored when it
-// starts; fn may call the store, including to write.
-func (s *Store) Each(ctx context.Context, fn func(Record) error) error {
-	s.mu.RLock()
-	recs := make([]Record, 0, s.idx.Len())
-	s.idx.Each(func(_ string, v []float32, e *entry) bool {
-		recs = append(recs, Record{Paper: e.paper, Hash: e.hash, Vector: v})
-		return true
-	})
-	s.mu.RUnlock()
-	for _, r := range recs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		r.Paper = clonePaper(r.Paper)
-		if err := fn(r); err != nil {
-			return err
+// All yields every stored record, in no particular order, until the loop
+// stops or ctx is done (then it yields ctx's error). It sees the papers
+// stored when it starts; the loop may call the store, including to write.
+func (s *Store) All(ctx context.Context) iter.Seq2[paper.Record, error] {
+	return func(yield func(paper.Record, error) bool) {
+		s.mu.RLock()
+		recs := make([]paper.Record, 0, s.idx.Len())
+		s.idx.Each(func(_ string, v []float32, e *entry) bool {
+			recs = append(recs, paper.Record{Paper: e.paper, Hash: e.hash, Vector: v})
+			return true
+		})
+		s.mu.RUnlock()
+		for _, r := range recs {
+			if err := ctx.Err(); err != nil {
+				yield(paper.Record{}, err)
+				return
+			}
+			r.Paper = clonePaper(r.Paper)
+			if !yield(r, nil) {
+				return
+			}
 		}
 	}
-	return nil
 }
 
 // Nearest returns the n papers whose vectors are closest to v by cosine
-// similarity, best first (ties by id), that pass filter (nil: all), leaving
-// out the ids in exclude. n larger than the collection is fine: it returns
-// what there is. It scans every paper; the cost grows linearly with their
-// number (see docs/performance.md).
-func (s *Store) Nearest(ctx context.Context, v []float32, n int, filter Filter, exclude ...string) ([]paper.Hit, error) {
+// similarity, best first (ties by id), that pass filter (nil: all). n
+// larger than the collection is fine: it returns what there is. It scans
+// every paper; the cost grows linearly with their number (see
+// docs/performance.md).
+func (s *Store) Nearest(ctx context.Context, v []float32, n int, filter Filter) ([]paper.Hit, error) {
 	if n <= 0 {
 		return nil, nil
 	}
@@ -590,10 +584,8 @@ func (s *Store) Nearest(ctx context.Context, v []float32, n int, filter Filter, 
 		return nil, nil // a zero query is similar to nothing
 	}
 	var accept func(string, *entry) bool
-	if filter != nil || len(exclude) > 0 {
-		accept = func(id string, e *entry) bool {
-			return !slices.Contains(exclude, id) && (filter == nil || filter(&e.paper))
-		}
+	if filter != nil {
+		accept = func(_ string, e *entry) bool { return filter(&e.paper) }
 	}
 	found := s.idx.Search(q, n, accept)
 	hits := make([]paper.Hit, len(found))

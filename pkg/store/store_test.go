@@ -17,7 +17,7 @@ import (
 var info3 = embeddings.Info{Embedder: "test", Model: "axes", Dimension: 3}
 
 // rec makes a record whose vector points along the given direction.
-func rec(id string, v ...float32) store.Record {
+func rec(id string, v ...float32) paper.Record {
 	var n float64
 	for _, x := range v {
 		n += float64(x * x)
@@ -27,7 +27,7 @@ func rec(id string, v ...float32) store.Record {
 	}
 	p := paper.Paper{ID: id, Title: "Title " + id, Abstract: "Abstract of " + id,
 		Authors: []string{"Ada Lovelace", "Smith, J."}, Categories: []string{"cs.LG"}, Published: "2024-01-02"}
-	return store.Record{Paper: p, Hash: p.ContentHash(), Vector: v}
+	return paper.Record{Paper: p, Hash: p.ContentHash(), Vector: v}
 }
 
 func open(t *testing.T, dir string, info embeddings.Info) *store.Store {
@@ -53,7 +53,7 @@ func TestStorePersistsAndReopens(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := open(t, dir, info3)
-	if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0), rec("c", 1, 1, 0)}); err != nil {
+	if err := s.Upsert(ctx, []paper.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0), rec("c", 1, 1, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	s = reopen(t, s, info3) // the next process sees the same
@@ -79,27 +79,26 @@ func TestStorePersistsAndReopens(t *testing.T) {
 func TestStoreNearest(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, t.TempDir(), info3)
-	if err := s.Upsert(ctx, []store.Record{rec("x", 1, 0, 0), rec("xy", 1, 0.5, 0), rec("y", 0, 1, 0), rec("z", 0, 0, 1)}); err != nil {
+	if err := s.Upsert(ctx, []paper.Record{rec("x", 1, 0, 0), rec("xy", 1, 0.5, 0), rec("y", 0, 1, 0), rec("z", 0, 0, 1)}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name    string
-		n       int
-		exclude []string
-		filter  store.Filter
-		want    string
+		name   string
+		n      int
+		filter store.Filter
+		want   string
 	}{
-		{"ranks by cosine similarity, best first", 4, nil, nil, "x xy y z"},
-		{"returns at most n", 2, nil, nil, "x xy"},
-		{"returns what there is when n exceeds the count", 50, nil, nil, "x xy y z"},
-		{"leaves out excluded ids and still fills n", 2, []string{"x"}, nil, "xy y"},
-		{"returns nothing for n = 0", 0, nil, nil, ""},
-		{"returns only papers that pass the filter, still n of them", 2, nil,
+		{"ranks by cosine similarity, best first", 4, nil, "x xy y z"},
+		{"returns at most n", 2, nil, "x xy"},
+		{"returns what there is when n exceeds the count", 50, nil, "x xy y z"},
+		{"leaves out excluded ids and still fills n", 2, paper.Filter{Exclude: []string{"x"}}.Matcher(), "xy y"},
+		{"returns nothing for n = 0", 0, nil, ""},
+		{"returns only papers that pass the filter, still n of them", 2,
 			func(p *paper.Paper) bool { return !strings.HasPrefix(p.ID, "x") }, "y z"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hits, err := s.Nearest(ctx, []float32{1, 0.1, 0}, tt.n, tt.filter, tt.exclude...)
+			hits, err := s.Nearest(ctx, []float32{1, 0.1, 0}, tt.n, tt.filter)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,22 +113,24 @@ func TestStoreNearest(t *testing.T) {
 	}
 }
 
-func TestStoreEachVisitsEveryRecord(t *testing.T) {
+func TestStoreAllYieldsEveryRecord(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, t.TempDir(), info3)
-	if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0), rec("c", 0, 0, 1)}); err != nil {
+	if err := s.Upsert(ctx, []paper.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0), rec("c", 0, 0, 1)}); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	err := s.Each(ctx, func(r store.Record) error {
+	for r, err := range s.All(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(r.Vector) != 3 || r.Paper.Title == "" || r.Hash == "" {
 			t.Errorf("incomplete record %+v", r)
 		}
 		seen[r.Paper.ID] = true
-		return nil
-	})
-	if err != nil || len(seen) != 3 {
-		t.Errorf("Each saw %v, err %v; want a, b and c", seen, err)
+	}
+	if len(seen) != 3 {
+		t.Errorf("All yielded %v; want a, b and c", seen)
 	}
 }
 
@@ -137,16 +138,16 @@ func TestStoreUpsertReplacesAndDeleteRemoves(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := open(t, dir, info3)
-	if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0)}); err != nil {
+	if err := s.Upsert(ctx, []paper.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	changed := rec("a", 0, 0, 1)
 	changed.Paper.Title = "A new title"
-	if err := s.Upsert(ctx, []store.Record{changed}); err != nil {
+	if err := s.Upsert(ctx, []paper.Record{changed}); err != nil {
 		t.Fatal(err)
 	}
 	v := s.Version()
-	if err := s.Upsert(ctx, []store.Record{changed}); err != nil || s.Version() == v {
+	if err := s.Upsert(ctx, []paper.Record{changed}); err != nil || s.Version() == v {
 		t.Errorf("Version stayed %d across an upsert (err %v)", v, err)
 	}
 	if got, _ := s.Get(ctx, "a"); got.Paper.Title != "A new title" || s.Count() != 2 {
@@ -159,10 +160,10 @@ func TestStoreUpsertReplacesAndDeleteRemoves(t *testing.T) {
 	if s.Version() == v {
 		t.Errorf("Version stayed %d across a delete", v)
 	}
-	if err := s.Delete(ctx, "a"); !errors.Is(err, store.ErrNotFound) {
+	if err := s.Delete(ctx, "a"); !errors.Is(err, paper.ErrNotFound) {
 		t.Errorf("second Delete = %v, want ErrNotFound", err)
 	}
-	if _, err := s.Get(ctx, "a"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Get(ctx, "a"); !errors.Is(err, paper.ErrNotFound) {
 		t.Errorf("Get after delete = %v, want ErrNotFound", err)
 	}
 	s = reopen(t, s, info3)
@@ -175,7 +176,7 @@ func TestStoreRefusesAnotherEmbedderOrDimension(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := open(t, dir, info3)
-	if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0)}); err != nil {
+	if err := s.Upsert(ctx, []paper.Record{rec("a", 1, 0, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -200,7 +201,7 @@ func TestStoreRefusesAnotherEmbedderOrDimension(t *testing.T) {
 	}
 	t.Run("refuses a vector of another dimension on upsert", func(t *testing.T) {
 		s := open(t, dir, info3)
-		err := s.Upsert(ctx, []store.Record{rec("b", 1, 0, 0, 0)})
+		err := s.Upsert(ctx, []paper.Record{rec("b", 1, 0, 0, 0)})
 		if !errors.Is(err, store.ErrMismatch) {
 			t.Fatalf("Upsert = %v, want ErrMismatch", err)
 		}
@@ -226,16 +227,16 @@ func TestStoreRejectsBadRecords(t *testing.T) {
 	noAbstract.Paper.Abstract = ""
 	tests := []struct {
 		name string
-		rec  store.Record
+		rec  paper.Record
 	}{
 		{"a vector with NaN", nan},
-		{"a zero vector", store.Record{Paper: rec("z", 1, 0, 0).Paper, Vector: []float32{0, 0, 0}}},
-		{"no vector", store.Record{Paper: rec("v", 1, 0, 0).Paper}},
+		{"a zero vector", paper.Record{Paper: rec("z", 1, 0, 0).Paper, Vector: []float32{0, 0, 0}}},
+		{"no vector", paper.Record{Paper: rec("v", 1, 0, 0).Paper}},
 		{"a paper without abstract", noAbstract},
 	}
 	for _, tt := range tests {
 		t.Run("rejects "+tt.name, func(t *testing.T) {
-			if err := s.Upsert(ctx, []store.Record{tt.rec}); err == nil {
+			if err := s.Upsert(ctx, []paper.Record{tt.rec}); err == nil {
 				t.Fatal("Upsert succeeded")
 			}
 			if s.Count() != 0 {
@@ -280,7 +281,7 @@ func TestStoreRepairsADamagedManifest(t *testing.T) {
 	t.Run("still refuses another embedder when the manifest is gone", func(t *testing.T) {
 		dir := t.TempDir()
 		s := open(t, dir, info3)
-		if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0)}); err != nil {
+		if err := s.Upsert(ctx, []paper.Record{rec("a", 1, 0, 0)}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Snapshot(); err != nil {
@@ -315,13 +316,13 @@ func snapshotAndLog(t *testing.T, dir string) {
 	t.Helper()
 	ctx := context.Background()
 	s := open(t, dir, info3)
-	if err := s.Upsert(ctx, []store.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0)}); err != nil {
+	if err := s.Upsert(ctx, []paper.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Snapshot(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Upsert(ctx, []store.Record{rec("c", 0, 0, 1)}); err != nil {
+	if err := s.Upsert(ctx, []paper.Record{rec("c", 0, 0, 1)}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -338,7 +339,7 @@ func TestStoreKeepsTheDailyPapersFieldsInTheLogAndTheSnapshot(t *testing.T) {
 	}{{"replayed from the change log", false}, {"read from the snapshot", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t, t.TempDir(), info3)
-			if err := s.Upsert(ctx, []store.Record{withFields, plain}); err != nil {
+			if err := s.Upsert(ctx, []paper.Record{withFields, plain}); err != nil {
 				t.Fatal(err)
 			}
 			if tc.snapshot {
@@ -347,7 +348,7 @@ func TestStoreKeepsTheDailyPapersFieldsInTheLogAndTheSnapshot(t *testing.T) {
 				}
 			}
 			s = reopen(t, s, info3)
-			for _, want := range []store.Record{withFields, plain} {
+			for _, want := range []paper.Record{withFields, plain} {
 				got, err := s.Get(ctx, want.Paper.ID)
 				if err != nil {
 					t.Fatal(err)

@@ -21,13 +21,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/backend"
+	"github.com/paperlens/paperlens/pkg/eval"
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
@@ -35,6 +36,7 @@ import (
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/store"
 	"github.com/paperlens/paperlens/pkg/tune"
+	"github.com/paperlens/paperlens/pkg/words"
 )
 
 var (
@@ -99,7 +101,7 @@ func buildLab() (*lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	lx, err := lexical.Open(ctx, st)
+	lx, err := lexical.Open(ctx, dir, st.All(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +114,7 @@ func buildLab() (*lab, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if _, err := ingest.New(emb, st, lx).Upsert(ctx, all); err != nil {
+	if _, err := ingest.NewTo(emb, backend.Local(st, lx)).Upsert(ctx, all); err != nil {
 		return nil, err
 	}
 	<-lx.Ready()
@@ -154,22 +156,22 @@ func buildLab() (*lab, error) {
 	return l, sc.Err()
 }
 
+// readQrels reads judgments, keeping those with a grade above 0.
 func readQrels(path string) (map[string]map[string]int, error) {
-	b, err := os.ReadFile(path)
+	all, err := eval.ReadQrels(path)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]map[string]int{}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
-		f := strings.Fields(line)
-		g, err := strconv.Atoi(f[2])
-		if err != nil || g <= 0 {
-			continue
+	for q, docs := range all {
+		for d, g := range docs {
+			if g > 0 {
+				if out[q] == nil {
+					out[q] = map[string]int{}
+				}
+				out[q][d] = g
+			}
 		}
-		if out[f[0]] == nil {
-			out[f[0]] = map[string]int{}
-		}
-		out[f[0]][f[1]] = g
 	}
 	return out, nil
 }
@@ -235,7 +237,7 @@ func sciFactLike(qrels map[string]map[string]int, inCorpus func(string) bool) ([
 }
 
 // ranked is one query's two rankings, each best first.
-type ranked struct{ lex, vec []lexical.Hit }
+type ranked struct{ lex, vec []paper.Scored }
 
 // rank ranks every query both ways with the index as it is set now.
 func (l *lab) rank(t *testing.T, qs []labQuery) []ranked {
@@ -250,10 +252,10 @@ func (l *lab) rank(t *testing.T, qs []labQuery) []ranked {
 			if gerr != nil {
 				t.Fatal(gerr)
 			}
-			out[i].lex, _, err = l.lx.SearchLike(ctx, q.like, rec.Paper.Text(), 100, lexical.Filter{}, q.like)
+			out[i].lex, _, err = l.lx.SearchLike(ctx, q.like, rec.Paper.Text(), 100, paper.Filter{Exclude: []string{q.like}})
 			v = rec.Vector
 		} else {
-			out[i].lex, _, err = l.lx.Search(ctx, q.text, 100, lexical.Filter{})
+			out[i].lex, _, err = l.lx.Search(ctx, q.text, 100, paper.Filter{})
 			v = q.vec
 		}
 		if err != nil {
@@ -261,7 +263,7 @@ func (l *lab) rank(t *testing.T, qs []labQuery) []ranked {
 		}
 		var hits []paper.Hit
 		if q.like != "" {
-			hits, err = l.st.Nearest(ctx, v, 100, nil, q.like)
+			hits, err = l.st.Nearest(ctx, v, 100, paper.Filter{Exclude: []string{q.like}}.Matcher())
 		} else {
 			hits, err = l.st.Nearest(ctx, v, 100, nil)
 		}
@@ -269,28 +271,19 @@ func (l *lab) rank(t *testing.T, qs []labQuery) []ranked {
 			t.Fatal(err)
 		}
 		for _, h := range hits {
-			out[i].vec = append(out[i].vec, lexical.Hit{ID: h.ID, Score: h.Score})
+			out[i].vec = append(out[i].vec, paper.Scored{ID: h.ID, Score: h.Score})
 		}
 	}
 	return out
 }
 
 // ndcg is nDCG@10 of a ranking, gain the grade.
-func ndcg(run []lexical.Hit, grades map[string]int) float64 {
-	var ideal []int
-	for _, g := range grades {
-		ideal = append(ideal, g)
+func ndcg(run []paper.Scored, grades map[string]int) float64 {
+	ids := make([]string, len(run))
+	for i, h := range run {
+		ids[i] = h.ID
 	}
-	slices.Sort(ideal)
-	slices.Reverse(ideal)
-	var dcg, idcg float64
-	for r := 0; r < 10 && r < len(ideal); r++ {
-		idcg += float64(ideal[r]) / math.Log2(float64(r+2))
-	}
-	for r := 0; r < 10 && r < len(run); r++ {
-		dcg += float64(grades[run[r].ID]) / math.Log2(float64(r+2))
-	}
-	return dcg / idcg
+	return eval.NDCG(ids, grades, 10)
 }
 
 // row is a setting's nDCG@10 per query, in the order of the queries.
@@ -300,7 +293,7 @@ type row struct {
 	parts []int
 }
 
-func newRow(name string, qs []labQuery, runs [][]lexical.Hit, judged map[string]map[string]int) row {
+func newRow(name string, qs []labQuery, runs [][]paper.Scored, judged map[string]map[string]int) row {
 	r := row{name: name}
 	for i, q := range qs {
 		r.ndcg = append(r.ndcg, ndcg(runs[i], judged[q.id]))
@@ -328,7 +321,7 @@ func cvParts(p int) bool { return p != 0 }
 
 // fused is the row of one fusion over the rankings.
 func fused(name string, f search.Fusion, qs []labQuery, rs []ranked, judged map[string]map[string]int) row {
-	runs := make([][]lexical.Hit, len(rs))
+	runs := make([][]paper.Scored, len(rs))
 	for i, r := range rs {
 		runs[i] = f.Merge(r.lex, r.vec)
 	}
@@ -336,7 +329,7 @@ func fused(name string, f search.Fusion, qs []labQuery, rs []ranked, judged map[
 }
 
 func lexicalOnly(name string, qs []labQuery, rs []ranked, judged map[string]map[string]int) row {
-	runs := make([][]lexical.Hit, len(rs))
+	runs := make([][]paper.Scored, len(rs))
 	for i, r := range rs {
 		runs[i] = r.lex
 	}
@@ -344,7 +337,7 @@ func lexicalOnly(name string, qs []labQuery, rs []ranked, judged map[string]map[
 }
 
 func vectorOnly(name string, qs []labQuery, rs []ranked, judged map[string]map[string]int) row {
-	runs := make([][]lexical.Hit, len(rs))
+	runs := make([][]paper.Scored, len(rs))
 	for i, r := range rs {
 		runs[i] = r.vec
 	}
@@ -579,11 +572,11 @@ func (l *lab) stats(t *testing.T) corpusStats {
 	cs := corpusStats{df: map[string]int{}, tdf: map[string]int{}, analysed: map[string]map[string]int{}}
 	var sumT, sumD int
 	for id, p := range l.papers {
-		tw, err := lexical.Terms(p.Title)
+		tw, err := words.Of(p.Title)
 		if err != nil {
 			t.Fatal(err)
 		}
-		aw, err := lexical.Terms(p.Abstract)
+		aw, err := words.Of(p.Abstract)
 		if err != nil {
 			t.Fatal(err)
 		}

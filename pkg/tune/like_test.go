@@ -22,12 +22,11 @@ import (
 	"testing"
 
 	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/backend"
 	"github.com/paperlens/paperlens/pkg/ingest"
-	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/search"
-	"github.com/paperlens/paperlens/pkg/store"
 	"github.com/paperlens/paperlens/pkg/tune"
 )
 
@@ -67,17 +66,17 @@ func openArxiv(t *testing.T) *lab {
 	}
 	st, lx := openFolder(t, dir, emb)
 	if st.Count() == 0 {
-		if _, _, err := ingest.New(emb, st, lx).File(ctx, "../../../shared/data/arxiv-2026q2/papers.jsonl", loader.Options{}, nil); err != nil {
+		if _, _, err := ingest.NewTo(emb, backend.Local(st, lx)).File(ctx, "../../../shared/data/arxiv-2026q2/papers.jsonl", loader.Options{}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	<-lx.Ready()
 	l := &lab{emb: emb, st: st, lx: lx, papers: map[string]paper.Paper{}}
-	if err := st.Each(ctx, func(r store.Record) error {
+	for r, err := range st.All(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		l.papers[r.Paper.ID] = r.Paper
-		return nil
-	}); err != nil {
-		t.Fatal(err)
 	}
 	return l
 }
@@ -117,27 +116,27 @@ func TestArxivLike(t *testing.T) {
 	for _, lq := range likeQueries {
 		variants = append(variants, variant{name: "hybrid 0.8/0.2, " + lq.String(), fusion: def, mode: "hybrid", like: &lq})
 	}
-	rank := func(v variant, id string) []lexical.Hit {
+	rank := func(v variant, id string) []paper.Scored {
 		rec, err := l.st.Get(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var lex []lexical.Hit
+		var lex []paper.Scored
 		if v.like == nil {
-			lex, _, err = l.lx.SearchLike(ctx, id, rec.Paper.Text(), 100, lexical.Filter{}, id)
+			lex, _, err = l.lx.SearchLike(ctx, id, rec.Paper.Text(), 100, paper.Filter{Exclude: []string{id}})
 		} else {
 			lex, err = l.lx.SearchTerms(ctx, cs.weights(id, *v.like), 100, id)
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		hits, err := l.st.Nearest(ctx, rec.Vector, 100, nil, id)
+		hits, err := l.st.Nearest(ctx, rec.Vector, 100, paper.Filter{Exclude: []string{id}}.Matcher())
 		if err != nil {
 			t.Fatal(err)
 		}
-		vec := make([]lexical.Hit, len(hits))
+		vec := make([]paper.Scored, len(hits))
 		for i, h := range hits {
-			vec[i] = lexical.Hit{ID: h.ID, Score: h.Score}
+			vec[i] = paper.Scored{ID: h.ID, Score: h.Score}
 		}
 		switch v.mode {
 		case "lexical":

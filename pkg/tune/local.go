@@ -18,11 +18,19 @@ type local struct {
 }
 
 func (l local) Each(ctx context.Context, fn func(paper.Paper) error) error {
-	return l.s.Each(ctx, func(r store.Record) error { return fn(r.Paper) })
+	for r, err := range l.s.All(ctx) {
+		if err != nil {
+			return err
+		}
+		if err := fn(r.Paper); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func (l local) Words(ctx context.Context, text string, n int, exclude string) ([]lexical.Hit, error) {
-	hits, _, err := l.lx.Search(ctx, text, n, lexical.Filter{}, exclude)
+func (l local) Words(ctx context.Context, text string, n int, exclude string) ([]paper.Scored, error) {
+	hits, _, err := l.lx.Search(ctx, text, n, paper.Filter{Exclude: []string{exclude}})
 	return hits, err
 }
 
@@ -30,14 +38,14 @@ func (l local) WordScore(ctx context.Context, text string, p paper.Paper) (float
 	return l.lx.ScorePaper(ctx, text, p)
 }
 
-func (l local) Nearest(ctx context.Context, v []float32, n int, exclude string) ([]lexical.Hit, error) {
-	hits, err := l.s.Nearest(ctx, v, n, nil, exclude)
+func (l local) Nearest(ctx context.Context, v []float32, n int, exclude string) ([]paper.Scored, error) {
+	hits, err := l.s.Nearest(ctx, v, n, paper.Filter{Exclude: []string{exclude}}.Matcher())
 	if err != nil {
 		return nil, err
 	}
-	out := make([]lexical.Hit, len(hits))
+	out := make([]paper.Scored, len(hits))
 	for i, h := range hits {
-		out[i] = lexical.Hit{ID: h.ID, Score: h.Score}
+		out[i] = paper.Scored{ID: h.ID, Score: h.Score}
 	}
 	return out, nil
 }

@@ -21,7 +21,6 @@ import (
 	"sync"
 
 	"github.com/paperlens/paperlens/embeddings"
-	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/search"
 )
@@ -32,13 +31,13 @@ type Folder interface {
 	Each(ctx context.Context, fn func(paper.Paper) error) error
 	// Words returns at most n papers ranked by their words against text,
 	// best first, leaving out the paper exclude.
-	Words(ctx context.Context, text string, n int, exclude string) ([]lexical.Hit, error)
+	Words(ctx context.Context, text string, n int, exclude string) ([]paper.Scored, error)
 	// WordScore is the score against text that p would have in Words if
 	// the folder held it as given.
 	WordScore(ctx context.Context, text string, p paper.Paper) (float64, error)
 	// Nearest returns at most n papers by cosine similarity of their vector
 	// to v, best first, leaving out the paper exclude.
-	Nearest(ctx context.Context, v []float32, n int, exclude string) ([]lexical.Hit, error)
+	Nearest(ctx context.Context, v []float32, n int, exclude string) ([]paper.Scored, error)
 }
 
 // Kind is a way to make a pseudo-query from a paper.
@@ -151,7 +150,7 @@ type Asked struct {
 	// Kind is how it was made.
 	Kind Kind
 	// Lexical and Vector are the two rankings, best first.
-	Lexical, Vector []lexical.Hit
+	Lexical, Vector []paper.Scored
 }
 
 // Ask makes pseudo-queries of f's papers (see Options) and ranks each by
@@ -221,13 +220,13 @@ func ask(ctx context.Context, f Folder, e embeddings.Embedder, k Kind, o Options
 			return err
 		}
 		if ws > 0 {
-			lex = insert(lex, lexical.Hit{ID: p.hidden.ID, Score: ws}, o.Depth)
+			lex = insert(lex, paper.Scored{ID: p.hidden.ID, Score: ws}, o.Depth)
 		}
 		vec, err := f.Nearest(ctx, qv[i], o.Depth, p.hidden.ID)
 		if err != nil {
 			return err
 		}
-		vec = insert(vec, lexical.Hit{ID: p.hidden.ID, Score: dot(qv[i], dv[i])}, o.Depth)
+		vec = insert(vec, paper.Scored{ID: p.hidden.ID, Score: dot(qv[i], dv[i])}, o.Depth)
 		out[i] = Asked{Relevant: p.hidden.ID, Kind: k, Lexical: lex, Vector: vec}
 		return nil
 	})
@@ -428,8 +427,8 @@ func cutSentence(abstract, key string) (sentence, rest string) {
 }
 
 // insert puts h into hits, best first, ties by id, keeping at most n.
-func insert(hits []lexical.Hit, h lexical.Hit, n int) []lexical.Hit {
-	i, _ := slices.BinarySearchFunc(hits, h, func(a, b lexical.Hit) int {
+func insert(hits []paper.Scored, h paper.Scored, n int) []paper.Scored {
+	i, _ := slices.BinarySearchFunc(hits, h, func(a, b paper.Scored) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/backend"
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/loader"
@@ -168,7 +169,7 @@ func openFolder(t *testing.T, dir string, e embeddings.Embedder) (*store.Store, 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	lx, err := lexical.Open(context.Background(), st)
+	lx, err := lexical.Open(context.Background(), dir, st.All(context.Background()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func openFolder(t *testing.T, dir string, e embeddings.Embedder) (*store.Store, 
 func folder(t *testing.T, e embeddings.Embedder, papers []paper.Paper) tune.Folder {
 	t.Helper()
 	st, lx := openFolder(t, t.TempDir(), e)
-	if _, err := ingest.New(e, st, lx).Upsert(context.Background(), papers); err != nil {
+	if _, err := ingest.NewTo(e, backend.Local(st, lx)).Upsert(context.Background(), papers); err != nil {
 		t.Fatal(err)
 	}
 	return tune.Local(st, lx)
@@ -238,10 +239,10 @@ func TestAFolderWithTooFewPapersIsNotFitted(t *testing.T) {
 func TestChoosingReadsTheRankingsItIsGiven(t *testing.T) {
 	// Two pseudo-queries whose relevant paper the vector ranking puts
 	// first and the word ranking last: the vector ranking should win.
-	hits := func(ids ...string) []lexical.Hit {
-		out := make([]lexical.Hit, len(ids))
+	hits := func(ids ...string) []paper.Scored {
+		out := make([]paper.Scored, len(ids))
 		for i, id := range ids {
-			out[i] = lexical.Hit{ID: id, Score: float64(len(ids) - i)}
+			out[i] = paper.Scored{ID: id, Score: float64(len(ids) - i)}
 		}
 		return out
 	}

@@ -18,25 +18,23 @@ import (
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
 	"github.com/weaviate/weaviate/entities/models"
 
-	"github.com/paperlens/paperlens/pkg/lexical"
 	"github.com/paperlens/paperlens/pkg/paper"
-	"github.com/paperlens/paperlens/pkg/search"
-	"github.com/paperlens/paperlens/pkg/store"
+	"github.com/paperlens/paperlens/pkg/words"
 )
 
 // maxQueryTerms bounds the words of a lexical query: a whole abstract
 // ("papers like this one") is cut to its first words.
 const maxQueryTerms = 256
 
-// Get returns the paper id with its vector, or wraps store.ErrNotFound.
-func (b *Backend) Get(ctx context.Context, id string) (store.Record, error) {
+// Get returns the paper id with its vector, or wraps paper.ErrNotFound.
+func (b *Backend) Get(ctx context.Context, id string) (paper.Record, error) {
 	recs, err := b.GetMany(ctx, []string{id})
 	if err != nil {
-		return store.Record{}, err
+		return paper.Record{}, err
 	}
 	rec, ok := recs[id]
 	if !ok {
-		return store.Record{}, fmt.Errorf("%w: %q", store.ErrNotFound, id)
+		return paper.Record{}, fmt.Errorf("%w: %q", paper.ErrNotFound, id)
 	}
 	return rec, nil
 }
@@ -47,7 +45,7 @@ func (b *Backend) Get(ctx context.Context, id string) (store.Record, error) {
 // QUORUM. (A node back from an outage answers without the papers written
 // meanwhile until async replication brings them, some 30 s; read at ONE,
 // it left 2 of 5 such papers out.)
-func (b *Backend) GetMany(ctx context.Context, ids []string) (map[string]store.Record, error) {
+func (b *Backend) GetMany(ctx context.Context, ids []string) (map[string]paper.Record, error) {
 	out, err := b.Stored(ctx, ids)
 	if err != nil || !b.replicated {
 		return out, err
@@ -68,7 +66,7 @@ func (b *Backend) GetMany(ctx context.Context, ids []string) (map[string]store.R
 }
 
 // lookup reads the paper id at QUORUM.
-func (b *Backend) lookup(ctx context.Context, id string) (store.Record, bool, error) {
+func (b *Backend) lookup(ctx context.Context, id string) (paper.Record, bool, error) {
 	var objs []*models.Object
 	err := b.do(ctx, func(c *weaviate.Client) error {
 		var err error
@@ -76,29 +74,29 @@ func (b *Backend) lookup(ctx context.Context, id string) (store.Record, bool, er
 			WithVector().WithConsistencyLevel(writeConsistency).Do(ctx)
 		return err
 	})
-	if err != nil && strings.Contains(err.Error(), "answered 404") {
-		return store.Record{}, false, nil
+	if isNotFound(err) {
+		return paper.Record{}, false, nil
 	}
 	if err != nil || len(objs) == 0 {
-		return store.Record{}, false, err
+		return paper.Record{}, false, err
 	}
 	raw, err := json.Marshal(objs[0].Properties)
 	if err != nil {
-		return store.Record{}, false, fmt.Errorf("weaviate: cannot read paper %q: %w", id, err)
+		return paper.Record{}, false, fmt.Errorf("weaviate: cannot read paper %q: %w", id, err)
 	}
 	var o object
 	if err := json.Unmarshal(raw, &o); err != nil {
-		return store.Record{}, false, fmt.Errorf("weaviate: cannot read paper %q: %w", id, err)
+		return paper.Record{}, false, fmt.Errorf("weaviate: cannot read paper %q: %w", id, err)
 	}
-	return store.Record{Paper: o.paper(), Hash: o.Hash, Vector: objs[0].Vector}, true, nil
+	return paper.Record{Paper: o.paper(), Hash: o.Hash, Vector: objs[0].Vector}, true, nil
 }
 
 // Stored returns the stored records, vectors included, of those ids that
 // are stored, as one replica holds them: an ingest then embeds again, at
 // worst, a paper that replica has not caught up with (GetMany does not
 // miss it).
-func (b *Backend) Stored(ctx context.Context, ids []string) (map[string]store.Record, error) {
-	out := make(map[string]store.Record, len(ids))
+func (b *Backend) Stored(ctx context.Context, ids []string) (map[string]paper.Record, error) {
+	out := make(map[string]paper.Record, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -110,18 +108,19 @@ func (b *Backend) Stored(ctx context.Context, ids []string) (map[string]store.Re
 	}
 	for _, o := range objs {
 		if slices.Contains(ids, o.ID) {
-			out[o.ID] = store.Record{Paper: o.paper(), Hash: o.Hash, Vector: o.Additional.Vector}
+			out[o.ID] = paper.Record{Paper: o.paper(), Hash: o.Hash, Vector: o.Additional.Vector}
 		}
 	}
 	return out, nil
 }
 
-// Count is how many papers pass f, leaving out the exclude ids.
+// Count is how many papers pass f.
 // The excluded ids are not sent as a filter: a NotEqual filter makes
 // Weaviate build an allow-list of every other paper, which took a "papers
 // like this one" query on 20k papers to 160 ms. They are subtracted here,
 // and left out of rankings asked one deeper.
-func (b *Backend) Count(ctx context.Context, f search.Filter, exclude ...string) (int, error) {
+func (b *Backend) Count(ctx context.Context, f paper.Filter) (int, error) {
+	exclude, f := f.Exclude, f.Fields()
 	var (
 		n, drop    int
 		nerr, derr error
@@ -139,7 +138,7 @@ func (b *Backend) Count(ctx context.Context, f search.Filter, exclude ...string)
 }
 
 // stored is how many of ids are stored and pass f.
-func (b *Backend) stored(ctx context.Context, f search.Filter, ids []string) (int, error) {
+func (b *Backend) stored(ctx context.Context, f paper.Filter, ids []string) (int, error) {
 	recs, err := b.Stored(ctx, ids)
 	if err != nil {
 		return 0, err
@@ -155,7 +154,7 @@ func (b *Backend) stored(ctx context.Context, f search.Filter, ids []string) (in
 
 // storedMatching is how many of ids are stored, pass f and hold one of
 // terms.
-func (b *Backend) storedMatching(ctx context.Context, f search.Filter, terms, ids []string) (int, error) {
+func (b *Backend) storedMatching(ctx context.Context, f paper.Filter, terms, ids []string) (int, error) {
 	objs, err := b.bm25(ctx, terms, len(ids), and(where(f), anyOf(propID, ids)), []graphql.Field{{Name: propID}})
 	return len(objs), err
 }
@@ -171,7 +170,60 @@ func without[H any](hits []H, id func(H) string, exclude []string, n int) []H {
 	return out[:min(n, len(out))]
 }
 
+// count is how many papers pass w. Weaviate counts with Aggregate, which
+// reads at QUORUM whatever the client asks (1.35.2 takes no consistency
+// level for it) and checks that QUORUM asks the same number of replicas of
+// every shard. Once gossip has dropped a dead node (4-6 s after it died
+// here) that fails for a class whose shards lost different numbers of
+// replicas, as a replication factor of 2 on 3 nodes does: "inconsistent
+// consistency levels: shard A resolved to 1, shard B resolved to 2". Every
+// count then failed until the node came back, and each search with it. So
+// a count Weaviate refuses for that reason is made by listing the papers'
+// ids at ONE, as searches read.
 func (b *Backend) count(ctx context.Context, w *filters.WhereBuilder) (int, error) {
+	n, err := b.aggregateCount(ctx, w)
+	if err != nil && b.replicated && strings.Contains(err.Error(), "consistency level") {
+		return b.countListed(ctx, w)
+	}
+	return n, err
+}
+
+// listPage is how many ids countListed asks for at once: Weaviate's
+// default QUERY_MAXIMUM_RESULTS, the most one Get may return.
+var listPage = 10000
+
+// countListed counts the papers that pass w by listing their object ids
+// at ONE, a page at a time in id order, each page after the last id of the
+// one before. It costs a request per listPage papers (20,426 papers: 3).
+func (b *Backend) countListed(ctx context.Context, w *filters.WhereBuilder) (int, error) {
+	n, after := 0, ""
+	for {
+		page := w
+		if after != "" {
+			page = and(w, filters.Where().WithPath([]string{"id"}).WithOperator(filters.GreaterThan).WithValueText(after))
+		}
+		objs, err := b.get(ctx, func(g *graphql.GetBuilder, _ *graphql.API) *graphql.GetBuilder {
+			g = g.WithSort(graphql.Sort{Path: []string{"_id"}, Order: graphql.Asc}).WithLimit(listPage).
+				WithFields(graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "id"}}})
+			if page != nil {
+				g = g.WithWhere(page)
+			}
+			return g
+		})
+		if err != nil {
+			return 0, fmt.Errorf("weaviate: counting by listing the papers: %w", err)
+		}
+		n += len(objs)
+		if len(objs) < listPage {
+			return n, nil
+		}
+		after = objs[len(objs)-1].Additional.ID
+	}
+}
+
+// aggregateCount is how many papers pass w, as Weaviate's Aggregate counts
+// them.
+func (b *Backend) aggregateCount(ctx context.Context, w *filters.WhereBuilder) (int, error) {
 	var n int
 	err := b.do(ctx, func(c *weaviate.Client) error {
 		a := c.GraphQL().Aggregate().WithClassName(b.class).
@@ -208,7 +260,8 @@ func (b *Backend) count(ctx context.Context, w *filters.WhereBuilder) (int, erro
 }
 
 // Nearest returns at most n papers that pass f, by cosine similarity to v.
-func (b *Backend) Nearest(ctx context.Context, v []float32, n int, f search.Filter, exclude ...string) ([]paper.Hit, error) {
+func (b *Backend) Nearest(ctx context.Context, v []float32, n int, f paper.Filter) ([]paper.Hit, error) {
+	exclude, f := f.Exclude, f.Fields()
 	if n <= 0 {
 		return nil, nil
 	}
@@ -243,7 +296,7 @@ func (b *Backend) Nearest(ctx context.Context, v []float32, n int, f search.Filt
 
 // queryTerms analyses a query as the embedded index does.
 func queryTerms(text string) ([]string, error) {
-	terms, err := lexical.Terms(text)
+	terms, err := words.Of(text)
 	if err != nil {
 		return nil, err
 	}
@@ -262,13 +315,14 @@ func queryTerms(text string) ([]string, error) {
 // Words ranks the papers that pass f by Weaviate's BM25 over the analysed
 // words of text, and, when count is set, counts the papers that hold any
 // of them.
-func (b *Backend) Words(ctx context.Context, like, text string, n int, count bool, f search.Filter, exclude ...string) ([]lexical.Hit, int, error) {
+func (b *Backend) Words(ctx context.Context, like, text string, n int, count bool, f paper.Filter) ([]paper.Scored, int, error) {
+	exclude, f := f.Exclude, f.Fields()
 	terms, err := queryTerms(text)
 	if err != nil || len(terms) == 0 || n <= 0 {
 		return nil, 0, err
 	}
 	if like != "" {
-		terms = keyTerms(terms, lexical.MaxQueryTerms)
+		terms = keyTerms(terms, words.MaxQueryTerms)
 	}
 	fields := []graphql.Field{{Name: propID}, {Name: "_additional", Fields: []graphql.Field{{Name: "score"}}}}
 	if !f.IsZero() { // exact needs the fields the filter reads
@@ -296,14 +350,14 @@ func (b *Backend) Words(ctx context.Context, like, text string, n int, count boo
 		return nil, 0, err
 	}
 	match := exact(f)
-	hits := make([]lexical.Hit, 0, len(objs))
+	hits := make([]paper.Scored, 0, len(objs))
 	for _, o := range objs {
 		p := o.paper()
 		if match(&p) {
-			hits = append(hits, lexical.Hit{ID: o.ID, Score: float64(o.Additional.Score)})
+			hits = append(hits, paper.Scored{ID: o.ID, Score: float64(o.Additional.Score)})
 		}
 	}
-	return without(hits, func(h lexical.Hit) string { return h.ID }, exclude, n), total, nil
+	return without(hits, func(h paper.Scored) string { return h.ID }, exclude, n), total, nil
 }
 
 // keyTerms keeps, of a whole paper's words, the max most frequent ones
@@ -366,12 +420,12 @@ func (b *Backend) WordScores(ctx context.Context, text string, ids []string) (ma
 // Highlights marks the words of text in the abstracts of papers, as the
 // embedded index marks those of a short query.
 func (b *Backend) Highlights(ctx context.Context, text string, papers []paper.Paper, max int) (map[string][]string, error) {
-	return lexical.Fragments(ctx, text, papers, max)
+	return words.Highlight(ctx, text, papers, max)
 }
 
 // Write stores recs, replacing the papers with the same ids. It returns
 // once a quorum of each paper's replicas holds it.
-func (b *Backend) Write(ctx context.Context, recs []store.Record) error {
+func (b *Backend) Write(ctx context.Context, recs []paper.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -380,7 +434,7 @@ func (b *Backend) Write(ctx context.Context, recs []store.Record) error {
 		if len(r.Vector) != b.info.Dimension {
 			return fmt.Errorf("paper %s has a %d-dimensional vector, the class %s holds %d", r.Paper.ID, len(r.Vector), b.class, b.info.Dimension)
 		}
-		terms, err := lexical.Terms(r.Paper.Text())
+		terms, err := words.Of(r.Paper.Text())
 		if err != nil {
 			return err
 		}
@@ -398,10 +452,13 @@ func (b *Backend) Write(ctx context.Context, recs []store.Record) error {
 				propCategories:   nonNil(p.Categories),
 				propCatsLower:    lower(p.Categories),
 				propPublished:    p.Published,
-				propYear:         lexical.Year(p.Published),
+				propYear:         paper.Year(p.Published),
 				propURL:          p.URL,
 				propHash:         r.Hash,
 				propTerms:        strings.Join(terms, " "),
+				propUpvotes:      p.Upvotes,
+				propGithub:       p.GithubRepo,
+				propProject:      p.ProjectPage,
 			},
 		}
 	}
@@ -431,8 +488,8 @@ const writeAttempts = 5
 // leader, no quorum yet) from a wrong request.
 func retryable(err error) bool {
 	var pw *partialWrite
-	_, status := cause(err)
-	return status >= 500 || errors.Is(err, search.ErrUnavailable) || errors.As(err, &pw)
+	status, _ := cause(err)
+	return status >= 500 || errors.Is(err, paper.ErrUnavailable) || errors.As(err, &pw)
 }
 
 // partialWrite is a batch of which Weaviate refused some papers (it
@@ -466,7 +523,7 @@ func (b *Backend) writeOnce(ctx context.Context, objs []*models.Object) error {
 	})
 }
 
-// Delete removes the paper id, or wraps store.ErrNotFound.
+// Delete removes the paper id, or wraps paper.ErrNotFound.
 func (b *Backend) Delete(ctx context.Context, id string) error {
 	// Weaviate answers 204 for an id it does not hold: ask first (Get
 	// finds every paper a quorum acknowledged).
@@ -476,18 +533,20 @@ func (b *Backend) Delete(ctx context.Context, id string) error {
 	err := b.do(ctx, func(c *weaviate.Client) error {
 		return c.Data().Deleter().WithClassName(b.class).WithID(objectID(id)).WithConsistencyLevel(writeConsistency).Do(ctx)
 	})
-	if err != nil && strings.Contains(err.Error(), "answered 404") {
-		return fmt.Errorf("%w: %q", store.ErrNotFound, id)
+	if isNotFound(err) {
+		return fmt.Errorf("%w: %q", paper.ErrNotFound, id)
 	}
 	return err
 }
 
 // where is f as a Weaviate filter, or nil. Excluded ids are left out by
 // the callers instead (see Count).
-func where(f search.Filter) *filters.WhereBuilder {
+func where(f paper.Filter) *filters.WhereBuilder {
 	var ws []*filters.WhereBuilder
-	if f.YearFrom != 0 || f.YearTo != 0 {
-		from := max(f.YearFrom, 1) // a paper without a date (year 0) fails a year bound
+	if f.YearFrom != 0 || f.YearTo != 0 || f.Since != "" {
+		// A paper without a date (year 0) fails a year bound and since;
+		// since is matched to the year here and to the day by exact.
+		from := max(f.YearFrom, paper.Year(f.Since), 1)
 		ws = append(ws, filters.Where().WithPath([]string{propYear}).WithOperator(filters.GreaterThanEqual).WithValueInt(int64(from)))
 		if f.YearTo != 0 {
 			ws = append(ws, filters.Where().WithPath([]string{propYear}).WithOperator(filters.LessThanEqual).WithValueInt(int64(f.YearTo)))
@@ -516,7 +575,7 @@ func where(f search.Filter) *filters.WhereBuilder {
 }
 
 // exact is the filter's own test, for what where matches loosely.
-func exact(f search.Filter) func(p *paper.Paper) bool {
+func exact(f paper.Filter) func(p *paper.Paper) bool {
 	if f.IsZero() {
 		return func(*paper.Paper) bool { return true }
 	}

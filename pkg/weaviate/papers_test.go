@@ -9,7 +9,7 @@ import (
 
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/fault"
 
-	"github.com/paperlens/paperlens/pkg/search"
+	"github.com/paperlens/paperlens/pkg/paper"
 )
 
 func TestKeyTermsKeepTheMostFrequentWords(t *testing.T) {
@@ -39,7 +39,7 @@ func TestRetryableTellsRefusalsThatMayPassFromWrongRequests(t *testing.T) {
 	}{
 		{name: "some papers of a batch refused", err: &partialWrite{stored: 1, of: 2, failed: []string{"a: no quorum"}}, want: true},
 		{name: "a wrapped partial write", err: fmt.Errorf("batch 3: %w", &partialWrite{stored: 0, of: 1, failed: []string{"a: x"}}), want: true},
-		{name: "no node answers", err: fmt.Errorf("%w: down", search.ErrUnavailable), want: true},
+		{name: "no node answers", err: fmt.Errorf("%w: down", paper.ErrUnavailable), want: true},
 		{name: "a server error", err: &fault.WeaviateClientError{StatusCode: 500, Msg: "failed to query leader"}, want: true},
 		{name: "a bad request", err: &fault.WeaviateClientError{StatusCode: 422, Msg: "invalid property"}, want: false},
 		{name: "anything else", err: errors.New("boom"), want: false},

@@ -9,16 +9,18 @@ package weaviate
 
 import (
 	"context"
-	"crypto/sha1"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/weaviate/weaviate-go-client/v5/weaviate"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/fault"
@@ -27,7 +29,6 @@ import (
 
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/pkg/paper"
-	"github.com/paperlens/paperlens/pkg/search"
 )
 
 // Consistency levels: a write is acknowledged once a quorum of replicas
@@ -53,6 +54,9 @@ const (
 	propURL          = "url"
 	propHash         = "content_hash"
 	propTerms        = "terms"
+	propUpvotes      = "upvotes"
+	propGithub       = "github_repo"
+	propProject      = "project_page"
 )
 
 // BM25 parameters, the embedded word index's.
@@ -106,7 +110,8 @@ func ClassName(i embeddings.Info) string {
 	return "Paperlens_" + unsafeClassChars.ReplaceAllString(i.Embedder+"_"+i.Model, "_")
 }
 
-// Backend is a Weaviate cluster as a search.Backend and an ingest.Target.
+// Backend is a Weaviate cluster holding papers: what the engine ranks
+// (package search) and the ingester writes to (package ingest).
 // It is safe for concurrent use.
 type Backend struct {
 	info  embeddings.Info
@@ -122,8 +127,6 @@ type node struct {
 	url string
 	c   *weaviate.Client
 }
-
-var _ search.Backend = (*Backend)(nil)
 
 // Open connects to the cluster and makes sure the class for info exists,
 // creating it if needed. A class made for another embedder or dimension is
@@ -177,7 +180,35 @@ func (b *Backend) description() string {
 	return fmt.Sprintf("paperlens papers: embedder=%s model=%s dimension=%d", b.info.Embedder, b.info.Model, b.info.Dimension)
 }
 
+// ensureClass uses the class for the papers, or makes it with the given
+// replication factor when it does not exist.
 func (b *Backend) ensureClass(ctx context.Context, replicas int) error {
+	cls, err := b.readClass(ctx)
+	if err != nil {
+		return err
+	}
+	if cls == nil {
+		err = b.createClass(ctx, replicas)
+		if err == nil {
+			b.replicated = replicas > 1
+			return nil
+		}
+		// Another process may have made it meanwhile: use it, as any class
+		// found.
+		if cls, _ = b.readClass(ctx); cls == nil {
+			return fmt.Errorf("weaviate: cannot create class %s: %w", b.class, err)
+		}
+	}
+	if cls.Description != b.description() {
+		return fmt.Errorf("weaviate class %s holds papers of another embedder (%q), not %s/%s with %d dimensions: use that embedder, or another --weaviate-class",
+			b.class, cls.Description, b.info.Embedder, b.info.Model, b.info.Dimension)
+	}
+	b.replicated = cls.ReplicationConfig != nil && cls.ReplicationConfig.Factor > 1
+	return b.addProperties(ctx, cls)
+}
+
+// readClass returns the class for the papers, or nil when there is none.
+func (b *Backend) readClass(ctx context.Context) (*models.Class, error) {
 	var cls *models.Class
 	err := b.do(ctx, func(c *weaviate.Client) error {
 		ok, err := c.Schema().ClassExistenceChecker().WithClassName(b.class).Do(ctx)
@@ -188,47 +219,18 @@ func (b *Backend) ensureClass(ctx context.Context, replicas int) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("weaviate: cannot read the schema: %w", err)
+		return nil, fmt.Errorf("weaviate: cannot read the schema: %w", err)
 	}
-	if cls != nil {
-		if cls.Description != b.description() {
-			return fmt.Errorf("weaviate class %s holds papers of another embedder (%q), not %s/%s with %d dimensions: use that embedder, or another --weaviate-class",
-				b.class, cls.Description, b.info.Embedder, b.info.Model, b.info.Dimension)
-		}
-		b.replicated = cls.ReplicationConfig != nil && cls.ReplicationConfig.Factor > 1
-		return nil
-	}
-	b.replicated = replicas > 1
-	yes, no := true, false
-	text := func(name string, filterable bool) *models.Property {
-		return &models.Property{Name: name, DataType: []string{"text"}, Tokenization: "field",
-			IndexFilterable: &filterable, IndexSearchable: &no}
-	}
-	texts := func(name string, filterable bool) *models.Property {
-		p := text(name, filterable)
-		p.DataType = []string{"text[]"}
-		return p
-	}
-	cls = &models.Class{
-		Class:       b.class,
-		Description: b.description(),
-		Vectorizer:  "none",
-		Properties: []*models.Property{
-			text(propID, true),
-			text(propTitle, false),
-			text(propAbstract, false),
-			texts(propAuthors, false),
-			texts(propAuthorsLower, true),
-			texts(propCategories, false),
-			texts(propCatsLower, true),
-			text(propPublished, false),
-			{Name: propYear, DataType: []string{"int"}, IndexFilterable: &yes, IndexRangeFilters: &yes},
-			text(propURL, false),
-			text(propHash, false),
-			// The words the embedded index ranks, already analysed: split
-			// on spaces only, with no stop words of Weaviate's own.
-			{Name: propTerms, DataType: []string{"text"}, Tokenization: "whitespace", IndexFilterable: &yes, IndexSearchable: &yes},
-		},
+	return cls, nil
+}
+
+// createClass makes the class for the papers.
+func (b *Backend) createClass(ctx context.Context, replicas int) error {
+	cls := &models.Class{
+		Class:           b.class,
+		Description:     b.description(),
+		Vectorizer:      "none",
+		Properties:      properties(),
 		VectorIndexType: "hnsw",
 		VectorIndexConfig: map[string]any{
 			"distance":       "cosine",
@@ -247,11 +249,105 @@ func (b *Backend) ensureClass(ctx context.Context, replicas int) error {
 	// Weaviate decides usingBlockMaxWAND from its USE_INVERTED_SEARCHABLE
 	// setting, whatever the class asks; see docs/scale-out.md for why the
 	// nodes should run with it false.
-	err = b.do(ctx, func(c *weaviate.Client) error {
+	return b.do(ctx, func(c *weaviate.Client) error {
 		return c.Schema().ClassCreator().WithClass(cls).Do(ctx)
 	})
-	if err != nil && !strings.Contains(err.Error(), "already exists") { // another process won the race
-		return fmt.Errorf("weaviate: cannot create class %s: %w", b.class, err)
+}
+
+// properties are the properties of a paper object.
+func properties() []*models.Property {
+	yes, no := true, false
+	text := func(name string, filterable bool) *models.Property {
+		return &models.Property{Name: name, DataType: []string{"text"}, Tokenization: "field",
+			IndexFilterable: &filterable, IndexSearchable: &no}
+	}
+	texts := func(name string, filterable bool) *models.Property {
+		p := text(name, filterable)
+		p.DataType = []string{"text[]"}
+		return p
+	}
+	return []*models.Property{
+		text(propID, true),
+		text(propTitle, false),
+		text(propAbstract, false),
+		texts(propAuthors, false),
+		texts(propAuthorsLower, true),
+		texts(propCategories, false),
+		texts(propCatsLower, true),
+		text(propPublished, false),
+		{Name: propYear, DataType: []string{"int"}, IndexFilterable: &yes, IndexRangeFilters: &yes},
+		text(propURL, false),
+		text(propHash, false),
+		// The words the embedded index ranks, already analysed: split
+		// on spaces only, with no stop words of Weaviate's own.
+		{Name: propTerms, DataType: []string{"text"}, Tokenization: "whitespace", IndexFilterable: &yes, IndexSearchable: &yes},
+		{Name: propUpvotes, DataType: []string{"int"}, IndexFilterable: &no, IndexRangeFilters: &no},
+		text(propGithub, false),
+		text(propProject, false),
+	}
+}
+
+// addProperties adds to an existing class the properties it lacks: a class
+// made before paperlens kept the Daily Papers fields has none of them.
+// Weaviate would otherwise add them itself at the first write that holds
+// them, with types it guesses (upvotes as a float, the URLs as searchable
+// words).
+func (b *Backend) addProperties(ctx context.Context, cls *models.Class) error {
+	have := map[string]bool{}
+	for _, p := range cls.Properties {
+		have[p.Name] = true
+	}
+	added := false
+	for _, p := range properties() {
+		if have[p.Name] {
+			continue
+		}
+		err := b.do(ctx, func(c *weaviate.Client) error {
+			return c.Schema().PropertyCreator().WithClassName(b.class).WithProperty(p).Do(ctx)
+		})
+		if err != nil && !b.hasProperty(ctx, p.Name) { // else another process added it first
+			return fmt.Errorf("weaviate: cannot add property %s to class %s: %w", p.Name, b.class, err)
+		}
+		added = true
+	}
+	if !added {
+		return nil
+	}
+	return b.awaitFields(ctx)
+}
+
+// hasProperty reports whether the class has the property name now.
+func (b *Backend) hasProperty(ctx context.Context, name string) bool {
+	cls, err := b.readClass(ctx)
+	return err == nil && cls != nil && slices.ContainsFunc(cls.Properties, func(p *models.Property) bool { return p.Name == name })
+}
+
+// awaitFields waits until every node that answers can read a paper's
+// fields in GraphQL. A node rebuilds its GraphQL schema a moment after a
+// property is added: a Get right after it failed with `Cannot query field
+// "project_page"`.
+func (b *Backend) awaitFields(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for _, n := range b.nodes {
+		for {
+			g := n.c.GraphQL().Get().WithClassName(b.class).WithLimit(1).WithFields(paperFields()...)
+			if b.replicated {
+				g = g.WithConsistencyLevel(readConsistency)
+			}
+			resp, err := g.Do(ctx)
+			if err == nil {
+				err = gqlErrors(resp)
+			}
+			if err == nil || unreachable(err) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("weaviate %s cannot yet read the properties added to class %s (%v): open it again in a moment", n.url, b.class, clientError(err))
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
 	}
 	return nil
 }
@@ -259,18 +355,11 @@ func (b *Backend) ensureClass(ctx context.Context, replicas int) error {
 // objectID is the Weaviate id of a paper: a name-based (version 5) UUID of
 // its paperlens id, so every process names a paper alike.
 func objectID(paperID string) string {
-	ns := [16]byte{0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8} // the URL namespace
-	h := sha1.New()
-	h.Write(ns[:])
-	h.Write([]byte("paperlens:" + paperID))
-	s := h.Sum(nil)
-	s[6] = (s[6] & 0x0f) | 0x50
-	s[8] = (s[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", s[0:4], s[4:6], s[6:8], s[8:10], s[10:16])
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("paperlens:"+paperID)).String()
 }
 
 // do runs fn against one node, and against the next ones while a node
-// cannot be reached. It wraps search.ErrUnavailable when none can.
+// cannot be reached. It wraps paper.ErrUnavailable when none can.
 func (b *Backend) do(ctx context.Context, fn func(c *weaviate.Client) error) error {
 	start := int(b.cur.Load())
 	var err error
@@ -288,18 +377,18 @@ func (b *Backend) do(ctx context.Context, fn func(c *weaviate.Client) error) err
 	for i, n := range b.nodes {
 		urls[i] = n.url
 	}
-	return fmt.Errorf("%w: no Weaviate node answers (%s): %v", search.ErrUnavailable, strings.Join(urls, ", "), clientError(err))
+	return fmt.Errorf("the paper store is %w: no Weaviate node answers (%s): %v", paper.ErrUnavailable, strings.Join(urls, ", "), clientError(err))
 }
 
 // cause is the error under the client's wrappers, which do not Unwrap.
-func cause(err error) (error, int) {
+func cause(err error) (status int, under error) {
 	for {
 		var wce *fault.WeaviateClientError
 		if !errors.As(err, &wce) {
-			return err, 0
+			return 0, err
 		}
 		if wce.DerivedFromError == nil {
-			return err, wce.StatusCode
+			return wce.StatusCode, err
 		}
 		err = wce.DerivedFromError
 	}
@@ -307,7 +396,7 @@ func cause(err error) (error, int) {
 
 // unreachable tells a node that is down or unreachable from an answer.
 func unreachable(err error) bool {
-	under, status := cause(err)
+	status, under := cause(err)
 	if status == 0 {
 		var ue *url.Error
 		return errors.As(under, &ue)
@@ -316,17 +405,31 @@ func unreachable(err error) bool {
 }
 
 // clientError rewrites the client's error into one line that names the
-// cause.
+// cause: an *answerError when Weaviate answered.
 func clientError(err error) error {
 	if err == nil {
 		return nil
 	}
-	under, status := cause(err)
+	status, under := cause(err)
 	var wce *fault.WeaviateClientError
 	if errors.As(under, &wce) {
-		return fmt.Errorf("weaviate answered %d: %s", status, strings.TrimSpace(wce.Msg))
+		return &answerError{status: status, msg: strings.TrimSpace(wce.Msg)}
 	}
 	return under
+}
+
+// answerError is an answer of Weaviate's that is not a success.
+type answerError struct {
+	status int
+	msg    string
+}
+
+func (e *answerError) Error() string { return fmt.Sprintf("weaviate answered %d: %s", e.status, e.msg) }
+
+// isNotFound reports whether err is Weaviate's 404.
+func isNotFound(err error) bool {
+	var ae *answerError
+	return errors.As(err, &ae) && ae.status == http.StatusNotFound
 }
 
 // gqlErrors turns the errors of a GraphQL answer into one error.
@@ -354,7 +457,11 @@ type object struct {
 	Published  string   `json:"published"`
 	URL        string   `json:"url"`
 	Hash       string   `json:"content_hash"`
+	Upvotes    int      `json:"upvotes"`
+	Github     string   `json:"github_repo"`
+	Project    string   `json:"project_page"`
 	Additional struct {
+		ID       string    `json:"id"`
 		Distance *float64  `json:"distance"`
 		Score    number    `json:"score"`
 		Vector   []float32 `json:"vector"`
@@ -380,7 +487,8 @@ func (n *number) UnmarshalJSON(b []byte) error {
 
 func (o object) paper() paper.Paper {
 	p := paper.Paper{ID: o.ID, Title: o.Title, Abstract: o.Abstract, Authors: o.Authors,
-		Categories: o.Categories, Published: o.Published, URL: o.URL}
+		Categories: o.Categories, Published: o.Published, URL: o.URL,
+		Upvotes: o.Upvotes, GithubRepo: o.Github, ProjectPage: o.Project}
 	if p.Authors == nil {
 		p.Authors = []string{}
 	}
@@ -394,7 +502,8 @@ func (o object) paper() paper.Paper {
 // _additional.
 func paperFields(extra ...string) []graphql.Field {
 	fs := []graphql.Field{{Name: propID}, {Name: propTitle}, {Name: propAbstract}, {Name: propAuthors},
-		{Name: propCategories}, {Name: propPublished}, {Name: propURL}, {Name: propHash}}
+		{Name: propCategories}, {Name: propPublished}, {Name: propURL}, {Name: propHash},
+		{Name: propUpvotes}, {Name: propGithub}, {Name: propProject}}
 	if len(extra) > 0 {
 		add := graphql.Field{Name: "_additional"}
 		for _, e := range extra {

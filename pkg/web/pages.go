@@ -11,7 +11,6 @@ import (
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/search"
-	"github.com/paperlens/paperlens/pkg/store"
 )
 
 // Page sizes: the search and paper pages, and the widget's default.
@@ -137,7 +136,7 @@ func (h *handler) widgetPage(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := h.eng.Similar(r.Context(), v.ID, search.Options{Limit: min(limit, widgetMax)})
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, paper.ErrNotFound):
 		v.Message = "No related papers: this paper is not in the index."
 	case err != nil:
 		h.describe(r, err, "widget") // logs it
@@ -166,11 +165,12 @@ func (h *handler) list(page *paper.Page, f searchForm, path string) listView {
 // describe turns an error of the engine into a status and a sentence a
 // reader can act on, logging the ones that are the server's fault.
 func (h *handler) describe(r *http.Request, err error, what string) (int, string) {
+	var bad *search.Error
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, paper.ErrNotFound):
 		return http.StatusNotFound, "There is no paper with the id “" + r.PathValue("id") + "” in this index. Search for it by title instead."
-	case errors.Is(err, search.ErrInvalid):
-		return http.StatusBadRequest, "The search could not run: " + strings.TrimPrefix(err.Error(), search.ErrInvalid.Error()+": ") + "."
+	case errors.As(err, &bad):
+		return http.StatusBadRequest, "The search could not run: " + bad.Message + "."
 	case errors.Is(err, embeddings.ErrUnavailable):
 		h.log.Warn("embedder unavailable", "page", what, "path", r.URL.Path, "error", err)
 		return http.StatusServiceUnavailable, "The embedder that turns queries into vectors is unavailable right now. Try again in a moment."

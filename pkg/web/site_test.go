@@ -1,24 +1,15 @@
 package web_test
 
 import (
-	"bufio"
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"strings"
-	"sync"
 	"testing"
 
-	"github.com/paperlens/paperlens/embeddings/builtin"
-	"github.com/paperlens/paperlens/pkg/ingest"
-	"github.com/paperlens/paperlens/pkg/lexical"
-	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/papertest"
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/server"
-	"github.com/paperlens/paperlens/pkg/store"
 )
 
 const (
@@ -32,8 +23,6 @@ const (
 	arxivID = "2509.03687"
 )
 
-var loadBuiltin = sync.OnceValues(builtin.New)
-
 // site is paperlens serve over a fresh on-disk store: the JSON API and the
 // pages, on a real HTTP server.
 type site struct {
@@ -46,56 +35,17 @@ type site struct {
 // arXiv papers, embedded by the built-in embedder.
 func newSite(t *testing.T, cfg server.Config) *site {
 	t.Helper()
-	emb, err := loadBuiltin()
-	if err != nil {
-		t.Fatalf("builtin embedder: %v", err)
-	}
 	papers := append(readPapers(t, seedFile, 0), readPapers(t, arxivFile, arxivCount)...)
-	ctx := context.Background()
-	st, err := store.Open(t.TempDir(), emb.Info())
-	if err != nil {
-		t.Fatal(err)
-	}
-	lx, err := lexical.Open(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lx.Close() })
-	if _, err := ingest.New(emb, st, lx).Upsert(ctx, papers); err != nil {
-		t.Fatalf("ingesting the test papers: %v", err)
-	}
-	eng := search.New(emb, st, lx)
-	srv := httptest.NewServer(server.New(cfg, eng, ingest.New(emb, st, lx)))
+	p := papertest.Seeded(t, papers...)
+	eng := p.Engine()
+	srv := httptest.NewServer(server.New(cfg, eng, p.Ingester()))
 	t.Cleanup(srv.Close)
 	return &site{Server: srv, eng: eng, papers: papers}
 }
 
 // readPapers reads the first n papers of a JSON Lines file (all when n is 0).
 func readPapers(t *testing.T, path string, n int) []paper.Paper {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("test papers: %v", err)
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if n > 0 {
-		var b strings.Builder
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 1<<20)
-		for i := 0; i < n && sc.Scan(); i++ {
-			b.WriteString(sc.Text() + "\n")
-		}
-		r = strings.NewReader(b.String())
-	}
-	var out []paper.Paper
-	if _, err := loader.Load(r, loader.Options{Format: loader.JSONL, Strict: true}, func(p paper.Paper) error {
-		out = append(out, p)
-		return nil
-	}); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return out
+	return papertest.ReadPapers(t, path, n)
 }
 
 // get fetches a path of the site and returns the status, headers and body.

@@ -188,11 +188,10 @@ func TestPaperPage(t *testing.T) {
 	})
 
 	t.Run("an unknown page is a 404 HTML page, while unknown API routes stay JSON", func(t *testing.T) {
-		status, h, body := s.get(t, "/papers")
-		if status != http.StatusNotFound {
-			t.Errorf("/papers: status %d, want 404", status)
+		status, h, _ := s.get(t, "/papers")
+		if status != http.StatusNotFound || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+			t.Errorf("/papers: status %d, Content-Type %q; want an HTML 404", status, h.Get("Content-Type"))
 		}
-		_ = body
 		status, h, _ = s.get(t, "/v2/search?q=x")
 		if status != http.StatusNotFound || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
 			t.Errorf("/v2/search: status %d, Content-Type %q; want a JSON 404", status, h.Get("Content-Type"))

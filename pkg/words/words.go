@@ -1,4 +1,10 @@
-package lexical
+// Package words breaks text into the words paperlens ranks by: bleve's
+// English analyser (lower case, stop words, Porter stemming), with a cache
+// of what each distinct word becomes, and marks a query's words in
+// abstracts. It wraps bleve's analysis and highlighting, so that only it
+// and package lexical import bleve; the word index (package lexical) and
+// the Weaviate backend both analyse with it, so both rank the same words.
+package words
 
 import (
 	"context"
@@ -43,12 +49,19 @@ func highlightMapping() *mapping.IndexMappingImpl {
 	return m
 }
 
-// analyzer is bleve's English analyser: lower case, stop words, Porter
+// MaxQueryTerms bounds the distinct words of a lexical query. A longer
+// text, such as an abstract for "papers like this one", is cut to its
+// MaxQueryTerms most distinctive words (by term frequency × inverse document
+// frequency, as Lucene's MoreLikeThis does): the rest add time, not
+// ranking quality.
+const MaxQueryTerms = 25
+
+// Analyzer is bleve's English analyser: lower case, stop words, Porter
 // stemming.
-func analyzer() (analysis.Analyzer, error) {
+func Analyzer() (analysis.Analyzer, error) {
 	an := highlightMapping().AnalyzerNamed(en.AnalyzerName)
 	if an == nil {
-		return nil, fmt.Errorf("lexical: no analyser %q", en.AnalyzerName)
+		return nil, fmt.Errorf("words: no analyser %q", en.AnalyzerName)
 	}
 	return an, nil
 }
@@ -74,9 +87,11 @@ type wordCache struct {
 // past it, new words are treated each time.
 const maxCachedWords = 1 << 18
 
-// cachedAnalyzer is an with a wordCache, or an itself when its words are not
-// treated one by one.
-func cachedAnalyzer(an analysis.Analyzer) analysis.Analyzer {
+// Cached is an with a cache of what each distinct word becomes (see
+// wordCache), or an itself when its words are not treated one by one. It
+// suits the analysis of many papers; queries, whose words are many and
+// rare, should not fill it.
+func Cached(an analysis.Analyzer) analysis.Analyzer {
 	d, ok := an.(*analysis.DefaultAnalyzer)
 	if !ok || len(d.CharFilters) > 0 {
 		return an
@@ -139,12 +154,12 @@ func (c *wordCache) treat(t *analysis.Token) ([]byte, bool) {
 	return term, true
 }
 
-// Terms returns the words of text as the index sees them: lower-cased,
+// Of returns the words of text as the word index sees them: lower-cased,
 // stemmed, stop words left out, in order and with repeats. A backend that
 // ranks by BM25 itself (Weaviate) stores and queries these, so its ranking
 // matches the index's.
-func Terms(text string) ([]string, error) {
-	an, err := analyzer()
+func Of(text string) ([]string, error) {
+	an, err := Analyzer()
 	if err != nil {
 		return nil, err
 	}
@@ -156,16 +171,29 @@ func Terms(text string) ([]string, error) {
 	return out, nil
 }
 
-// Fragments returns, for each of papers whose abstract contains a word of
+// Highlight returns, for each of papers whose abstract contains a word of
 // text, up to max short fragments of its abstract with the matched words
-// marked <mark>…</mark> and the rest HTML-escaped: what Index.Highlights
-// gives, for a backend without the postings to pick a long text's key
-// words (Weaviate), so every word of text counts.
-func Fragments(ctx context.Context, text string, papers []paper.Paper, max int) (map[string][]string, error) {
+// marked <mark>…</mark> and the rest HTML-escaped.
+func Highlight(ctx context.Context, text string, papers []paper.Paper, max int) (map[string][]string, error) {
 	if len(papers) == 0 || max <= 0 {
 		return map[string][]string{}, nil
 	}
 	return fragments(ctx, matchAbstract(text), papers, max)
+}
+
+// HighlightTerms is Highlight for words already analysed (see Of), such as
+// the key words the word index picks out of a long text.
+func HighlightTerms(ctx context.Context, terms []string, papers []paper.Paper, max int) (map[string][]string, error) {
+	if len(papers) == 0 || max <= 0 || len(terms) == 0 {
+		return map[string][]string{}, nil
+	}
+	qs := make([]query.Query, len(terms))
+	for i, t := range terms {
+		tq := query.NewTermQuery(t)
+		tq.SetField(fieldAbstract)
+		qs[i] = tq
+	}
+	return fragments(ctx, query.NewDisjunctionQuery(qs), papers, max)
 }
 
 // matchAbstract matches the abstracts holding a word of text.
@@ -180,7 +208,7 @@ func matchAbstract(text string) query.Query {
 func fragments(ctx context.Context, q query.Query, papers []paper.Paper, max int) (map[string][]string, error) {
 	idx, err := bleve.NewMemOnly(highlightMapping())
 	if err != nil {
-		return nil, fmt.Errorf("lexical: cannot make a highlighting index: %w", err)
+		return nil, fmt.Errorf("words: cannot make a highlighting index: %w", err)
 	}
 	defer idx.Close()
 	b := idx.NewBatch()
@@ -188,18 +216,18 @@ func fragments(ctx context.Context, q query.Query, papers []paper.Paper, max int
 		if err := b.Index(p.ID, struct {
 			Abstract string `json:"abstract"`
 		}{p.Abstract}); err != nil {
-			return nil, fmt.Errorf("lexical: cannot index paper %s for highlighting: %w", p.ID, err)
+			return nil, fmt.Errorf("words: cannot index paper %s for highlighting: %w", p.ID, err)
 		}
 	}
 	if err := idx.Batch(b); err != nil {
-		return nil, fmt.Errorf("lexical: cannot index papers for highlighting: %w", err)
+		return nil, fmt.Errorf("words: cannot index papers for highlighting: %w", err)
 	}
 	req := bleve.NewSearchRequestOptions(q, len(papers), 0, false)
 	req.Highlight = bleve.NewHighlightWithStyle(html.Name)
 	req.Highlight.AddField(fieldAbstract)
 	res, err := idx.SearchInContext(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("lexical: highlight failed: %w", err)
+		return nil, fmt.Errorf("words: highlight failed: %w", err)
 	}
 	out := make(map[string][]string, len(res.Hits))
 	for _, h := range res.Hits {

@@ -1,4 +1,4 @@
-package lexical
+package words
 
 import (
 	"bytes"
@@ -50,11 +50,11 @@ func TestCachedAnalyserGivesTheAnalysersWords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			base, err := analyzer()
+			base, err := Analyzer()
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, ok := cachedAnalyzer(base).(*wordCache)
+			c, ok := Cached(base).(*wordCache)
 			if !ok {
 				t.Fatal("the English analyser is not cached")
 			}
@@ -91,7 +91,7 @@ func sameTokens(a, b analysis.TokenStream) bool {
 // postings count the two fields apart, and "papers like this one" and the
 // queries analyse the text whole.
 func TestTextIsTheTitlesWordsThenTheAbstracts(t *testing.T) {
-	an, err := analyzer()
+	an, err := Analyzer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,13 +138,13 @@ func (twice) Filter(in analysis.TokenStream) analysis.TokenStream {
 }
 
 func TestCachedAnalyserFallsBackWhenAWordBecomesSeveral(t *testing.T) {
-	base, err := analyzer()
+	base, err := Analyzer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := *base.(*analysis.DefaultAnalyzer)
 	d.TokenFilters = append(slices.Clone(d.TokenFilters), twice{})
-	c := cachedAnalyzer(&d)
+	c := Cached(&d)
 	for round := 0; round < 2; round++ {
 		for _, text := range tricky {
 			if got, want := c.Analyze([]byte(text)), d.Analyze([]byte(text)); !sameTokens(got, want) {

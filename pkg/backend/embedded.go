@@ -1,0 +1,189 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/paperlens/paperlens/embeddings"
+	"github.com/paperlens/paperlens/pkg/lexical"
+	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/store"
+)
+
+// embedded is a data folder: the vector store of record (chromem-go, with
+// the int8 index and the change log beside it; package store) and the word
+// index built from its papers (package lexical). Every write goes to the
+// word index first, then to the store; a delete goes to the store first,
+// then to the word index. Either way, if the second part fails, the word
+// index holds a paper the store does not, which the query road skips and
+// the next Open repairs (the saved postings no longer match the store, so
+// they are built again).
+type embedded struct {
+	st     *store.Store
+	lx     *lexical.Index
+	closed sync.Once
+	err    error // of Close
+}
+
+// Local is the embedded backend over an open store and its word index
+// (lexical.Open of the store's papers), for a caller that opened them
+// itself to time them apart, as 'paperlens bench open' does. Closing it
+// closes both.
+func Local(st *store.Store, lx *lexical.Index) Backend { return &embedded{st: st, lx: lx} }
+
+// WriteStats are the store's counts of what its writes cost, for
+// 'paperlens bench ingest'.
+func (e *embedded) WriteStats() store.WriteStats { return e.st.WriteStats() }
+
+// MustHoldPapers is the error Open gives, with existing, for a data folder
+// never ingested into: it says how to fill it. It is nil for a folder that
+// holds papers.
+func MustHoldPapers(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, store.ManifestFile)); err != nil {
+		return fmt.Errorf("no papers in %q yet: run 'paperlens ingest --data %s FILE...' first", dir, dir)
+	}
+	return nil
+}
+
+// openEmbedded opens the data folder dir for the vectors of info, and its
+// word index (built from the papers when missing or stale).
+func openEmbedded(ctx context.Context, dir string, info embeddings.Info) (*embedded, error) {
+	st, err := store.Open(dir, info)
+	if err != nil {
+		return nil, err
+	}
+	lx, err := lexical.Open(ctx, dir, st.All(ctx))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &embedded{st: st, lx: lx}, nil
+}
+
+func (e *embedded) Info() embeddings.Info { return e.st.Manifest().Info }
+
+// Where is the data folder's absolute path, when it can be had.
+func (e *embedded) Where() string {
+	if abs, err := filepath.Abs(e.st.Dir()); err == nil {
+		return abs
+	}
+	return e.st.Dir()
+}
+
+func (e *embedded) Status(ctx context.Context) (Status, error) {
+	m := e.st.Manifest()
+	return Status{Where: []Attr{{"data", e.st.Dir()}}, Count: m.Count, Info: m.Info, Updated: m.Updated}, nil
+}
+
+func (e *embedded) Get(ctx context.Context, id string) (paper.Record, error) {
+	return e.st.Get(ctx, id)
+}
+
+func (e *embedded) GetMany(ctx context.Context, ids []string) (map[string]paper.Record, error) {
+	return e.st.GetMany(ctx, ids)
+}
+
+func (e *embedded) Stored(ctx context.Context, ids []string) (map[string]paper.Record, error) {
+	return e.st.GetMany(ctx, ids)
+}
+
+func (e *embedded) Count(ctx context.Context, f paper.Filter) (int, error) {
+	if f.HasConditions() {
+		return e.lx.CountMatching(ctx, f)
+	}
+	n := e.st.Count()
+	seen := map[string]bool{}
+	for _, id := range f.Exclude {
+		if _, ok := e.st.Hash(ctx, id); ok && !seen[id] {
+			seen[id] = true
+			n--
+		}
+	}
+	return n, nil
+}
+
+func (e *embedded) Nearest(ctx context.Context, v []float32, n int, f paper.Filter) ([]paper.Hit, error) {
+	var filter store.Filter
+	switch {
+	case f.HasConditions():
+		pass := e.lx.Passing(f) // the word ranking and the count ask too
+		kept := paper.Filter{Exclude: f.Exclude}.Matcher()
+		filter = func(p *paper.Paper) bool { return pass(p.ID) && kept(p) }
+	case len(f.Exclude) > 0:
+		filter = f.Matcher()
+	}
+	return e.st.Nearest(ctx, v, n, filter)
+}
+
+// Words counts whether asked or not: the index counts as it ranks.
+func (e *embedded) Words(ctx context.Context, like, text string, n int, _ bool, f paper.Filter) ([]paper.Scored, int, error) {
+	return e.lx.SearchLike(ctx, like, text, n, f)
+}
+
+func (e *embedded) WordScores(ctx context.Context, text string, ids []string) (map[string]float64, error) {
+	return e.lx.Scores(ctx, text, ids)
+}
+
+func (e *embedded) Highlights(ctx context.Context, text string, papers []paper.Paper, max int) (map[string][]string, error) {
+	return e.lx.Highlights(ctx, text, papers, max)
+}
+
+// Write writes the word index first, then the store.
+func (e *embedded) Write(ctx context.Context, recs []paper.Record) error {
+	if err := e.lx.Upsert(ctx, papersOf(recs)); err != nil {
+		return err
+	}
+	return e.st.Upsert(ctx, recs)
+}
+
+// Restore writes as Write does, keeping the vectors bit for bit.
+func (e *embedded) Restore(ctx context.Context, recs []paper.Record) error {
+	if err := e.lx.Upsert(ctx, papersOf(recs)); err != nil {
+		return err
+	}
+	return e.st.Restore(ctx, recs)
+}
+
+// Delete deletes from the store first, then from the word index.
+func (e *embedded) Delete(ctx context.Context, id string) error {
+	if err := e.st.Delete(ctx, id); err != nil {
+		return err
+	}
+	return e.lx.Delete(ctx, id)
+}
+
+func (e *embedded) All(ctx context.Context) iter.Seq2[paper.Record, error] { return e.st.All(ctx) }
+
+func (e *embedded) Export(ctx context.Context, w io.Writer) (int, error) { return e.st.Export(ctx, w) }
+
+// Close closes the word index, then the store: closing the store releases
+// the folder's lock, which another process may take only once the index's
+// last writes are done. Later calls return what the first did.
+func (e *embedded) Close() error {
+	e.closed.Do(func() {
+		lerr := e.lx.Close()
+		if lerr != nil {
+			lerr = fmt.Errorf("closing the word index: %w", lerr)
+		}
+		serr := e.st.Close()
+		if serr != nil {
+			serr = fmt.Errorf("closing the store in %s: %w", e.st.Dir(), serr)
+		}
+		e.err = errors.Join(lerr, serr)
+	})
+	return e.err
+}
+
+func papersOf(recs []paper.Record) []paper.Paper {
+	ps := make([]paper.Paper, len(recs))
+	for i, r := range recs {
+		ps[i] = r.Paper
+	}
+	return ps
+}
