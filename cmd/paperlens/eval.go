@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -39,7 +40,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			"this one\" (the paper itself left out), or {\"_id\",\"positive\":[ids],\"negative\":[ids]} for \"papers\n"+
 			"like these, not like those\" (the recommendation; the papers named left out). Without --qrels,\n"+
 			"qrels/test.tsv, qrels/dev.tsv, then\n"+
-			"qrels/train.tsv beside the corpus are tried, in that order.")
+			"qrels/train.tsv beside the corpus are tried, in that order. The hybrid mode ranks with the fusion\n"+
+			"fitted to the cached folder (see paperlens tune; fitted on the first run); --fusion,\n"+
+			"--lexical-weight, --vector-weight and --rrf-k override it.")
 	c.registerEmbedder(fs, e)
 	c.registerBackend(fs, e)
 	corpus := fs.String("corpus", "", "corpus `file`: a BEIR corpus.jsonl (_id, title, text) or any format ingest reads")
@@ -51,11 +54,14 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	perQuery := fs.String("per-query", "", "write each judged query's figures to this `file` (TSV: mode, query, nDCG@10, Recall@100, MRR@10)")
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object")
 	cache := fs.String("cache", "", "folder for cached data folders (default $XDG_CACHE_HOME/paperlens/eval or ~/.cache/paperlens/eval)")
-	fusion := search.DefaultFusion
-	fs.Float64Var(&fusion.K, "rrf-k", fusion.K, "hybrid: constant K of reciprocal-rank fusion")
-	fs.Float64Var(&fusion.LexicalWeight, "lexical-weight", fusion.LexicalWeight, "hybrid: weight of the lexical ranking")
-	fs.Float64Var(&fusion.VectorWeight, "vector-weight", fusion.VectorWeight, "hybrid: weight of the vector ranking")
-	fusionMethod := fs.String("fusion", string(fusion.Method), "hybrid: score (normalised scores) or rrf (reciprocal rank)")
+	// The fusion flags override the fusion fitted to the cached folder (or
+	// the default), each only when given.
+	def := search.DefaultFusion
+	rrfK := fs.Float64("rrf-k", def.K, "hybrid: constant K of reciprocal-rank fusion (default: the fitted or default fusion's)")
+	lexWeight := fs.Float64("lexical-weight", def.LexicalWeight, "hybrid: weight of the lexical ranking (default: the fitted or default fusion's)")
+	vecWeight := fs.Float64("vector-weight", def.VectorWeight, "hybrid: weight of the vector ranking (default: the fitted or default fusion's)")
+	fusionMethod := fs.String("fusion", string(def.Method), "hybrid: score (normalised scores) or rrf (reciprocal rank) (default: the fitted or default fusion's)")
+	noTune := fs.Bool("no-tune", false, "do not fit the hybrid ranking to the cached folder; use the default fusion unless the flags set it")
 	recommender := search.DefaultRecommender
 	recommendMethod := fs.String("recommend-method", string(recommender.Method), "queries with \"positive\" papers: mixed (the two below, normalised and added), set (each example ranked apart, summed) or centroid (one query of them all)")
 	fs.Float64Var(&recommender.CentroidWeight, "centroid-weight", recommender.CentroidWeight, "--recommend-method mixed: the centroid's weight (the set's is the rest)")
@@ -72,9 +78,12 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	case *depth < 1 || *depth > search.MaxDepth:
 		return fmt.Errorf("%w: --depth must be between 1 and %d, got %d", errUsage, search.MaxDepth, *depth)
 	}
-	if fusion.Method, err = search.ParseFusion(*fusionMethod); err != nil {
+	method, err := search.ParseFusion(*fusionMethod)
+	if err != nil {
 		return fmt.Errorf("%w: --fusion must be score or rrf, got %q", errUsage, *fusionMethod)
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if recommender.Method, err = search.ParseRecommendMethod(*recommendMethod); err != nil {
 		return fmt.Errorf("%w: --recommend-method must be mixed, set or centroid, got %q", errUsage, *recommendMethod)
 	}
@@ -135,10 +144,32 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "corpus %s: %d papers, %d skipped, %d embedded in %s (cached in %s)\n",
 		*corpus, stats.Total(), len(rep.Skipped), stats.Embedded, time.Since(start).Round(time.Millisecond), papers.Where())
 
+	if !*noTune {
+		if err := refitIfStale(ctx, e, papers, false); err != nil {
+			return err
+		}
+	}
 	eng := papers.Engine()
-	eng.Fusion = fusion
 	eng.Recommender = recommender
-	report := evalReport{Corpus: *corpus, Queries: *queries, Qrels: *qrels, Depth: *depth, Embedder: emb.Info(), Backend: cmp.Or(c.Kind, backend.Embedded)}
+	if *noTune {
+		eng.Fusion = search.DefaultFusion
+	}
+	fusion := evalFusion{Source: "default"}
+	if eng.Fusion.Fitted {
+		fusion.Source = "fitted"
+	}
+	for name, apply := range map[string]func(){
+		"fusion": func() { eng.Fusion.Method = method }, "rrf-k": func() { eng.Fusion.K = *rrfK },
+		"lexical-weight": func() { eng.Fusion.LexicalWeight = *lexWeight }, "vector-weight": func() { eng.Fusion.VectorWeight = *vecWeight },
+	} {
+		if set[name] {
+			apply()
+			eng.Fusion.Fitted, fusion.Source = false, "flags"
+		}
+	}
+	fusion.Method, fusion.LexicalWeight, fusion.VectorWeight, fusion.K = eng.Fusion.Method, eng.Fusion.LexicalWeight, eng.Fusion.VectorWeight, eng.Fusion.K
+	report := evalReport{Corpus: *corpus, Queries: *queries, Qrels: *qrels, Depth: *depth, Embedder: emb.Info(), Backend: cmp.Or(c.Kind, backend.Embedded),
+		Fusion: fusion}
 	for _, q := range qs {
 		if len(judged[q.ID]) > 0 {
 			report.Judged++
@@ -183,8 +214,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return writeJSON(e.stdout, report)
 	}
-	fmt.Fprintf(e.stdout, "%d queries, %d judged (%s), depth %d, embedder %s/%s, backend %s\n\n",
-		report.QueryCount, report.Judged, report.Qrels, report.Depth, report.Embedder.Embedder, report.Embedder.Model, report.Backend)
+	fmt.Fprintf(e.stdout, "%d queries, %d judged (%s), depth %d, embedder %s/%s, backend %s\nhybrid fusion: %s (%s)\n\n",
+		report.QueryCount, report.Judged, report.Qrels, report.Depth, report.Embedder.Embedder, report.Embedder.Model, report.Backend,
+		describeFusion(eng.Fusion), fusion.Source)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "mode\tnDCG@10\tRecall@100\tMRR@10\tseconds")
 	for _, r := range report.Results {
@@ -203,7 +235,19 @@ type evalReport struct {
 	Depth      int             `json:"depth"`
 	Embedder   embeddings.Info `json:"embedder"`
 	Backend    string          `json:"backend"`
+	Fusion     evalFusion      `json:"fusion"`
 	Results    []evalRow       `json:"results"`
+}
+
+// evalFusion is the fusion the hybrid mode ranked with, and where it came
+// from: "fitted" to the cached folder (paperlens tune), "default", or
+// "flags".
+type evalFusion struct {
+	Method        search.FusionMethod `json:"method"`
+	LexicalWeight float64             `json:"lexical_weight"`
+	VectorWeight  float64             `json:"vector_weight"`
+	K             float64             `json:"k"`
+	Source        string              `json:"source"`
 }
 
 // evalRow holds one mode's figures, averaged over the judged queries.

@@ -42,6 +42,7 @@ var commands = []command{
 	{"stats", "show what a data folder holds", runStats},
 	{"export", "write a data folder's papers and vectors to one backup file", runExport},
 	{"import", "add the papers of a backup file to a data folder", runImport},
+	{"tune", "fit the hybrid ranking to a data folder's papers and embedder", runTune},
 	{"eval", "measure ranking quality on a BEIR data set (nDCG@10, Recall@100, MRR@10)", runEval},
 	{"bench", "measure query latency, ingest rate and start-up time", runBench},
 }

@@ -138,12 +138,24 @@ func (p *pageFlags) print(w io.Writer, page paper.Page) error {
 			fmt.Fprintf(w, "            … %s …\n", markToTerminal(f))
 		}
 		if x := h.Explain; x != nil {
-			fmt.Fprintf(w, "            lexical %.3f (rank %d) · vector %.3f (rank %d) · fused rank %d\n",
-				x.LexicalScore, x.LexicalRank, x.VectorScore, x.VectorRank, x.FusedRank)
+			fmt.Fprintf(w, "            lexical %.3f (rank %d) · vector %.3f (rank %d) · fused rank %d%s\n",
+				x.LexicalScore, x.LexicalRank, x.VectorScore, x.VectorRank, x.FusedRank, fusionNote(x))
 		}
 	}
 	fmt.Fprintf(w, "\n%d–%d of %d papers in %d ms\n", page.Offset+1, page.Offset+len(page.Results), page.Total, page.TookMS)
 	return nil
+}
+
+// fusionNote says how a hybrid hit's two rankings were fused.
+func fusionNote(x *paper.Explanation) string {
+	if x.Fusion == "" {
+		return ""
+	}
+	how := "default"
+	if x.Fitted {
+		how = "fitted"
+	}
+	return fmt.Sprintf(" · %s fusion %.2f/%.2f (%s)", x.Fusion, x.LexicalWeight, x.VectorWeight, how)
 }
 
 // markToTerminal turns a highlight's HTML into plain text with the matched

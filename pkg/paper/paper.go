@@ -57,6 +57,13 @@ type Explanation struct {
 	VectorScore  float64 `json:"vector_score"`
 	VectorRank   int     `json:"vector_rank"`
 	FusedRank    int     `json:"fused_rank"`
+	// Fusion, LexicalWeight and VectorWeight say how a hybrid ranking
+	// fused the two ("score" or "rrf", and the weights), and Fitted whether
+	// the weights were fitted to the folder; empty in the other modes.
+	Fusion        string  `json:"fusion,omitempty"`
+	LexicalWeight float64 `json:"lexical_weight,omitempty"`
+	VectorWeight  float64 `json:"vector_weight,omitempty"`
+	Fitted        bool    `json:"fitted,omitempty"`
 }
 
 // Page is one page of a ranked list. Total counts every paper the ranking

@@ -57,11 +57,15 @@ type Fusion struct {
 	// Depth is how many candidates each ranking gives at least; a deeper
 	// page asks for offset+limit.
 	Depth int
+	// Fitted says the weights were fitted to the folder (package tune)
+	// rather than taken from DefaultFusion or set by hand.
+	Fitted bool
 }
 
 // DefaultFusion is the fusion a new engine uses: normalised scores, the
 // lexical ranking weighed 0.8 and the vector ranking 0.2. docs/quality.md
-// shows the measurements behind it.
+// shows the measurements behind it. A data folder fitted by package tune
+// ranks with its own weights instead.
 var DefaultFusion = Fusion{Method: Scores, LexicalWeight: 0.8, VectorWeight: 0.2, K: 60, Depth: 100}
 
 // ParseFusion reads a fusion method name.
@@ -342,6 +346,9 @@ func (e *Engine) page(ctx context.Context, q request, o Options, order []*candid
 				VectorRank:   c.vecRank,
 				FusedRank:    o.Offset + i + 1,
 			}
+			if o.Mode == Hybrid {
+				e.Fusion.explain(c.hit.Explain)
+			}
 		}
 		page.Results = append(page.Results, c.hit)
 	}
@@ -450,51 +457,15 @@ func (e *Engine) fill(ctx context.Context, q request, o Options, page []*candida
 	return nil
 }
 
-// score is the reciprocal-rank fused score of a paper at lexical rank lr
-// and vector rank vr (0: not in that ranking).
-func (f Fusion) score(lr, vr int) float64 {
-	var s float64
-	if lr > 0 {
-		s += f.LexicalWeight / (f.K + float64(lr))
-	}
-	if vr > 0 {
-		s += f.VectorWeight / (f.K + float64(vr))
-	}
-	return s
-}
-
-// fuse sets the hybrid score of every candidate.
+// fuse sets the hybrid score of every candidate (see Fusion.Fuse).
 func (f Fusion) fuse(cs []*candidate) {
-	if f.Method == RRF {
-		for _, c := range cs {
-			c.hit.Score = f.score(c.lexRank, c.vecRank)
-		}
-		return
+	rs := make([]Ranked, len(cs))
+	for i, c := range cs {
+		rs[i] = Ranked{LexicalScore: c.lexScore, VectorScore: c.vecScore, LexicalRank: c.lexRank, VectorRank: c.vecRank}
 	}
-	// Min-max normalised scores, weighted; a paper missing from a ranking
-	// gets that ranking's minimum.
-	lmin, lmax := bounds(cs, func(c *candidate) (float64, bool) { return c.lexScore, c.lexRank > 0 })
-	vmin, vmax := bounds(cs, func(c *candidate) (float64, bool) { return c.vecScore, c.vecRank > 0 })
-	for _, c := range cs {
-		var s float64
-		if c.lexRank > 0 && lmax > lmin {
-			s += f.LexicalWeight * (c.lexScore - lmin) / (lmax - lmin)
-		}
-		if c.vecRank > 0 && vmax > vmin {
-			s += f.VectorWeight * (c.vecScore - vmin) / (vmax - vmin)
-		}
-		c.hit.Score = s
+	for i, s := range f.Fuse(rs) {
+		cs[i].hit.Score = s
 	}
-}
-
-func bounds(cs []*candidate, val func(*candidate) (float64, bool)) (lo, hi float64) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	for _, c := range cs {
-		if v, ok := val(c); ok {
-			lo, hi = min(lo, v), max(hi, v)
-		}
-	}
-	return lo, hi
 }
 
 func cosine(a, b []float32) float64 {
