@@ -71,6 +71,20 @@ func finds(t *testing.T, base, q, id string) bool {
 	return strings.Contains(body, `"id":"`+id+`"`)
 }
 
+// holdPage holds the next request for an OAI-PMH page until the test frees
+// it, and returns once a sync has asked for it.
+func holdPage(t *testing.T, ox *arxivtest.Server, page string) *hold {
+	t.Helper()
+	h := newHold(t, page)
+	ox.Before(h.before)
+	select {
+	case <-h.reached:
+	case <-time.After(time.Minute):
+		t.Fatalf("no sync asked for %s", page)
+	}
+	return h
+}
+
 // TestServeSyncsInTheBackgroundWhileAnsweringReads runs serve --sync
 // hf-daily --sync arxiv:cs.LG --sync-every 1s against the local stand-ins
 // of both sources, with clients reading the API all along: papers appear in
@@ -182,13 +196,7 @@ func TestServeSyncsInTheBackgroundWhileAnsweringReads(t *testing.T) {
 		})
 	})
 	t.Run("reads are answered while a sync is in flight", func(t *testing.T) {
-		h := newHold(t, "page2")
-		ox.Before(h.before)
-		select {
-		case <-h.reached:
-		case <-time.After(time.Minute):
-			t.Fatal("no sync asked for page2")
-		}
+		h := holdPage(t, ox, "page2")
 		if st := syncStatus(t, base)["arxiv cs:cs:LG"]; !st.Running {
 			t.Errorf("arxiv status %+v while its request is held, want running", st)
 		}
@@ -223,13 +231,7 @@ func TestServeSyncsInTheBackgroundWhileAnsweringReads(t *testing.T) {
 	}
 
 	t.Run("serve stops with a sync in flight, and the folder keeps what was stored", func(t *testing.T) {
-		h := newHold(t, "page3")
-		ox.Before(h.before)
-		select {
-		case <-h.reached:
-		case <-time.After(time.Minute):
-			t.Fatal("no sync asked for page3")
-		}
+		h := holdPage(t, ox, "page3")
 		cancel()
 		select {
 		case code := <-exit:
