@@ -23,6 +23,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	format := fs.String("format", "", "input `format`: jsonl, beir, hf, hfpage or arxiv (default: detected from content)")
 	strict := fs.Bool("strict", false, "fail on the first malformed record instead of skipping it")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
+	noTune := fs.Bool("no-tune", false, "do not fit the hybrid ranking again, even when the folder changed by half (see paperlens tune)")
 	files, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -43,7 +44,13 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if c.BatchSize > 0 {
 		ing.BatchSize = c.BatchSize
 	}
-	return ingestFiles(ctx, e, ing, files, loader.Options{Format: f, Strict: *strict}, *quiet)
+	if err := ingestFiles(ctx, e, ing, files, loader.Options{Format: f, Strict: *strict}, *quiet); err != nil {
+		return err
+	}
+	if *noTune {
+		return nil
+	}
+	return refitIfStale(ctx, e, papers, *quiet)
 }
 
 // ingestFiles ingests files one by one, with a progress bar on a terminal

@@ -20,6 +20,8 @@ import (
 // good and bad, and checks each answer (status, headers, body) against the
 // document served at /openapi.json.
 func TestAnswersMatchTheOpenAPIDocument(t *testing.T) {
+	// A feed's body is checked as Atom by TestFeeds; here, as a string.
+	openapi3filter.RegisterBodyDecoder("application/atom+xml", openapi3filter.PlainBodyDecoder)
 	seed, _ := seedPapers(t)
 	const key = "k"
 	ts := newServer(t, server.Config{APIKey: key, Sync: syncing}, builtinEmbedder(t), seed)
@@ -56,7 +58,12 @@ func TestAnswersMatchTheOpenAPIDocument(t *testing.T) {
 		{"a POST search with an unknown field", "POST", "/v1/search", "application/json", "", `{"q": "x", "limt": 2}`, 400},
 		{"a POST search with malformed JSON", "POST", "/v1/search", "application/json", "", `{"q":`, 400},
 		{"a POST search as XML", "POST", "/v1/search", "application/xml", "", `<q/>`, 415},
+		{"a search sorted by date since a day", "GET", "/v1/search?q=learning&sort=date&since=2020-01-01&limit=3", "", "", "", 200},
+		{"a search with a since that is not a date", "GET", "/v1/search?q=learning&since=last-week", "", "", "", 400},
 		{"similar text", "POST", "/v1/similar", "application/json", "", `{"text": "neural networks", "limit": 2}`, 200},
+		{"a recommendation with every kind of example", "POST", "/v1/recommend", "application/json", "", `{"positive": ["` + id + `", {"text": "meta-learning for few-shot classification"}], "negative": [{"id": "` + seed[1].ID + `"}], "limit": 3, "sort": "date", "highlight": true, "explain": true}`, 200},
+		{"a recommendation without a positive", "POST", "/v1/recommend", "application/json", "", `{"negative": ["` + id + `"]}`, 400},
+		{"a recommendation of an unknown paper", "POST", "/v1/recommend", "application/json", "", `{"positive": ["nope"]}`, 404},
 		{"similar text that is empty", "POST", "/v1/similar", "application/json", "", `{"text": ""}`, 400},
 		{"a paper", "GET", "/v1/papers/" + id, "", "", "", 200},
 		{"an unknown paper", "GET", "/v1/papers/nope", "", "", "", 404},
@@ -70,6 +77,9 @@ func TestAnswersMatchTheOpenAPIDocument(t *testing.T) {
 		{"deleting a paper without the key", "DELETE", "/v1/papers/2601.00003", "", "", "", 401},
 		{"deleting a paper", "DELETE", "/v1/papers/2601.00003", "", "Bearer " + key, "", 200},
 		{"deleting an unknown paper", "DELETE", "/v1/papers/2601.00003", "", "Bearer " + key, "", 404},
+		{"a search feed", "GET", "/feeds/search.atom?q=learning&since=2000-01-01&limit=5", "", "", "", 200},
+		{"a reading-list feed", "GET", "/feeds/like.atom?paper=" + id + "&not=" + seed[1].ID + "&since=2000-01-01", "", "", "", 200},
+		{"a reading-list feed of an unknown paper", "GET", "/feeds/like.atom?paper=nope", "", "", "", 404},
 		{"metrics", "GET", "/metrics", "", "", "", 200},
 		{"the document itself", "GET", "/openapi.json", "", "", "", 200},
 		{"a method a route does not have", "DELETE", "/healthz", "", "", "", 405},

@@ -12,13 +12,28 @@
 //	GET    /v1/search?q=…&limit=&offset=  a page of hits for a query
 //	POST   /v1/search                     the same, from {"q"|"query","limit","offset"}
 //	POST   /v1/similar                    a page of hits like {"text","limit","offset"}
+//	POST   /v1/recommend                  a page of hits like {"positive":[…]} and not {"negative":[…]}
 //	GET    /v1/papers/{id}                one paper
 //	GET    /v1/papers/{id}/similar        a page of hits like a stored paper, without it
 //	DELETE /v1/papers/{id}                {"deleted":"ID"}
 //	POST   /v1/papers                     upsert papers: {"added","updated","unchanged","embedded"}
 //
+//	GET    /feeds/search.atom?q=…         Atom: the newest papers matching a query
+//	GET    /feeds/like.atom?paper=ID&…    Atom: the newest papers like a reading list (not=ID: unlike)
+//
 // The pages for people (/, /papers/{id}, /widget.js, /widget/{id},
 // /static/…) are package web's, mounted beside the API.
+//
+// # Feeds
+//
+// A feed takes the parameters of a search (mode, filters, limit), with
+// other defaults: the newest FeedLimit papers published in the last
+// FeedDays days (since=YYYY-MM-DD to reach elsewhere, since= for no
+// bound), newest first (sort=date). Its id, and each entry's id
+// (urn:paperlens:paper:ID), are the same from request to request; it
+// carries an ETag and a Last-Modified and answers 304 to a reader whose
+// copy is current. A bad parameter is a JSON 400, as anywhere in the API.
+// Feeds are reads: they need no key.
 //
 // # CORS
 //
@@ -228,12 +243,17 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	v1.GET("/search", s.searchGet)
 	v1.POST("/search", s.requireJSON, s.searchPost)
 	v1.POST("/similar", s.requireJSON, s.similarText)
+	v1.POST("/recommend", s.requireJSON, s.recommend)
 	v1.POST("/papers", s.requireKey, s.requireJSON, s.upsertPapers)
 	// One catch-all for /v1/papers/{id} and /v1/papers/{id}/similar, since
 	// ids may contain a slash.
 	v1.GET("/papers/*rest", s.getPaper)
 	v1.DELETE("/papers/*rest", s.requireKey, s.deletePaper)
 
+	for path, feed := range map[string]gin.HandlerFunc{"/feeds/search.atom": s.searchFeed, "/feeds/like.atom": s.likeFeed} {
+		r.GET(path, feed)
+		r.HEAD(path, feed)
+	}
 	for _, path := range []string{"/", "/papers/*id", "/widget.js", "/widget/*id", "/static/*file"} {
 		r.GET(path, pages)
 		r.HEAD(path, pages)
