@@ -24,7 +24,7 @@ func TestAnswersMatchTheOpenAPIDocument(t *testing.T) {
 	openapi3filter.RegisterBodyDecoder("application/atom+xml", openapi3filter.PlainBodyDecoder)
 	seed, _ := seedPapers(t)
 	const key = "k"
-	ts := newServer(t, server.Config{APIKey: key}, builtinEmbedder(t), seed)
+	ts := newServer(t, server.Config{APIKey: key, Sync: syncing}, builtinEmbedder(t), seed)
 
 	served := ts.get(t, "/openapi.json")
 	if served.status != http.StatusOK || !bytes.Equal(served.body, server.OpenAPI) {

@@ -8,7 +8,7 @@
 //	GET    /healthz                       {"status":"ok"}
 //	GET    /metrics                       Prometheus text format
 //	GET    /openapi.json                  the OpenAPI 3 description of the API
-//	GET    /v1/stats                      {"count","embedder","model","dimension"}
+//	GET    /v1/stats                      {"count","embedder","model","dimension"}, and "sync" (Config.Sync)
 //	GET    /v1/search?q=…&limit=&offset=  a page of hits for a query
 //	POST   /v1/search                     the same, from {"q"|"query","limit","offset"}
 //	POST   /v1/similar                    a page of hits like {"text","limit","offset"}
@@ -95,8 +95,9 @@
 //
 // GET /metrics answers Config.Metrics in the Prometheus text format: request
 // counts and latencies by method, route pattern and status, embedder latency
-// and errors (when the embedder was wrapped with Metrics.Embedder), and the
-// number of papers stored. GET /openapi.json answers the OpenAPI 3
+// and errors (when the embedder was wrapped with Metrics.Embedder), the
+// number of papers stored, and with Config.Sync the syncs of each source
+// (Metrics.SyncSources). GET /openapi.json answers the OpenAPI 3
 // description of every route (the OpenAPI variable).
 //
 // # Errors
@@ -133,6 +134,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/paperlens/paperlens/pkg/harvest"
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/metrics"
 	"github.com/paperlens/paperlens/pkg/search"
@@ -169,6 +171,10 @@ type Config struct {
 	// whose pages may call the read routes from a browser. Empty allows
 	// same-origin pages only. Check values with ParseOrigin.
 	CORSOrigins []string
+	// Sync, if set, tells how the sources synced in the background fare
+	// (harvest.Scheduler.Status): GET /v1/stats lists them under "sync",
+	// and /metrics has their paperlens_sync_* series.
+	Sync func() []harvest.Status
 }
 
 // server holds what the handlers need.
@@ -179,6 +185,7 @@ type server struct {
 	keyHash []byte // sha256 of Config.APIKey; nil when writes are open
 	log     *slog.Logger
 	metrics *metrics.Metrics
+	sync    func() []harvest.Status
 }
 
 // New returns the HTTP API over eng (queries) and ing (writes). Both must
@@ -189,7 +196,7 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	if eng != nil { // the engine checks requests against this server's limits
 		eng = eng.WithLimits(search.Limits{MaxQueryBytes: cfg.MaxQueryBytes, MaxDepth: cfg.MaxDepth})
 	}
-	s := &server{eng: eng, ing: ing, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, metrics: cfg.Metrics}
+	s := &server{eng: eng, ing: ing, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, metrics: cfg.Metrics, sync: cfg.Sync}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
@@ -205,6 +212,9 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	}
 	if eng != nil {
 		s.metrics.StoredPapers(eng.Count)
+	}
+	if s.sync != nil {
+		s.metrics.SyncSources(s.sync)
 	}
 
 	r := gin.New()
