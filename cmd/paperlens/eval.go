@@ -132,10 +132,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	defer b.Close()
 	papers := &backend.Papers{Backend: b, Embedder: emb}
-	ing := papers.Ingester()
-	if c.BatchSize > 0 {
-		ing.BatchSize = c.BatchSize
-	}
+	ing := c.ingester(papers)
 	start := time.Now()
 	stats, rep, err := ing.File(ctx, *corpus, loader.Options{}, nil) // the format detected, BEIR's included
 	if err != nil {

@@ -40,10 +40,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer papers.Close()
-	ing := papers.Ingester()
-	if c.BatchSize > 0 {
-		ing.BatchSize = c.BatchSize
-	}
+	ing := c.ingester(papers)
 	if err := ingestFiles(ctx, e, ing, files, loader.Options{Format: f, Strict: *strict}, *quiet); err != nil {
 		return err
 	}

@@ -312,10 +312,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer papers.Close()
-	ing := papers.Ingester()
-	if c.BatchSize > 0 {
-		ing.BatchSize = c.BatchSize
-	}
+	ing := c.ingester(papers)
 
 	var bar *progressbar.ProgressBar
 	progress := func(r harvest.Report) {

@@ -26,16 +26,7 @@ func (ts *testServer) send(t *testing.T, method, path, auth, body string) respon
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
-	resp, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	return ts.roundTrip(t, req)
 }
 
 func TestWritesNeedTheKey(t *testing.T) {

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"encoding/xml"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -99,16 +98,7 @@ func feedGet(t *testing.T, ts *testServer, path string, headers ...string) respo
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	return ts.roundTrip(t, req)
 }
 
 func TestFeeds(t *testing.T) {
