@@ -21,7 +21,7 @@
 //	GET    /feeds/search.atom?q=…         Atom: the newest papers matching a query
 //	GET    /feeds/like.atom?paper=ID&…    Atom: the newest papers like a reading list (not=ID: unlike)
 //
-// The pages for people (/, /papers/{id}, /widget.js, /widget/{id},
+// The pages for people (/, /papers/{id}, /library, /widget.js, /widget/{id},
 // /static/…) are package web's, mounted beside the API.
 //
 // # Feeds
@@ -254,7 +254,7 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 		r.GET(path, feed)
 		r.HEAD(path, feed)
 	}
-	for _, path := range []string{"/", "/papers/*id", "/widget.js", "/widget/*id", "/static/*file"} {
+	for _, path := range []string{"/", "/papers/*id", "/library", "/widget.js", "/widget/*id", "/static/*file"} {
 		r.GET(path, pages)
 		r.HEAD(path, pages)
 	}

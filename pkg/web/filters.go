@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net/url"
 	"strconv"
 
 	"github.com/paperlens/paperlens/pkg/search"
@@ -11,13 +10,7 @@ import (
 // of GET /v1/search (search.ParamsFromQuery), so the page refuses what the
 // API does, with the same words.
 func (f searchForm) searchOptions() (search.Options, error) {
-	q := url.Values{}
-	for k, v := range map[string]string{"mode": f.Mode, "year_from": f.YearFrom, "year_to": f.YearTo, "author": f.Author} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	q["category"] = f.Categories
+	q := f.values()
 	q.Set("highlight", strconv.FormatBool(f.Highlight))
 	q.Set("limit", strconv.Itoa(f.Limit))
 	q.Set("offset", strconv.Itoa(f.Offset))

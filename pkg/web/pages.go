@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,12 +21,14 @@ const (
 	widgetMax     = 20
 )
 
-// view is what every page of the layout shows: the title and the search
-// form as the reader left it.
+// view is what every page of the layout shows: the title, the search
+// form as the reader left it, and the Atom feed that follows the page's
+// list, if it has one.
 type view struct {
 	Title string
 	Form  searchForm
 	Count int
+	Feed  string
 }
 
 // listView is a ranked page of hits with its paging links.
@@ -46,7 +49,9 @@ type searchView struct {
 type paperView struct {
 	view
 	Paper paper.Paper
-	List  listView
+	// Like is the order and paging of the papers like it.
+	Like searchForm
+	List listView
 }
 
 type errorView struct {
@@ -76,11 +81,13 @@ func (h *handler) searchPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Title = f.Query
+	v.Feed = origin(r) + f.feedPath()
 	opts, err := f.searchOptions()
 	if err == nil {
 		var page paper.Page
 		page, err = h.eng.Search(r.Context(), f.Query, opts)
 		v.List = h.list(&page, f, "/")
+		v.Form.Votes = offerVotes(f, page)
 	}
 	status := http.StatusOK
 	if err != nil {
@@ -91,39 +98,48 @@ func (h *handler) searchPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, status, "search", v)
 }
 
-// paperPage answers GET /papers/{id}: the paper and the papers like it.
+// paperPage answers GET /papers/{id}: the paper and the papers like it, in
+// the order and since the day the query asks (sort, since and the other
+// parameters of GET /v1/papers/{id}/similar).
 func (h *handler) paperPage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	q := r.URL.Query()
-	f := searchForm{Limit: pageSize}
-	offset, err := intParam(q, "offset", 0)
+	f, err := readSearchForm(r.URL.Query())
 	if err != nil {
 		h.render(w, r, http.StatusBadRequest, "error", errorView{view: view{Title: "Bad request"}, Message: err.Error()})
 		return
 	}
-	f.Offset = offset
+	f.Query = ""
 	p, err := h.eng.Get(r.Context(), id)
 	if err != nil {
 		status, msg := h.describe(r, err, "paper")
 		h.render(w, r, status, "error", errorView{view: view{Title: "Paper not found"}, Message: msg})
 		return
 	}
-	v := paperView{view: view{Title: p.Title}, Paper: p}
-	page, err := h.eng.Similar(r.Context(), p.ID, search.Options{Limit: f.Limit, Offset: f.Offset})
-	v.List = h.list(&page, f, "/papers/"+url.PathEscape(p.ID))
+	v := paperView{view: view{Title: p.Title}, Paper: p, Like: f}
+	status := http.StatusOK
+	opts, err := f.searchOptions()
+	var page paper.Page
+	if err == nil {
+		page, err = h.eng.Similar(r.Context(), p.ID, opts)
+		v.List = h.list(&page, f, "/papers/"+url.PathEscape(p.ID))
+		v.Like.Votes = offerVotes(f, page)
+	}
 	switch {
 	case err != nil:
-		_, v.List.Message = h.describe(r, err, "similar")
+		status, v.List.Message = h.describe(r, err, "similar")
+	case len(page.Results) == 0 && page.Total == 0 && f.filtered():
+		v.List.Message = "No papers like this one pass these filters. Remove one to see more."
 	case len(page.Results) == 0 && page.Total == 0:
 		v.List.Message = "This is the only paper in the index, so there is nothing to compare it with."
 	case len(page.Results) == 0:
 		v.List.Message = fmt.Sprintf("There are only %d papers like this one; this page is past the end.", page.Total)
 	}
-	h.render(w, r, http.StatusOK, "paper", v)
+	h.render(w, r, status, "paper", v)
 }
 
 // widgetPage answers GET /widget/{id}?limit=5&theme=dark: the related-papers
-// box as a page of its own, for sites that embed it with an <iframe>.
+// box as a page of its own, for sites that embed it with an <iframe>; and
+// GET /widget/?papers=ID,ID, the papers like a reading list.
 func (h *handler) widgetPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	v := widgetView{Theme: "light", ID: r.PathValue("id")}
@@ -134,10 +150,26 @@ func (h *handler) widgetPage(w http.ResponseWriter, r *http.Request) {
 	if err != nil || limit < 1 {
 		limit = widgetDefault
 	}
-	page, err := h.eng.Similar(r.Context(), v.ID, search.Options{Limit: min(limit, widgetMax)})
+	o := search.Options{Limit: min(limit, widgetMax)}
+	list := readingList(q["papers"])
+	var page paper.Page
 	switch {
+	case v.ID == "" && len(list) == 0:
+		v.Message = "No related papers: the box names no paper."
+	case v.ID == "":
+		page, err = h.eng.Recommend(r.Context(), examples(list), nil, o)
+	default:
+		page, err = h.eng.Similar(r.Context(), v.ID, o)
+	}
+	var bad *search.Error
+	switch {
+	case v.Message != "":
+	case errors.Is(err, paper.ErrNotFound) && v.ID == "":
+		v.Message = "No related papers: a paper of the list is not in the index."
 	case errors.Is(err, paper.ErrNotFound):
 		v.Message = "No related papers: this paper is not in the index."
+	case errors.As(err, &bad):
+		v.Message = "No related papers: " + bad.Message + "."
 	case err != nil:
 		h.describe(r, err, "widget") // logs it
 		v.Message = "Related papers are unavailable right now."
@@ -148,6 +180,29 @@ func (h *handler) widgetPage(w http.ResponseWriter, r *http.Request) {
 	// The page is only ever framed; a 200 keeps browsers from showing their
 	// own error page inside the frame.
 	h.render(w, r, http.StatusOK, "widget", v)
+}
+
+// readingList reads the widget's papers: ids separated by commas or
+// spaces, each once.
+func readingList(values []string) []string {
+	var list []string
+	for _, v := range values {
+		for _, id := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+			if !slices.Contains(list, id) {
+				list = append(list, id)
+			}
+		}
+	}
+	return list
+}
+
+// examples are the recommendation examples of stored papers' ids.
+func examples(ids []string) []search.Example {
+	out := make([]search.Example, len(ids))
+	for i, id := range ids {
+		out[i] = search.Example{ID: id}
+	}
+	return out
 }
 
 // list adds the range shown and the paging links to a page of hits.

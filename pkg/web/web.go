@@ -1,21 +1,34 @@
 // Package web serves paperlens to people in a browser: a search page, a
-// page per paper with the papers like it, and the embeddable
-// "related papers" widget for other sites. Pages are rendered on the server
-// with html/template and work without JavaScript; the templates, the CSS and
-// widget.js are compiled into the binary, so nothing is fetched from
-// elsewhere. It reads through search.Engine only, as the JSON API does.
+// page per paper with the papers like it, a reader's library with the
+// papers like it, and the embeddable "related papers" widget for other
+// sites. Pages are rendered on the server with html/template and work
+// without JavaScript; the templates, the CSS and the scripts are compiled
+// into the binary, so nothing is fetched from elsewhere. It reads through
+// search.Engine only, as the JSON API does.
 //
 // # Routes
 //
-//	GET /                     the search page (q, offset, limit and the filters)
-//	GET /papers/{id}          one paper and the papers like it
+//	GET /                     the search page (q, offset, limit, sort, since and the filters)
+//	GET /papers/{id}          one paper and the papers like it (offset, limit, sort, since, filters)
+//	GET /library              papers like a reading list (paper=ID…, not=ID…, and the same)
 //	GET /widget.js            the <paperlens-related> custom element
 //	GET /widget/{id}          the related-papers box as a page, for an <iframe>
-//	GET /static/{file}        style.css, widget.css, frame.js, icon.svg
+//	GET /widget/?papers=ID,ID the box for a reading list
+//	GET /static/{file}        style.css, widget.css, library.js, frame.js, icon.svg
 //
-// The widget fetches /v1/papers/{id}/similar (or POSTs /v1/similar) from the
-// server it was loaded from, so a site on another origin needs that server
-// to allow it by CORS (package server, --cors-origin).
+// # The library
+//
+// static/library.js keeps a reader's library (the papers they saved and
+// those they are not interested in) in the browser's localStorage; the
+// server keeps nothing. It adds "Add to my library" and "Not interested"
+// buttons to the papers of a page, and writes the library into the
+// address of /library, which the server renders like any page. Without
+// JavaScript there is no library, and every page works as before.
+//
+// The widget fetches /v1/papers/{id}/similar (or POSTs /v1/similar or
+// /v1/recommend) from the server it was loaded from, so a site on another
+// origin needs that server to allow it by CORS (package server,
+// --cors-origin).
 package web
 
 import (
@@ -65,6 +78,7 @@ func New(eng *search.Engine, cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", h.searchPage)
 	mux.HandleFunc("GET /papers/{id...}", h.paperPage)
+	mux.HandleFunc("GET /library", h.libraryPage)
 	mux.HandleFunc("GET /widget/{id...}", h.widgetPage)
 	mux.HandleFunc("GET /widget.js", h.widgetScript)
 	static, _ := fs.Sub(staticFS, "static")
@@ -117,7 +131,7 @@ func parsePages() map[string]*template.Template {
 		},
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"search", "paper", "error", "widget"} {
+	for _, name := range []string{"search", "paper", "library", "error", "widget"} {
 		files := []string{"templates/layout.html", "templates/hits.html", "templates/" + name + ".html"}
 		if name == "widget" {
 			files = []string{"templates/widget.html"}

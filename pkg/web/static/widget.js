@@ -2,12 +2,17 @@
 //
 //   <script src="http://HOST/widget.js" defer></script>
 //   <paperlens-related paper="2509.03687" limit="5"></paperlens-related>
+//   <paperlens-related papers="2509.03687,2510.01234"></paperlens-related>
 //
-// Attributes: paper (a paper id), limit (1-20, default 5), text (papers like
-// this text instead of a paper), theme ("light" or "dark"). The element asks
-// the server this script came from, so a site on another origin must be
-// allowed by that server's --cors-origin. It renders into an open shadow
-// root, and never throws: a failure is a one-line message in the box.
+// Attributes: paper (a paper id: the papers like it, GET
+// /v1/papers/{id}/similar), papers (a reading list, ids separated by commas
+// or spaces, at most 100: the papers like all of them, POST /v1/recommend,
+// none of the list among them), text (papers like this text, POST
+// /v1/similar), limit (1-20, default 5), theme ("light" or "dark"). When
+// several are set, papers wins, then text, then paper. The element asks the
+// server this script came from, so a site on another origin must be allowed
+// by that server's --cors-origin. It renders into an open shadow root, and
+// never throws: a failure is a one-line message in the box.
 (() => {
   "use strict";
 
@@ -41,6 +46,12 @@
     return e;
   }
 
+  // listOf reads the papers attribute: ids separated by commas or spaces,
+  // each once.
+  function listOf(value) {
+    return [...new Set((value || "").split(/[\s,]+/).filter((id) => id !== ""))];
+  }
+
   function limitOf(value) {
     const n = parseInt(value || "", 10);
     if (!Number.isFinite(n) || n < 1) return DEFAULT_LIMIT;
@@ -49,7 +60,7 @@
 
   class PaperlensRelated extends HTMLElement {
     static get observedAttributes() {
-      return ["paper", "limit", "text", "theme"];
+      return ["paper", "papers", "limit", "text", "theme"];
     }
 
     constructor() {
@@ -117,8 +128,9 @@
       this._box.dataset.theme = this.getAttribute("theme") === "dark" ? "dark" : "light";
       const id = (this.getAttribute("paper") || "").trim();
       const text = (this.getAttribute("text") || "").trim();
+      const list = listOf(this.getAttribute("papers"));
       const limit = limitOf(this.getAttribute("limit"));
-      if (!id && !text) {
+      if (!id && !text && list.length === 0) {
         this._message("No related papers: the box names no paper.");
         return;
       }
@@ -129,20 +141,22 @@
 
       let url = origin + "/v1/papers/" + encodeURIComponent(id) + "/similar?limit=" + limit;
       let init = { mode: "cors", credentials: "omit", signal: request.signal };
-      if (text) {
-        url = origin + "/v1/similar";
+      const post = (path, body) => {
+        url = origin + path;
         init = Object.assign(init, {
           method: "POST",
           headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ text: text, limit: limit }),
+          body: JSON.stringify(body),
         });
-      }
+      };
+      if (list.length > 0) post("/v1/recommend", { positive: list, limit: limit });
+      else if (text) post("/v1/similar", { text: text, limit: limit });
       let answer;
       try {
         const resp = await fetch(url, init);
         if (request !== this._request) return;
         if (resp.status === 404) {
-          this._message("No related papers: this paper is not in the index.");
+          this._message(list.length > 0 ? "No related papers: a paper of the list is not in the index." : "No related papers: this paper is not in the index.");
           return;
         }
         if (!resp.ok) throw new Error("HTTP " + resp.status);
