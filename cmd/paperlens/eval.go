@@ -328,7 +328,7 @@ func rankAll(ctx context.Context, eng *search.Engine, q eval.Query, mode search.
 		var err error
 		switch {
 		case len(q.Positive) > 0:
-			page, err = eng.Recommend(ctx, examples(q.Positive), examples(q.Negative), o)
+			page, err = eng.Recommend(ctx, search.ExampleIDs(q.Positive), search.ExampleIDs(q.Negative), o)
 		case q.PaperID != "":
 			page, err = eng.Similar(ctx, q.PaperID, o)
 		default:
@@ -359,13 +359,4 @@ func writeRun(path string, qs []eval.Query, runs [][]paper.Hit, tag string) erro
 		return fmt.Errorf("cannot write the run: %w", err)
 	}
 	return f.Close()
-}
-
-// examples are the papers ids names, as recommendation examples.
-func examples(ids []string) []search.Example {
-	out := make([]search.Example, len(ids))
-	for i, id := range ids {
-		out[i] = search.Example{ID: id}
-	}
-	return out
 }

@@ -29,7 +29,8 @@ func runRecommend(ctx context.Context, e *env, args []string) error {
 	case len(like)+len(likeText) == 0:
 		return fmt.Errorf("%w: no paper to start from: give --like ID (or --like-text TEXT), once per paper", errUsage)
 	}
-	positive, negative := examplesOf(like, likeText), examplesOf(not, notText)
+	positive := append(search.ExampleIDs(like), search.ExampleTexts(likeText)...)
+	negative := append(search.ExampleIDs(not), search.ExampleTexts(notText)...)
 	o := p.options()
 	papers, err := c.open(ctx, true)
 	if err != nil {
@@ -44,16 +45,4 @@ func runRecommend(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Papers like %d, not like %d:\n\n", len(positive), len(negative))
 	}
 	return p.print(e.stdout, page)
-}
-
-// examplesOf are the recommendation examples of ids, then of texts.
-func examplesOf(ids, texts []string) []search.Example {
-	var out []search.Example
-	for _, id := range ids {
-		out = append(out, search.Example{ID: id})
-	}
-	for _, t := range texts {
-		out = append(out, search.Example{Text: t})
-	}
-	return out
 }

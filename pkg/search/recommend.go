@@ -27,6 +27,24 @@ type Example struct {
 	Text string `json:"text,omitempty"`
 }
 
+// ExampleIDs are examples of the stored papers ids names.
+func ExampleIDs(ids []string) []Example {
+	out := make([]Example, len(ids))
+	for i, id := range ids {
+		out[i] = Example{ID: id}
+	}
+	return out
+}
+
+// ExampleTexts are examples of texts.
+func ExampleTexts(texts []string) []Example {
+	out := make([]Example, len(texts))
+	for i, t := range texts {
+		out[i] = Example{Text: t}
+	}
+	return out
+}
+
 // UnmarshalJSON reads an example as a paper id ("2509.03687") or as an
 // object with an id or a text ({"text": "…"}).
 func (x *Example) UnmarshalJSON(b []byte) error {

@@ -70,22 +70,13 @@ func (s *server) likeFeed(c *gin.Context) {
 		return
 	}
 	q := c.Request.URL.Query()
-	pos, neg := examples(q["paper"]), examples(q["not"])
+	pos, neg := search.ExampleIDs(q["paper"]), search.ExampleIDs(q["not"])
 	page, err := s.eng.Recommend(c.Request.Context(), pos, neg, o)
 	if err != nil {
 		s.failWith(c, err)
 		return
 	}
 	s.feed(c, page, "like", "paperlens: papers like your library", "Papers like the "+plural(len(pos), "paper")+" of a reading list, newest first", "")
-}
-
-// examples are recommendation examples of the ids of a query parameter.
-func examples(ids []string) []search.Example {
-	out := make([]search.Example, len(ids))
-	for i, id := range ids {
-		out[i] = search.Example{ID: id}
-	}
-	return out
 }
 
 func plural(n int, word string) string {

@@ -66,7 +66,7 @@ func (h *handler) libraryPage(w http.ResponseWriter, r *http.Request) {
 	opts, err := f.searchOptions()
 	var page paper.Page
 	if err == nil {
-		page, err = h.eng.Recommend(r.Context(), examples(f.Papers), examples(f.Not), opts)
+		page, err = h.eng.Recommend(r.Context(), search.ExampleIDs(f.Papers), search.ExampleIDs(f.Not), opts)
 		v.List = h.list(&page, f, "/library")
 		v.Like.Votes = offerVotes(f, page)
 	}

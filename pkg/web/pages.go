@@ -157,7 +157,7 @@ func (h *handler) widgetPage(w http.ResponseWriter, r *http.Request) {
 	case v.ID == "" && len(list) == 0:
 		v.Message = "No related papers: the box names no paper."
 	case v.ID == "":
-		page, err = h.eng.Recommend(r.Context(), examples(list), nil, o)
+		page, err = h.eng.Recommend(r.Context(), search.ExampleIDs(list), nil, o)
 	default:
 		page, err = h.eng.Similar(r.Context(), v.ID, o)
 	}
@@ -194,15 +194,6 @@ func readingList(values []string) []string {
 		}
 	}
 	return list
-}
-
-// examples are the recommendation examples of stored papers' ids.
-func examples(ids []string) []search.Example {
-	out := make([]search.Example, len(ids))
-	for i, id := range ids {
-		out[i] = search.Example{ID: id}
-	}
-	return out
 }
 
 // list adds the range shown and the paging links to a page of hits.
