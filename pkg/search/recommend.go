@@ -321,6 +321,7 @@ func (e *Engine) combined(ctx context.Context, pos, neg []request, w float64, o 
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, q := range qs {
+		q.uncounted = i > 0 // the first positive's ranking counts for all
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -371,7 +372,7 @@ func (e *Engine) combined(ctx context.Context, pos, neg []request, w float64, o 
 		}
 	}
 	byScore(order)
-	return order, slices.Max(totals[:len(pos)]), nil
+	return order, totals[0], nil
 }
 
 // bestRank is the better of two ranks, 0 meaning "not ranked".

@@ -196,6 +196,9 @@ type request struct {
 	text   string    // the lexical query
 	like   string    // the stored paper text is the text of, or ""
 	vector []float32 // the vector query; nil in lexical mode
+	// uncounted skips counting the papers the ranking could return,
+	// when another ranking of the same request counts them.
+	uncounted bool
 }
 
 // candidate is a paper in the fused list, with its place in each ranking.
@@ -255,12 +258,14 @@ func (e *Engine) candidates(ctx context.Context, q request, o Options, depth int
 	)
 	if o.Mode != Vector {
 		wg.Go(func() {
-			lexHits, lexN, lexErr = e.papers.Words(ctx, q.like, q.text, depth, o.Mode == Lexical, o.Filter)
+			lexHits, lexN, lexErr = e.papers.Words(ctx, q.like, q.text, depth, o.Mode == Lexical && !q.uncounted, o.Filter)
 		})
 	}
 	if o.Mode != Lexical {
 		wg.Go(func() { vecHits, vecErr = e.papers.Nearest(ctx, q.vector, depth, o.Filter) })
-		wg.Go(func() { vecN, countEr = e.papers.Count(ctx, o.Filter) })
+		if !q.uncounted {
+			wg.Go(func() { vecN, countEr = e.papers.Count(ctx, o.Filter) })
+		}
 	}
 	wg.Wait()
 	if err := cmp.Or(lexErr, vecErr, countEr); err != nil {
