@@ -20,6 +20,16 @@ import (
 // negative ones apart.
 const MaxExamples = 100
 
+// Bounds on what the set method ranks, so a recommendation's cost does not
+// grow with its examples or its depth past them: the first SetExamples
+// positive and negative examples are ranked apart (all of them count in
+// the centroid), each SetDepth deep at most; a page deeper than that is
+// ranked by the centroid and what the set's rankings reach.
+const (
+	SetExamples = 16
+	SetDepth    = 1000
+)
+
 // Example is a paper a reader likes (a positive example) or does not (a
 // negative one): a stored paper, by id, or a text.
 type Example struct {
@@ -310,14 +320,16 @@ func centroid(pos, neg []request, w float64) []float32 {
 // of each negative one. The ranks an explanation shows are the best among
 // the positives' rankings.
 func (e *Engine) combined(ctx context.Context, pos, neg []request, w float64, o Options) ([]*candidate, int, error) {
+	pos, neg = pos[:min(len(pos), SetExamples)], neg[:min(len(neg), SetExamples)]
 	qs := append(slices.Clip(pos), neg...)
 	lists := make([][]*candidate, len(qs))
 	totals := make([]int, len(qs))
 	errs := make([]error, len(qs))
 	// Each example's ranking is as deep as a page asks, at least the
-	// fusion's depth, but not the SortDepth of a list sorted by date: the
-	// examples' top papers together are what that sorting orders.
-	depth := max(o.Offset+o.Limit, e.Fusion.Depth)
+	// fusion's depth, but not the SortDepth of a list sorted by date (the
+	// examples' top papers together are what that sorting orders) nor past
+	// SetDepth.
+	depth := min(max(o.Offset+o.Limit, e.Fusion.Depth), SetDepth)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, q := range qs {

@@ -188,3 +188,29 @@ func dates(hits []paper.Hit) []string {
 	}
 	return out
 }
+
+func TestRecommendTakesAsManyExamplesAsAllowed(t *testing.T) {
+	ctx := context.Background()
+	papers := papertest.ReadPapers(t, papertest.SharedData(t, "arxiv-2026q2/papers.jsonl"), 2*search.MaxExamples+50)
+	eng := papertest.Seeded(t, papers...).Engine()
+	var pos, neg []string
+	for i, p := range papers[:2*search.MaxExamples] {
+		if i%2 == 0 {
+			pos = append(pos, p.ID)
+		} else {
+			neg = append(neg, p.ID)
+		}
+	}
+	page, err := eng.Recommend(ctx, search.ExampleIDs(pos), search.ExampleIDs(neg), search.Options{Limit: search.MaxLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Total != 50 || len(page.Results) != 50 {
+		t.Errorf("%d results of %d, want the 50 papers that are no example", len(page.Results), page.Total)
+	}
+	for _, h := range page.Results {
+		if slices.Contains(pos, h.ID) || slices.Contains(neg, h.ID) {
+			t.Errorf("example %s is listed", h.ID)
+		}
+	}
+}
