@@ -62,10 +62,13 @@ func (f Filter) Match(p *Paper) bool { return f.Matcher()(p) }
 // every paper it finds.
 func (f Filter) Matcher() func(p *Paper) bool {
 	author := strings.ToLower(strings.TrimSpace(f.Author))
-	cats := make([]string, len(f.Categories))
-	for i, cat := range f.Categories {
-		cats[i] = strings.TrimSpace(cat)
+	// A set of the categories in lower case: one lookup a category of the
+	// paper, however many the filter names.
+	cats := make(map[string]bool, len(f.Categories))
+	for _, cat := range f.Categories {
+		cats[strings.ToLower(strings.TrimSpace(cat))] = true
 	}
+	inCats := func(c string) bool { return cats[strings.ToLower(c)] }
 	var excluded map[string]bool
 	if len(f.Exclude) > 0 {
 		excluded = make(map[string]bool, len(f.Exclude))
@@ -84,9 +87,7 @@ func (f Filter) Matcher() func(p *Paper) bool {
 				return false
 			}
 		}
-		if len(cats) > 0 && !slices.ContainsFunc(p.Categories, func(c string) bool {
-			return slices.ContainsFunc(cats, func(want string) bool { return strings.EqualFold(c, want) })
-		}) {
+		if len(cats) > 0 && !slices.ContainsFunc(p.Categories, inCats) {
 			return false
 		}
 		if author != "" {
