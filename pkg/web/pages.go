@@ -13,6 +13,10 @@ import (
 	"github.com/paperlens/paperlens/pkg/search"
 )
 
+// statusClientClosed is the status a page whose reader left is counted
+// with (nginx's 499), as the JSON API does.
+const statusClientClosed = 499
+
 // Page sizes: the search and paper pages, and the widget's default.
 const (
 	pageSize      = 10
@@ -111,15 +115,20 @@ func (h *handler) paperPage(w http.ResponseWriter, r *http.Request) {
 	v := paperView{view: view{Title: p.Title}, Paper: p}
 	page, err := h.eng.Similar(r.Context(), p.ID, search.Options{Limit: f.Limit, Offset: f.Offset})
 	v.List = h.list(&page, f, "/papers/"+url.PathEscape(p.ID))
+	status := http.StatusOK
 	switch {
 	case err != nil:
-		_, v.List.Message = h.describe(r, err, "similar")
+		var msg string
+		if status, msg = h.describe(r, err, "similar"); status >= 500 {
+			status = http.StatusOK // the paper is shown, only its list failed
+		}
+		v.List.Message = msg
 	case len(page.Results) == 0 && page.Total == 0:
 		v.List.Message = "This is the only paper in the index, so there is nothing to compare it with."
 	case len(page.Results) == 0:
 		v.List.Message = fmt.Sprintf("There are only %d papers like this one; this page is past the end.", page.Total)
 	}
-	h.render(w, r, http.StatusOK, "paper", v)
+	h.render(w, r, status, "paper", v)
 }
 
 // widgetPage answers GET /widget/{id}?limit=5&theme=dark: the related-papers
@@ -175,8 +184,12 @@ func (h *handler) describe(r *http.Request, err error, what string) (int, string
 		h.log.Warn("embedder unavailable", "page", what, "path", r.URL.Path, "error", err)
 		return http.StatusServiceUnavailable, "The embedder that turns queries into vectors is unavailable right now. Try again in a moment."
 	}
+	if r.Context().Err() != nil { // the reader left: no one sees the page, and it is not the server's failure
+		h.log.Info("page abandoned", "page", what, "path", r.URL.Path, "error", err)
+		return statusClientClosed, "The request was cancelled."
+	}
 	h.log.Error("page failed", "page", what, "path", r.URL.Path, "error", err)
-	return http.StatusInternalServerError, "Something went wrong while answering: " + err.Error() + "."
+	return http.StatusInternalServerError, "Something went wrong while answering. The server log has the details."
 }
 
 // noResults says why a page has no hits.
