@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,31 +10,10 @@ import (
 	"github.com/paperlens/paperlens/pkg/server"
 )
 
-// send is do with an Authorization header ("" sends none).
+// send sends a JSON body with an Authorization header ("" sends none).
 func (ts *testServer) send(t *testing.T, method, path, auth, body string) response {
 	t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, ts.URL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	return ts.with(t, method, path, body, "Content-Type", "application/json", "Authorization", auth)
 }
 
 func TestWritesNeedTheKey(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"github.com/paperlens/paperlens/pkg/server"
 )
 
-// with sends a request with the headers given as name, value pairs; a
-// "Host" pair sets the Host the request names.
+// with sends a request with the headers given as name, value pairs (an
+// empty value sends none); a "Host" pair sets the Host the request names.
 func (ts *testServer) with(t *testing.T, method, path, body string, header ...string) response {
 	t.Helper()
 	var r io.Reader
@@ -23,22 +23,15 @@ func (ts *testServer) with(t *testing.T, method, path, body string, header ...st
 		t.Fatal(err)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
-		if header[i] == "Host" {
-			req.Host = header[i+1]
-			continue
+		switch name, value := header[i], header[i+1]; {
+		case value == "":
+		case name == "Host":
+			req.Host = value
+		default:
+			req.Header.Set(name, value)
 		}
-		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	return ts.roundTrip(t, req)
 }
 
 // TestWritesFromOtherSitesAreRefused sends writes as a page on another

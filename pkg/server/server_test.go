@@ -98,17 +98,24 @@ func (ts *testServer) do(t *testing.T, method, path, contentType string, body io
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	r := ts.roundTrip(t, req)
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
+	}
+	return r
+}
+
+// roundTrip sends req and reads the whole answer.
+func (ts *testServer) roundTrip(t *testing.T, req *http.Request) response {
+	t.Helper()
 	resp, err := ts.Client().Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: reading the answer: %v", method, path, err)
-	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("%s %s: Content-Type %q, want application/json", method, path, ct)
+		t.Fatalf("%s %s: reading the answer: %v", req.Method, req.URL.Path, err)
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: b}
 }
