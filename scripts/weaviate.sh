@@ -20,7 +20,7 @@
 # and have no setting to change that, so `start` runs only inside a private
 # network namespace whose one interface is loopback, e.g.
 #
-#   unshare -n sh -c 'ip link set lo up && scripts/weaviate.sh start 3 /tmp/wv && ... && scripts/weaviate.sh stop /tmp/wv'
+#   unshare -n sh -c 'ip link set lo up && scripts/weaviate.sh start 3 WVDIR && ... && scripts/weaviate.sh stop WVDIR'
 #
 # Node i listens on HTTP 8080+i, gRPC 50051+i, gossip 7100+2i, cluster data
 # 7101+2i, raft 8300+2i and raft RPC 8301+2i (Weaviate expects raft RPC to

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paperlens/paperlens/pkg/backend"
+	"github.com/paperlens/paperlens/pkg/ingest"
 )
 
 // config holds the settings shared by the commands that open papers: where
@@ -142,6 +143,25 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// registerFolder adds the flags of a command that moves papers in or out
+// whole (export, import): the data folder or the Weaviate cluster, and the
+// timeout of one Weaviate request; no embedder is involved.
+func (c *config) registerFolder(fs *flag.FlagSet, e *env) {
+	fs.StringVar(&c.Data, "data", envOr(e, "PAPERLENS_DATA", defaultDataDir(e, "default")), "data `folder` (env PAPERLENS_DATA)")
+	c.registerBackend(fs, e)
+	fs.DurationVar(&c.Timeout, "timeout", envDuration(e, "PAPERLENS_TIMEOUT", 0), "timeout of one Weaviate request (env PAPERLENS_TIMEOUT; default 10s)")
+}
+
+// ingester is the write road into papers, writing --batch-size papers at a
+// time when the flag is given.
+func (c *config) ingester(papers *backend.Papers) *ingest.Ingester {
+	ing := papers.Ingester()
+	if c.BatchSize > 0 {
+		ing.BatchSize = c.BatchSize
+	}
+	return ing
 }
 
 // open opens the papers the flags name, with their embedder. With

@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -35,23 +37,35 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			"(keyed by the corpus's content and the embedder, so a second run embeds nothing), runs every\n"+
 			"query and prints nDCG@10, Recall@100 and MRR@10 over the judged queries (graded when the\n"+
 			"qrels have grades). A query line is {\"_id\",\"text\"}, or {\"_id\",\"paper_id\"} for \"papers like\n"+
-			"this one\" (the paper itself left out). Without --qrels, qrels/test.tsv, qrels/dev.tsv, then\n"+
-			"qrels/train.tsv beside the corpus are tried, in that order.")
+			"this one\" (the paper itself left out), or {\"_id\",\"positive\":[ids],\"negative\":[ids]} for \"papers\n"+
+			"like these, not like those\" (the recommendation; the papers named left out). Without --qrels,\n"+
+			"qrels/test.tsv, qrels/dev.tsv, then\n"+
+			"qrels/train.tsv beside the corpus are tried, in that order. The hybrid mode ranks with the fusion\n"+
+			"fitted to the cached folder (see paperlens tune; fitted on the first run); --fusion,\n"+
+			"--lexical-weight, --vector-weight and --rrf-k override it.")
 	c.registerEmbedder(fs, e)
 	c.registerBackend(fs, e)
-	corpus := fs.String("corpus", "", "BEIR corpus.jsonl `file` (_id, title, text)")
-	queries := fs.String("queries", "", "BEIR queries.jsonl `file` (_id, text or paper_id)")
+	corpus := fs.String("corpus", "", "corpus `file`: a BEIR corpus.jsonl (_id, title, text) or any format ingest reads")
+	queries := fs.String("queries", "", "BEIR queries.jsonl `file` (_id, and text, paper_id or positive/negative)")
 	qrels := fs.String("qrels", "", "relevance judgments `file` (query-id, corpus-id, score; TSV)")
 	modeFlag := fs.String("mode", string(search.Hybrid), "ranking: hybrid, vector, lexical, or all (one row each)")
 	depth := fs.Int("depth", 100, "how many papers to rank per query (at least 100 for Recall@100)")
 	runOut := fs.String("run-out", "", "write the ranking in TREC run format to this `file`")
+	perQuery := fs.String("per-query", "", "write each judged query's figures to this `file` (TSV: mode, query, nDCG@10, Recall@100, MRR@10)")
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object")
 	cache := fs.String("cache", "", "folder for cached data folders (default $XDG_CACHE_HOME/paperlens/eval or ~/.cache/paperlens/eval)")
-	fusion := search.DefaultFusion
-	fs.Float64Var(&fusion.K, "rrf-k", fusion.K, "hybrid: constant K of reciprocal-rank fusion")
-	fs.Float64Var(&fusion.LexicalWeight, "lexical-weight", fusion.LexicalWeight, "hybrid: weight of the lexical ranking")
-	fs.Float64Var(&fusion.VectorWeight, "vector-weight", fusion.VectorWeight, "hybrid: weight of the vector ranking")
-	fusionMethod := fs.String("fusion", string(fusion.Method), "hybrid: score (normalised scores) or rrf (reciprocal rank)")
+	// The fusion flags override the fusion fitted to the cached folder (or
+	// the default), each only when given.
+	def := search.DefaultFusion
+	rrfK := fs.Float64("rrf-k", def.K, "hybrid: constant K of reciprocal-rank fusion (default: the fitted or default fusion's)")
+	lexWeight := fs.Float64("lexical-weight", def.LexicalWeight, "hybrid: weight of the lexical ranking (default: the fitted or default fusion's)")
+	vecWeight := fs.Float64("vector-weight", def.VectorWeight, "hybrid: weight of the vector ranking (default: the fitted or default fusion's)")
+	fusionMethod := fs.String("fusion", string(def.Method), "hybrid: score (normalised scores) or rrf (reciprocal rank) (default: the fitted or default fusion's)")
+	noTune := fs.Bool("no-tune", false, "do not fit the hybrid ranking to the cached folder; use the default fusion unless the flags set it")
+	recommender := search.DefaultRecommender
+	recommendMethod := fs.String("recommend-method", string(recommender.Method), "queries with \"positive\" papers: mixed (the two below, normalised and added), set (each example ranked apart, summed) or centroid (one query of them all)")
+	fs.Float64Var(&recommender.CentroidWeight, "centroid-weight", recommender.CentroidWeight, "--recommend-method mixed: the centroid's weight (the set's is the rest)")
+	fs.Float64Var(&recommender.NegativeWeight, "negative-weight", recommender.NegativeWeight, "queries with \"negative\" papers: what a negative example takes away against what a positive one gives")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -64,8 +78,14 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	case *depth < 1 || *depth > search.MaxDepth:
 		return fmt.Errorf("%w: --depth must be between 1 and %d, got %d", errUsage, search.MaxDepth, *depth)
 	}
-	if fusion.Method, err = search.ParseFusion(*fusionMethod); err != nil {
+	method, err := search.ParseFusion(*fusionMethod)
+	if err != nil {
 		return fmt.Errorf("%w: --fusion must be score or rrf, got %q", errUsage, *fusionMethod)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if recommender.Method, err = search.ParseRecommendMethod(*recommendMethod); err != nil {
+		return fmt.Errorf("%w: --recommend-method must be mixed, set or centroid, got %q", errUsage, *recommendMethod)
 	}
 	modes := search.Modes
 	if *modeFlag != "all" {
@@ -112,21 +132,41 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	defer b.Close()
 	papers := &backend.Papers{Backend: b, Embedder: emb}
-	ing := papers.Ingester()
-	if c.BatchSize > 0 {
-		ing.BatchSize = c.BatchSize
-	}
+	ing := c.ingester(papers)
 	start := time.Now()
-	stats, rep, err := ing.File(ctx, *corpus, loader.Options{Format: loader.BEIR}, nil)
+	stats, rep, err := ing.File(ctx, *corpus, loader.Options{}, nil) // the format detected, BEIR's included
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "corpus %s: %d papers, %d skipped, %d embedded in %s (cached in %s)\n",
 		*corpus, stats.Total(), len(rep.Skipped), stats.Embedded, time.Since(start).Round(time.Millisecond), papers.Where())
 
+	if !*noTune {
+		if err := refitIfStale(ctx, e, papers, false); err != nil {
+			return err
+		}
+	}
 	eng := papers.Engine()
-	eng.Fusion = fusion
-	report := evalReport{Corpus: *corpus, Queries: *queries, Qrels: *qrels, Depth: *depth, Embedder: emb.Info(), Backend: cmp.Or(c.Kind, backend.Embedded)}
+	eng.Recommender = recommender
+	if *noTune {
+		eng.Fusion = search.DefaultFusion
+	}
+	fusion := evalFusion{Source: "default"}
+	if eng.Fusion.Fitted {
+		fusion.Source = "fitted"
+	}
+	for name, apply := range map[string]func(){
+		"fusion": func() { eng.Fusion.Method = method }, "rrf-k": func() { eng.Fusion.K = *rrfK },
+		"lexical-weight": func() { eng.Fusion.LexicalWeight = *lexWeight }, "vector-weight": func() { eng.Fusion.VectorWeight = *vecWeight },
+	} {
+		if set[name] {
+			apply()
+			eng.Fusion.Fitted, fusion.Source = false, "flags"
+		}
+	}
+	fusion.Method, fusion.LexicalWeight, fusion.VectorWeight, fusion.K = eng.Fusion.Method, eng.Fusion.LexicalWeight, eng.Fusion.VectorWeight, eng.Fusion.K
+	report := evalReport{Corpus: *corpus, Queries: *queries, Qrels: *qrels, Depth: *depth, Embedder: emb.Info(), Backend: cmp.Or(c.Kind, backend.Embedded),
+		Fusion: fusion}
 	for _, q := range qs {
 		if len(judged[q.ID]) > 0 {
 			report.Judged++
@@ -136,6 +176,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if report.Judged == 0 {
 		return fmt.Errorf("no query of %s has a judgment in %s: check that they belong together", *queries, *qrels)
 	}
+	var perQueryLines strings.Builder
 	for _, m := range modes {
 		start := time.Now()
 		runs, err := runQueries(ctx, eng, qs, m, *depth)
@@ -147,6 +188,14 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			ranked[i] = eval.IDs(r)
 		}
 		row := evalRow{Mode: m, Scores: eval.Score(qs, ranked, judged), Seconds: math.Round(time.Since(start).Seconds()*10) / 10}
+		if *perQuery != "" {
+			for i, q := range qs {
+				if g := judged[q.ID]; judged.Relevant(q.ID) {
+					fmt.Fprintf(&perQueryLines, "%s\t%s\t%.4f\t%.4f\t%.4f\n", m, q.ID,
+						eval.NDCG(ranked[i], g, 10), eval.Recall(ranked[i], g, 100), eval.MRR(ranked[i], g, 10))
+				}
+			}
+		}
 		report.Results = append(report.Results, row)
 		if *runOut != "" {
 			if err := writeRun(*runOut, qs, runs, "paperlens-"+string(m)); err != nil {
@@ -154,11 +203,17 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
+	if *perQuery != "" {
+		if err := os.WriteFile(*perQuery, []byte(perQueryLines.String()), 0o644); err != nil {
+			return fmt.Errorf("cannot write the figures per query: %w", err)
+		}
+	}
 	if *asJSON {
 		return writeJSON(e.stdout, report)
 	}
-	fmt.Fprintf(e.stdout, "%d queries, %d judged (%s), depth %d, embedder %s/%s, backend %s\n\n",
-		report.QueryCount, report.Judged, report.Qrels, report.Depth, report.Embedder.Embedder, report.Embedder.Model, report.Backend)
+	fmt.Fprintf(e.stdout, "%d queries, %d judged (%s), depth %d, embedder %s/%s, backend %s\nhybrid fusion: %s (%s)\n\n",
+		report.QueryCount, report.Judged, report.Qrels, report.Depth, report.Embedder.Embedder, report.Embedder.Model, report.Backend,
+		describeFusion(eng.Fusion), fusion.Source)
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "mode\tnDCG@10\tRecall@100\tMRR@10\tseconds")
 	for _, r := range report.Results {
@@ -177,7 +232,19 @@ type evalReport struct {
 	Depth      int             `json:"depth"`
 	Embedder   embeddings.Info `json:"embedder"`
 	Backend    string          `json:"backend"`
+	Fusion     evalFusion      `json:"fusion"`
 	Results    []evalRow       `json:"results"`
+}
+
+// evalFusion is the fusion the hybrid mode ranked with, and where it came
+// from: "fitted" to the cached folder (paperlens tune), "default", or
+// "flags".
+type evalFusion struct {
+	Method        search.FusionMethod `json:"method"`
+	LexicalWeight float64             `json:"lexical_weight"`
+	VectorWeight  float64             `json:"vector_weight"`
+	K             float64             `json:"k"`
+	Source        string              `json:"source"`
 }
 
 // evalRow holds one mode's figures, averaged over the judged queries.
@@ -259,9 +326,12 @@ func rankAll(ctx context.Context, eng *search.Engine, q eval.Query, mode search.
 		o := search.Options{Offset: len(hits), Limit: min(search.MaxLimit, depth-len(hits)), Mode: mode}
 		var page paper.Page
 		var err error
-		if q.PaperID != "" {
+		switch {
+		case len(q.Positive) > 0:
+			page, err = eng.Recommend(ctx, examples(q.Positive), examples(q.Negative), o)
+		case q.PaperID != "":
 			page, err = eng.Similar(ctx, q.PaperID, o)
-		} else {
+		default:
 			page, err = eng.Search(ctx, q.Text, o)
 		}
 		if bad := (*search.Error)(nil); errors.As(err, &bad) && bad.Code == search.CodeEmptyQuery {
@@ -289,4 +359,13 @@ func writeRun(path string, qs []eval.Query, runs [][]paper.Hit, tag string) erro
 		return fmt.Errorf("cannot write the run: %w", err)
 	}
 	return f.Close()
+}
+
+// examples are the papers ids names, as recommendation examples.
+func examples(ids []string) []search.Example {
+	out := make([]search.Example, len(ids))
+	for i, id := range ids {
+		out[i] = search.Example{ID: id}
+	}
+	return out
 }

@@ -14,9 +14,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 			"dimension, to FILE (one gzip file) for 'paperlens import'. FILE appears only once it is whole.\n"+
 			"The folder must not be open in another process (stop 'paperlens serve' first).")
 	var c config
-	fs.StringVar(&c.Data, "data", envOr(e, "PAPERLENS_DATA", defaultDataDir(e, "default")), "data `folder` (env PAPERLENS_DATA)")
-	c.registerBackend(fs, e)
-	fs.DurationVar(&c.Timeout, "timeout", envDuration(e, "PAPERLENS_TIMEOUT", 0), "timeout of one Weaviate request (env PAPERLENS_TIMEOUT; default 10s)")
+	c.registerFolder(fs, e)
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err

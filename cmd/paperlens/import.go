@@ -23,9 +23,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 			"one built with another embedder, model or dimension than the backup is refused. With --backend\n"+
 			"weaviate the papers go to the Weaviate class for the backup's embedder instead.")
 	var c config
-	fs.StringVar(&c.Data, "data", envOr(e, "PAPERLENS_DATA", defaultDataDir(e, "default")), "data `folder` (env PAPERLENS_DATA)")
-	c.registerBackend(fs, e)
-	fs.DurationVar(&c.Timeout, "timeout", envDuration(e, "PAPERLENS_TIMEOUT", 0), "timeout of one Weaviate request (env PAPERLENS_TIMEOUT; default 10s)")
+	c.registerFolder(fs, e)
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -16,11 +16,14 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "ingest", "FILE...",
 		"Adds the papers of each FILE to the data folder, embedding only those that are new or whose\n"+
 			"title or abstract changed. Formats: jsonl (canonical JSON Lines), beir (BEIR corpus.jsonl),\n"+
-			"hf (Hugging Face Daily Papers API JSON), hfpage (Daily Papers page text); detected when not given.")
+			"hf (Hugging Face Daily Papers API JSON), hfpage (Daily Papers page text), arxiv (the arXiv\n"+
+			"metadata snapshot, JSON Lines with versions); detected when not given. To keep a folder current\n"+
+			"from Daily Papers or arXiv, see 'paperlens sync'.")
 	c.register(fs, e, defaultDataDir(e, "default"))
-	format := fs.String("format", "", "input `format`: jsonl, beir, hf or hfpage (default: detected from content)")
+	format := fs.String("format", "", "input `format`: jsonl, beir, hf, hfpage or arxiv (default: detected from content)")
 	strict := fs.Bool("strict", false, "fail on the first malformed record instead of skipping it")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
+	noTune := fs.Bool("no-tune", false, "do not fit the hybrid ranking again, even when the folder changed by half (see paperlens tune)")
 	files, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -37,11 +40,14 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer papers.Close()
-	ing := papers.Ingester()
-	if c.BatchSize > 0 {
-		ing.BatchSize = c.BatchSize
+	ing := c.ingester(papers)
+	if err := ingestFiles(ctx, e, ing, files, loader.Options{Format: f, Strict: *strict}, *quiet); err != nil {
+		return err
 	}
-	return ingestFiles(ctx, e, ing, files, loader.Options{Format: f, Strict: *strict}, *quiet)
+	if *noTune {
+		return nil
+	}
+	return refitIfStale(ctx, e, papers, *quiet)
 }
 
 // ingestFiles ingests files one by one, with a progress bar on a terminal

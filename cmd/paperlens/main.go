@@ -37,10 +37,12 @@ var commands = []command{
 	{"sync", "add new papers from Hugging Face Daily Papers or arXiv, continuing where the last sync stopped", runSync},
 	{"search", "rank the stored papers against a query", runSearch},
 	{"similar", "list papers like a stored paper", runSimilar},
+	{"recommend", "list papers like several stored papers (and not like others)", runRecommend},
 	{"serve", "answer the HTTP JSON API", runServe},
 	{"stats", "show what a data folder holds", runStats},
 	{"export", "write a data folder's papers and vectors to one backup file", runExport},
 	{"import", "add the papers of a backup file to a data folder", runImport},
+	{"tune", "fit the hybrid ranking to a data folder's papers and embedder", runTune},
 	{"eval", "measure ranking quality on a BEIR data set (nDCG@10, Recall@100, MRR@10)", runEval},
 	{"bench", "measure query latency, ingest rate and start-up time", runBench},
 }

@@ -113,6 +113,25 @@ func TestIngestSearchSimilar(t *testing.T) {
 			t.Errorf("the paper itself is listed:\n%s", stdout)
 		}
 	})
+	t.Run("recommend lists papers like the library, none of its own", func(t *testing.T) {
+		like := []string{"hf-in-context-learning-through-the-bayesian-prism", "hf-general-purpose-in-context-learning-by-meta-learning-transformers"}
+		const not = "hf-meta-automatic-curriculum-learning"
+		code, stdout, stderr := paperlens(t, ctx, nil, "recommend", "--data", data, "--like", like[0], "--like", like[1], "--not", not, "--limit", "5")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		golden(t, "recommend.txt", stripTiming(stdout))
+		for _, id := range append(like, not) {
+			if strings.Contains(stdout, id) {
+				t.Errorf("example %s is listed:\n%s", id, stdout)
+			}
+		}
+	})
+	t.Run("recommend without a paper to start from is a wrong call", func(t *testing.T) {
+		if code, _, stderr := paperlens(t, ctx, nil, "recommend", "--data", data, "--not", "x"); code != 2 || !strings.Contains(stderr, "--like") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+	})
 	t.Run("stats reports the folder", func(t *testing.T) {
 		code, stdout, _ := paperlens(t, ctx, nil, "stats", "--data", data, "--json")
 		var m map[string]any
@@ -159,6 +178,9 @@ func TestCommandErrors(t *testing.T) {
 		{"an unknown embedder", []string{"search", "--data", data, "--embedder", "word2vec", "x"}, 2, "unknown embedder"},
 		{"another embedder on a built-in folder", []string{"search", "--data", data, "--embedder", "ollama", "--model", "nomic-embed-text", "x"}, 1, "different embedder"},
 		{"ollama without a model", []string{"ingest", "--data", t.TempDir(), "--embedder", "ollama", seeds}, 2, "needs --model"},
+		{"an unknown backend", []string{"search", "--data", data, "--backend", "solr", "x"}, 2, "unknown backend"},
+		{"demo on a Weaviate cluster that does not answer", []string{"demo", "--file", seeds, "--backend", "weaviate", "--weaviate-url", "http://127.0.0.1:1", "--timeout", "2s"}, 1, "no Weaviate node answers"},
+		{"a Weaviate URL that is not one", []string{"stats", "--backend", "weaviate", "--weaviate-url", "ftp://x"}, 2, "not an http(s) URL"},
 	}
 	for _, tt := range tests {
 		t.Run("fails on "+tt.name+" with one line", func(t *testing.T) {

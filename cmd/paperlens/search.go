@@ -22,6 +22,7 @@ type pageFlags struct {
 	yearFrom, yearTo   int
 	categories         listFlag
 	author             string
+	since, sort        string
 	highlight, explain bool
 }
 
@@ -38,7 +39,8 @@ func (l *listFlag) Set(s string) error {
 // them.
 func (p *pageFlags) options() search.Options {
 	return search.Options{Limit: p.limit, Offset: p.offset, Mode: search.Mode(p.mode), Highlight: p.highlight, Explain: p.explain,
-		Filter: paper.Filter{YearFrom: p.yearFrom, YearTo: p.yearTo, Categories: p.categories, Author: p.author}}
+		Sort:   search.Sort(p.sort),
+		Filter: paper.Filter{YearFrom: p.yearFrom, YearTo: p.yearTo, Categories: p.categories, Author: p.author, Since: p.since}}
 }
 
 func (p *pageFlags) register(c *config, e *env, name, args, about string) *flag.FlagSet {
@@ -52,6 +54,8 @@ func (p *pageFlags) register(c *config, e *env, name, args, about string) *flag.
 	fs.IntVar(&p.yearTo, "year-to", 0, "keep papers published in this `year` or earlier")
 	fs.Var(&p.categories, "category", "keep papers in this `category` (repeat for any of several)")
 	fs.StringVar(&p.author, "author", "", "keep papers with an author whose name contains this `text`")
+	fs.StringVar(&p.since, "since", "", "keep papers published on or after this `day` (YYYY-MM-DD)")
+	fs.StringVar(&p.sort, "sort", string(search.Relevance), "order: relevance, date (the 1,000 most relevant, newest first) or upvotes")
 	fs.BoolVar(&p.highlight, "highlight", false, "show abstract fragments with the matched words")
 	fs.BoolVar(&p.explain, "explain", false, "show each hit's lexical and vector scores and ranks")
 	return fs
@@ -135,12 +139,24 @@ func (p *pageFlags) print(w io.Writer, page paper.Page) error {
 			fmt.Fprintf(w, "            … %s …\n", plain(markToTerminal(f)))
 		}
 		if x := h.Explain; x != nil {
-			fmt.Fprintf(w, "            lexical %.3f (rank %d) · vector %.3f (rank %d) · fused rank %d\n",
-				x.LexicalScore, x.LexicalRank, x.VectorScore, x.VectorRank, x.FusedRank)
+			fmt.Fprintf(w, "            lexical %.3f (rank %d) · vector %.3f (rank %d) · fused rank %d%s\n",
+				x.LexicalScore, x.LexicalRank, x.VectorScore, x.VectorRank, x.FusedRank, fusionNote(x))
 		}
 	}
 	fmt.Fprintf(w, "\n%d–%d of %d papers in %d ms\n", page.Offset+1, page.Offset+len(page.Results), page.Total, page.TookMS)
 	return nil
+}
+
+// fusionNote says how a hybrid hit's two rankings were fused.
+func fusionNote(x *paper.Explanation) string {
+	if x.Fusion == "" {
+		return ""
+	}
+	how := "default"
+	if x.Fitted {
+		how = "fitted"
+	}
+	return fmt.Sprintf(" · %s fusion %.2f/%.2f (%s)", x.Fusion, x.LexicalWeight, x.VectorWeight, how)
 }
 
 // markToTerminal turns a highlight's HTML into plain text with the matched

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paperlens/paperlens/pkg/backend"
+	"github.com/paperlens/paperlens/pkg/harvest"
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/metrics"
 	"github.com/paperlens/paperlens/pkg/search"
@@ -42,11 +43,16 @@ type serveOptions struct {
 	// banner, if not nil, is called once the listener is open instead of
 	// printing the "serving" line.
 	banner func(url string)
+	// sync is what to sync in the background; nothing when it has no
+	// sources.
+	sync syncSchedule
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	var c config
-	fs := newFlagSet(e, "serve", "", "Answers the HTTP JSON API (see README.md) for the papers in the data folder.")
+	fs := newFlagSet(e, "serve", "", "Answers the HTTP JSON API (see README.md) for the papers in the data folder.\n"+
+		"With --sync, also keeps the folder current from Hugging Face Daily Papers or arXiv in the background,\n"+
+		"as 'paperlens sync' does: one source at a time, every --sync-every, writing as the API writes.")
 	c.register(fs, e, defaultDataDir(e, "default"))
 	o := serveOptions{}
 	fs.StringVar(&o.addr, "addr", envOr(e, "PAPERLENS_ADDR", defaultAddr), "`host:port` to listen on (env PAPERLENS_ADDR); without an API key, keep it on 127.0.0.1")
@@ -64,6 +70,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&o.api.MaxPapers, "max-papers", server.DefaultMaxPapers, "most papers one POST /v1/papers may hold")
 	var hosts listFlag
 	fs.Var(&hosts, "allowed-host", "a host `name` this server answers besides localhost when it listens on loopback, such as the name a reverse proxy passes on; repeat for more (env PAPERLENS_ALLOWED_HOSTS, comma-separated). Other names are refused, which stops DNS rebinding")
+	var syncs syncFlags
+	syncs.register(fs, e)
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -100,6 +108,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if o.api.APIKey, err = apiKey(e, *keyFile); err != nil {
+		return err
+	}
+	if o.sync, err = syncs.schedule(fs, e, c.Data); err != nil {
 		return err
 	}
 	papers, err := c.open(ctx, false)
@@ -182,7 +193,13 @@ func serveWith(ctx context.Context, e *env, papers *backend.Papers, o serveOptio
 	o.api.Logger, o.api.Metrics = log, m
 	o.api.CheckHost = isLoopback(o.addr) // see server.Config.CheckHost
 	eng := search.New(emb, papers)
-	h := server.New(o.api, eng, ingest.NewTo(emb, papers))
+	ing := ingest.NewTo(emb, papers)
+	var syncs *harvest.Scheduler
+	if len(o.sync.sources) > 0 { // the syncs write through the API's ingester
+		syncs = o.sync.scheduler(ing, log)
+		o.api.Sync = syncs.Status
+	}
+	h := server.New(o.api, eng, ing)
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (is another server running there? choose another with --addr)", o.addr, err)
@@ -205,9 +222,20 @@ func serveWith(ctx context.Context, e *env, papers *backend.Papers, o serveOptio
 	} else {
 		info := papers.Embedder.Info()
 		fmt.Fprintf(e.stderr, "paperlens: serving %d papers from %s (%s/%s) at %s\n", eng.Count(), papers.Where(), info.Embedder, info.Model, url)
+		if syncs != nil {
+			fmt.Fprintf(e.stderr, "paperlens: syncing %s\n", o.sync)
+		}
 	}
 	if e.ready != nil {
 		e.ready(ln.Addr().String())
+	}
+	if syncs != nil {
+		syncCtx, stop := context.WithCancel(ctx)
+		stopped := make(chan struct{})
+		go func() { syncs.Run(syncCtx); close(stopped) }()
+		// However serve ends, the sync in flight stops before the caller
+		// closes the store.
+		defer func() { stop(); <-stopped }()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
+
+	"github.com/paperlens/paperlens/pkg/store"
+	"github.com/paperlens/paperlens/pkg/tune"
 )
 
 func runStats(ctx context.Context, e *env, args []string) error {
@@ -27,8 +30,10 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	fitted := papers.Fitted()
 	if *asJSON {
-		out := map[string]any{"count": st.Count, "embedder": st.Info.Embedder, "model": st.Info.Model, "dimension": st.Info.Dimension}
+		out := map[string]any{"count": st.Count, "embedder": st.Info.Embedder, "model": st.Info.Model, "dimension": st.Info.Dimension,
+			"fusion": fusionStats(fitted)}
 		for _, a := range st.Where {
 			out[a.Label] = a.Value
 		}
@@ -42,5 +47,25 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	if !st.Updated.IsZero() {
 		fmt.Fprintf(tw, "updated:\t%s\n", st.Updated.Format("2006-01-02 15:04:05 MST"))
 	}
+	fmt.Fprintf(tw, "fusion:\t%s\n", fusionLine(fitted))
 	return tw.Flush()
+}
+
+// fusionLine says how the hybrid ranking of papers fitted as f fuses.
+func fusionLine(f *store.Fitted) string {
+	s := describeFusion(tune.FusionOf(f))
+	if f == nil {
+		return s + " (the default; run 'paperlens tune' to fit it to a data folder)"
+	}
+	return fmt.Sprintf("%s (fitted to %d papers on %s)", s, f.Papers, f.At.Format("2006-01-02"))
+}
+
+// fusionStats is the fusion of papers fitted as f, for --json.
+func fusionStats(f *store.Fitted) map[string]any {
+	fu := tune.FusionOf(f)
+	out := map[string]any{"method": fu.Method, "lexical_weight": fu.LexicalWeight, "vector_weight": fu.VectorWeight, "fitted": f != nil}
+	if f != nil {
+		out["papers"], out["queries"], out["at"] = f.Papers, f.Queries, f.At
+	}
+	return out
 }

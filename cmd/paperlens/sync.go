@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -44,32 +46,38 @@ func (s *syncSource) register(fs *flag.FlagSet, e *env) {
 	fs.IntVar(&s.retries, "retries", harvest.DefaultRetries, "times a failed request is tried again, with exponential backoff or after the server's Retry-After")
 }
 
-// check says what is wrong with the source's settings, as a usage error.
+// check says what is wrong with the source's settings, and turns the arXiv
+// set into the OAI-PMH set spec that harvests it (arxiv.SetSpec).
 func (s *syncSource) check() error {
 	switch s.name {
 	case sourceHFDaily:
 		if s.set != "" {
-			return fmt.Errorf("%w: --set is for --source arxiv; hf-daily has no sets", errUsage)
+			return errors.New("--set is for --source arxiv; hf-daily has no sets")
 		}
 	case sourceArxiv:
 		if s.set == "" {
-			return fmt.Errorf("%w: --source arxiv needs --set SET (e.g. cs, math or physics:hep-th)", errUsage)
+			return errors.New("--source arxiv needs --set SET (e.g. cs.LG, cs or hep-th)")
 		}
+		spec, err := arxiv.SetSpec(s.set)
+		if err != nil {
+			return err
+		}
+		s.set = spec
 		if s.to != "" {
-			return fmt.Errorf("%w: --to is for --source hf-daily; an arXiv harvest runs to the latest record", errUsage)
+			return errors.New("--to is for --source hf-daily; an arXiv harvest runs to the latest record")
 		}
 	case "":
-		return fmt.Errorf("%w: --source is needed: hf-daily or arxiv", errUsage)
+		return errors.New("--source is needed: hf-daily or arxiv")
 	default:
-		return fmt.Errorf("%w: unknown source %q (want hf-daily or arxiv)", errUsage, s.name)
+		return fmt.Errorf("unknown source %q (want hf-daily or arxiv)", s.name)
 	}
 	for _, d := range []struct{ flag, v string }{{"--from", s.from}, {"--to", s.to}} {
 		if _, err := time.Parse(time.DateOnly, d.v); d.v != "" && err != nil {
-			return fmt.Errorf("%w: %s %q is not a date: want YYYY-MM-DD", errUsage, d.flag, d.v)
+			return fmt.Errorf("%s %q is not a date: want YYYY-MM-DD", d.flag, d.v)
 		}
 	}
 	if s.arxivInterval < 0 || s.timeout <= 0 || s.retries < 0 {
-		return fmt.Errorf("%w: --arxiv-interval, --request-timeout and --retries must not be negative (and the timeout not 0)", errUsage)
+		return errors.New("--arxiv-interval, --request-timeout and --retries must not be negative (and the timeout not 0)")
 	}
 	return nil
 }
@@ -78,12 +86,15 @@ func (s *syncSource) check() error {
 // reached as s says (its URLs, interval, timeout and retries: the flags
 // register adds).
 func (s syncSource) withSpec(spec string) (syncSource, error) {
-	s.name, s.set, _ = strings.Cut(strings.TrimSpace(spec), ":")
-	s.from, s.to = "", ""
-	if err := s.check(); err != nil {
-		return s, fmt.Errorf("--sync %q: %w", spec, err)
+	name, arg, _ := strings.Cut(strings.TrimSpace(spec), ":")
+	s.name, s.set, s.from, s.to = name, arg, "", ""
+	switch {
+	case name == sourceHFDaily && arg != "":
+		return s, errors.New("hf-daily takes no argument")
+	case name == sourceArxiv && arg == "":
+		return s, errors.New("arxiv needs a set: arxiv:cs.LG, arxiv:cs or arxiv:hep-th")
 	}
-	return s, nil
+	return s, s.check()
 }
 
 // key names the source in summaries and its cursor file.
@@ -122,17 +133,151 @@ func (s *syncSource) sync(ctx context.Context, c *harvest.Client, dir string, w 
 	return run.Report(), err
 }
 
-// job is the source as serve schedules it. A source never synced into dir
-// starts yesterday (UTC); later runs continue from the cursor.
-func (s syncSource) job(dir string, w harvest.Writer) harvest.Job {
+// Serve's background syncs.
+const (
+	// defaultSyncEvery is how often serve syncs when --sync-every is not
+	// given: both sources change a few times a day.
+	defaultSyncEvery = 6 * time.Hour
+	// minLiveSyncEvery is the shortest --sync-every against the live
+	// sources; syncing them more often only costs them requests.
+	minLiveSyncEvery = time.Minute
+	// firstSyncDays is how far back serve's first sync of a source
+	// reaches: a week, so that a server started on a weekend or after a
+	// holiday, when arXiv announces nothing and the Daily Papers are few,
+	// still starts with the latest papers.
+	firstSyncDays = 7
+)
+
+// job is the source as serve schedules it: each sync continues from the
+// cursor in dir, and a source never synced there starts firstSyncDays back
+// (UTC). Each sync's outcome is logged: a failure as a warning, the
+// summary, skipped entries and notes as info.
+func (s syncSource) job(dir string, w harvest.Writer, log *slog.Logger) harvest.Job {
 	c := s.client()
-	return harvest.Job{Name: s.key(), Sync: func(ctx context.Context) (harvest.Report, error) {
+	key := s.key()
+	return harvest.Job{Name: key, Sync: func(ctx context.Context) (harvest.Report, error) {
 		run := s
-		if cur, err := harvest.LoadCursor(dir, s.key()); err == nil && cur == (harvest.Cursor{}) {
-			run.from = time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+		if cur, err := harvest.LoadCursor(dir, key); err == nil && cur == (harvest.Cursor{}) {
+			run.from = time.Now().UTC().AddDate(0, 0, -firstSyncDays).Format(time.DateOnly)
 		}
-		return run.sync(ctx, c, dir, w, nil)
+		rep, err := run.sync(ctx, c, dir, w, nil)
+		for _, sk := range rep.Skipped {
+			log.Info("sync skipped an entry", "source", key, "entry", sk.String())
+		}
+		for _, n := range rep.Notes {
+			log.Info("sync note", "source", key, "note", n)
+		}
+		switch {
+		case err != nil && ctx.Err() != nil:
+			log.Info("sync stopped", "source", key, "summary", rep.String())
+		case err != nil:
+			log.Warn("sync failed", "source", key, "error", err, "summary", rep.String())
+		default:
+			log.Info("sync", "source", key, "summary", rep.String())
+		}
+		return rep, err
 	}}
+}
+
+// syncSchedule is what serve syncs in the background: its sources, how
+// often, and the data folder that holds their cursors.
+type syncSchedule struct {
+	sources []syncSource
+	every   time.Duration
+	dir     string
+}
+
+// scheduler runs the sources' jobs one after another every s.every,
+// storing through w.
+func (s syncSchedule) scheduler(w harvest.Writer, log *slog.Logger) *harvest.Scheduler {
+	jobs := make([]harvest.Job, len(s.sources))
+	for i, src := range s.sources {
+		jobs[i] = src.job(s.dir, w, log)
+	}
+	return harvest.NewScheduler(s.every, jobs...)
+}
+
+// String names the sources and the interval: "hf-daily, arxiv cs every 6h0m0s".
+func (s syncSchedule) String() string {
+	names := make([]string, len(s.sources))
+	for i, src := range s.sources {
+		names[i] = src.key()
+	}
+	return strings.Join(names, ", ") + " every " + s.every.String()
+}
+
+// syncFlags are serve's --sync and --sync-every, with the flags that say
+// how to reach the sources (sync's --hf-url, --arxiv-url…).
+type syncFlags struct {
+	specs  listFlag
+	every  time.Duration
+	source syncSource
+}
+
+// register adds the flags to fs.
+func (f *syncFlags) register(fs *flag.FlagSet, e *env) {
+	fs.Var(&f.specs, "sync", "keep the data folder current in the background from `SOURCE`: hf-daily, or arxiv:SET with SET as sync's --set (cs.LG, cs, hep-th…); repeat for more (env PAPERLENS_SYNC, comma-separated)")
+	fs.DurationVar(&f.every, "sync-every", defaultSyncEvery, "how often to sync the --sync sources, one after another (env PAPERLENS_SYNC_EVERY)")
+	f.source.register(fs, e)
+}
+
+// schedule checks the parsed flags of fs, falling back to the environment,
+// and returns what to sync into the data folder dir: no sources when
+// neither --sync nor PAPERLENS_SYNC names one.
+func (f *syncFlags) schedule(fs *flag.FlagSet, e *env, dir string) (syncSchedule, error) {
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	specs, from := []string(f.specs), "--sync"
+	if len(specs) == 0 {
+		from = "PAPERLENS_SYNC"
+		for _, spec := range strings.Split(e.getenv("PAPERLENS_SYNC"), ",") {
+			if spec = strings.TrimSpace(spec); spec != "" {
+				specs = append(specs, spec)
+			}
+		}
+	}
+	sched := syncSchedule{every: f.every, dir: dir}
+	if v := e.getenv("PAPERLENS_SYNC_EVERY"); v != "" && !given["sync-every"] {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return syncSchedule{}, fmt.Errorf("%w: PAPERLENS_SYNC_EVERY %q is not a duration (e.g. 6h or 30m)", errUsage, v)
+		}
+		sched.every = d
+	}
+	switch {
+	case len(specs) == 0 && given["sync-every"]:
+		return syncSchedule{}, fmt.Errorf("%w: --sync-every needs a source to sync: --sync hf-daily or --sync arxiv:SET", errUsage)
+	case len(specs) == 0:
+		return syncSchedule{}, nil
+	case sched.every <= 0:
+		return syncSchedule{}, fmt.Errorf("%w: --sync-every must be more than 0, got %v", errUsage, sched.every)
+	}
+	seen := map[string]bool{}
+	for _, spec := range specs {
+		s, err := f.source.withSpec(spec)
+		if err != nil {
+			return syncSchedule{}, fmt.Errorf("%w: %s %q: %v (want hf-daily or arxiv:SET)", errUsage, from, spec, err)
+		}
+		if seen[s.key()] {
+			return syncSchedule{}, fmt.Errorf("%w: %s %q: %s is named twice", errUsage, from, spec, s.key())
+		}
+		seen[s.key()] = true
+		if sched.every < minLiveSyncEvery && s.live() {
+			return syncSchedule{}, fmt.Errorf("%w: --sync-every %v is too often for the live %s: give %v or more (shorter intervals are for a server of your own, --hf-url or --arxiv-url)",
+				errUsage, sched.every, s.key(), minLiveSyncEvery)
+		}
+		sched.sources = append(sched.sources, s)
+	}
+	return sched, nil
+}
+
+// live reports whether the source is the public one, not a server of your
+// own.
+func (s *syncSource) live() bool {
+	if s.name == sourceArxiv {
+		return strings.TrimRight(s.arxivURL, "/") == arxiv.DefaultURL
+	}
+	return strings.TrimRight(s.hfURL, "/") == hfdaily.DefaultURL
 }
 
 func runSync(ctx context.Context, e *env, args []string) error {
@@ -147,7 +292,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 			"  paperlens sync --data DIR --source arxiv --set SET [--from YYYY-MM-DD] [--arxiv-url URL]")
 	c.register(fs, e, defaultDataDir(e, "default"))
 	fs.StringVar(&s.name, "source", "", "where papers come from: hf-daily (Hugging Face Daily Papers) or arxiv (arXiv OAI-PMH)")
-	fs.StringVar(&s.set, "set", "", "arXiv OAI-PMH `set` to harvest: cs, math, physics:hep-th…")
+	fs.StringVar(&s.set, "set", "", "what of arXiv to harvest: a category (cs.LG), an archive (hep-th), a group (cs, math, physics) or an OAI-PMH `set` spec (cs:cs:LG)")
 	fs.StringVar(&s.from, "from", "", "first `day` (YYYY-MM-DD) to read: a Daily Papers day, or the arXiv datestamp to harvest from (default: continue from the cursor)")
 	fs.StringVar(&s.to, "to", "", "last Daily Papers `day` to read (YYYY-MM-DD; default today, UTC)")
 	s.register(fs, e)
@@ -160,17 +305,14 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("%w: sync takes no arguments, got %q", errUsage, rest)
 	}
 	if err := s.check(); err != nil {
-		return err
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	papers, err := c.open(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer papers.Close()
-	ing := papers.Ingester()
-	if c.BatchSize > 0 {
-		ing.BatchSize = c.BatchSize
-	}
+	ing := c.ingester(papers)
 
 	var bar *progressbar.ProgressBar
 	progress := func(r harvest.Report) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,6 +133,29 @@ func TestSyncHarvestsAnArxivSet(t *testing.T) {
 	}
 }
 
+// A category is harvested through the set arXiv names it (cs.LG is
+// cs:cs:LG), and both spellings share one cursor.
+func TestSyncHarvestsAnArxivCategoryThroughItsSet(t *testing.T) {
+	ctx := context.Background()
+	srv := arxivtest.New(t, oaiPages, "cs:cs:LG", "2026-11-22")
+	dir := t.TempDir()
+	code, _, stderr := paperlens(t, ctx, nil, "sync", "--data", dir, "--source", "arxiv", "--set", "cs.LG", "--from", "2026-11-20",
+		"--arxiv-url", srv.URL, "--arxiv-interval", "1ms")
+	if code != 0 || !strings.Contains(stderr, "arxiv cs:cs:LG from 2026-11-20: 3 pages, 7 records, 5 added") {
+		t.Fatalf("sync: exit %d: %s", code, stderr)
+	}
+	if q := srv.Requests()[0].Query; !strings.Contains(q, "set=cs%3Acs%3ALG") {
+		t.Errorf("the first request asked %q, want set=cs:cs:LG", q)
+	}
+	code, _, stderr = paperlens(t, ctx, nil, "sync", "--data", dir, "--source", "arxiv", "--set", "cs:cs:LG", "--arxiv-url", srv.URL, "--arxiv-interval", "1ms")
+	if code != 0 || !strings.Contains(stderr, "arxiv cs:cs:LG from 2026-11-22: 3 pages, 7 records, 0 added, 5 unchanged") {
+		t.Errorf("the set spec did not continue from the category's cursor: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sync", "arxiv_cs_cs_LG.json")); err != nil {
+		t.Errorf("the cursor is not where docs/sync.md says: %v", err)
+	}
+}
+
 func TestSyncStopsWithOneLineAtAMalformedPage(t *testing.T) {
 	ctx := context.Background()
 	srv := hfdailytest.New(t, hfDays)
@@ -165,6 +189,7 @@ func TestSyncRejectsWrongCalls(t *testing.T) {
 		{"a source is needed", []string{}, "--source is needed"},
 		{"the source must be known", []string{"--source", "rss"}, `unknown source "rss"`},
 		{"arxiv needs a set", []string{"--source", "arxiv"}, "needs --set SET"},
+		{"the arXiv set must exist", []string{"--source", "arxiv", "--set", "cs-LG"}, `arXiv set "cs-LG": not an arXiv category`},
 		{"hf-daily has no sets", []string{"--source", "hf-daily", "--set", "cs"}, "--set is for --source arxiv"},
 		{"arxiv runs to the latest record", []string{"--source", "arxiv", "--set", "cs", "--to", "2026-11-23"}, "--to is for --source hf-daily"},
 		{"days are dates", []string{"--source", "hf-daily", "--from", "21/11/2026"}, `--from "21/11/2026" is not a date`},
@@ -373,7 +398,7 @@ func TestSyncJobsRunOnServesSchedule(t *testing.T) {
 	ox := arxivtest.New(t, oaiPages, "cs", "2026-11-22")
 	f := harvesttest.Open(t, t.TempDir(), 0)
 	// Cursors as an earlier sync would leave them; a source never synced
-	// would start yesterday.
+	// would start a week back.
 	for key, c := range map[string]harvest.Cursor{hfdaily.Key: {Done: "2026-11-19"}, arxiv.Key("cs"): {Done: "2026-11-20"}} {
 		if err := harvest.SaveCursor(f.Dir, key, c); err != nil {
 			t.Fatal(err)
@@ -386,9 +411,9 @@ func TestSyncJobsRunOnServesSchedule(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		jobs = append(jobs, s.job(f.Dir, f))
+		jobs = append(jobs, s.job(f.Dir, f, slog.New(slog.DiscardHandler)))
 	}
-	if _, err := base.withSpec("arxiv"); err == nil || !strings.Contains(err.Error(), `--sync "arxiv": usage: --source arxiv needs --set`) {
+	if _, err := base.withSpec("arxiv"); err == nil || !strings.Contains(err.Error(), "arxiv needs a set") {
 		t.Errorf("withSpec(arxiv) = %v, want an error asking for the set", err)
 	}
 	sched := harvest.NewScheduler(20*time.Millisecond, jobs...)

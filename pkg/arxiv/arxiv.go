@@ -1,5 +1,5 @@
 // Package arxiv harvests arXiv's OAI-PMH interface (verb=ListRecords,
-// metadataPrefix=arXiv, a set such as cs or physics:hep-th, from a
+// metadataPrefix=arXiv, a set such as cs, physics:hep-th or cs:cs:LG, from a
 // datestamp), following resumption tokens, and syncs a data folder from it
 // (see harvest). Records marked deleted delete the paper.
 package arxiv
@@ -36,8 +36,9 @@ func Key(set string) string { return "arxiv " + set }
 type Options struct {
 	// URL is the OAI-PMH base URL; "" means DefaultURL.
 	URL string
-	// Set is the OAI-PMH set: cs, math, physics:hep-th… (arXiv's
-	// ListSets names them).
+	// Set is the OAI-PMH set spec: cs, physics:hep-th, cs:cs:LG… (arXiv's
+	// ListSets names them; SetSpec makes one from a category such as
+	// cs.LG). It is sent as given.
 	Set string
 	// From starts a new harvest at this datestamp, YYYY-MM-DD. "" resumes
 	// the harvest the cursor holds, or starts one at the cursor's last

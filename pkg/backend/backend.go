@@ -23,6 +23,7 @@ import (
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/store"
+	"github.com/paperlens/paperlens/pkg/tune"
 	"github.com/paperlens/paperlens/pkg/weaviate"
 )
 
@@ -126,8 +127,13 @@ type Papers struct {
 	Embedder embeddings.Embedder
 }
 
-// Engine is the query road over the papers.
-func (p *Papers) Engine() *search.Engine { return search.New(p.Embedder, p) }
+// Engine is the query road over the papers, with the fusion fitted to
+// them when there is one (see Fit).
+func (p *Papers) Engine() *search.Engine {
+	eng := search.New(p.Embedder, p)
+	eng.Fusion = tune.FusionOf(p.Fitted())
+	return eng
+}
 
 // Ingester is the write road into the papers.
 func (p *Papers) Ingester() *ingest.Ingester { return ingest.NewTo(p.Embedder, p) }

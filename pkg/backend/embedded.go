@@ -8,6 +8,8 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/paperlens/paperlens/embeddings"
@@ -111,20 +113,32 @@ func (e *embedded) Count(ctx context.Context, f paper.Filter) (int, error) {
 	return n, nil
 }
 
+// Nearest leaves the excluded papers out of a ranking asked that many
+// deeper, rather than test each paper's id as it scans: a recommendation
+// leaves out up to 200 papers.
 func (e *embedded) Nearest(ctx context.Context, v []float32, n int, f paper.Filter) ([]paper.Hit, error) {
 	var filter store.Filter
 	switch {
-	case f.HasConditions():
-		pass, err := e.lx.Passing(ctx, f) // the word ranking and the count ask too
+	case strings.TrimSpace(f.Author) != "":
+		// A name is looked for in every author of every paper: the word
+		// ranking and the count ask too, so the papers that pass are worked
+		// out once.
+		pass, err := e.lx.Passing(ctx, f)
 		if err != nil {
 			return nil, err
 		}
-		kept := paper.Filter{Exclude: f.Exclude}.Matcher()
-		filter = func(p *paper.Paper) bool { return pass(p.ID) && kept(p) }
-	case len(f.Exclude) > 0:
-		filter = f.Matcher()
+		filter = func(p *paper.Paper) bool { return pass(p.ID) }
+	case f.HasConditions():
+		// Dates and categories are cheaper to test as the scan meets each
+		// paper than to look up in the set of those that pass.
+		filter = f.Fields().Matcher()
 	}
-	return e.st.Nearest(ctx, v, n, filter)
+	hits, err := e.st.Nearest(ctx, v, n+len(f.Exclude), filter)
+	if err != nil || len(f.Exclude) == 0 {
+		return hits, err
+	}
+	hits = slices.DeleteFunc(hits, func(h paper.Hit) bool { return slices.Contains(f.Exclude, h.ID) })
+	return hits[:min(n, len(hits))], nil
 }
 
 // Words counts whether asked or not: the index counts as it ranks.

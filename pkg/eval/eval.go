@@ -22,11 +22,16 @@ import (
 )
 
 // Query is one line of a BEIR queries.jsonl: an id and a text, or, for
-// "papers like this one", the id of a stored paper.
+// "papers like this one", the id of a stored paper, or, for "papers like
+// these and not like those", the ids of stored papers a reader likes
+// (positive) and does not (negative). The papers a query names are left
+// out of its ranking.
 type Query struct {
-	ID      string `json:"_id"`
-	Text    string `json:"text"`
-	PaperID string `json:"paper_id"`
+	ID       string   `json:"_id"`
+	Text     string   `json:"text"`
+	PaperID  string   `json:"paper_id"`
+	Positive []string `json:"positive,omitempty"`
+	Negative []string `json:"negative,omitempty"`
 }
 
 // ReadQueries reads a queries.jsonl file. A line without an id, or with
@@ -53,8 +58,10 @@ func ReadQueries(path string) ([]Query, error) {
 		switch {
 		case q.ID == "":
 			return nil, fmt.Errorf("%s:%d: the query has no \"_id\"", path, n)
-		case strings.TrimSpace(q.Text) == "" && strings.TrimSpace(q.PaperID) == "":
-			return nil, fmt.Errorf("%s:%d: query %q has neither \"text\" nor \"paper_id\"", path, n, q.ID)
+		case strings.TrimSpace(q.Text) == "" && strings.TrimSpace(q.PaperID) == "" && len(q.Positive) == 0:
+			return nil, fmt.Errorf("%s:%d: query %q has neither \"text\" nor \"paper_id\" nor \"positive\"", path, n, q.ID)
+		case len(q.Negative) > 0 && len(q.Positive) == 0:
+			return nil, fmt.Errorf("%s:%d: query %q has \"negative\" papers but no \"positive\" one", path, n, q.ID)
 		}
 		qs = append(qs, q)
 	}

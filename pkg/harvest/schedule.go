@@ -18,8 +18,10 @@ type Status struct {
 	Source string `json:"source"`
 	// Running reports a sync of this source in progress.
 	Running bool `json:"running"`
-	// Runs counts the syncs finished, failed ones included.
-	Runs int `json:"runs"`
+	// Runs counts the syncs finished, failed ones included; Errors the
+	// failed ones. A sync cut short by the scheduler's stop is neither.
+	Runs   int `json:"runs"`
+	Errors int `json:"errors"`
 	// LastSuccess is when the last sync that succeeded ended.
 	LastSuccess time.Time `json:"last_success,omitzero"`
 	// LastError is the error of the last sync that failed, kept after later
@@ -76,6 +78,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 				st.Runs++
 				st.Last = rep.String()
 				if err != nil {
+					st.Errors++
 					st.LastError, st.LastErrorAt = err.Error(), end
 				} else {
 					st.LastSuccess = end

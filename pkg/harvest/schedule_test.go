@@ -71,12 +71,15 @@ func TestSchedulerRunsSourcesInTurnAndReportsEach(t *testing.T) {
 		}
 	})
 	t.Run("a source that succeeds has a last success and no error", func(t *testing.T) {
-		if st[0].Source != "hf-daily" || st[0].LastSuccess.IsZero() || st[0].LastError != "" || st[0].Added != 2*st[0].Runs {
+		if st[0].Source != "hf-daily" || st[0].LastSuccess.IsZero() || st[0].LastError != "" || st[0].Errors != 0 || st[0].Added != 2*st[0].Runs {
 			t.Errorf("status %+v", st[0])
 		}
 	})
 	t.Run("a source that fails keeps its last error", func(t *testing.T) {
-		if st[1].LastError == "" || st[1].LastErrorAt.IsZero() || !st[1].LastSuccess.IsZero() || st[1].Added != 2*st[1].Runs {
+		// A sync failing as the scheduler stops counts its papers but
+		// not as a run, so Added may hold one sync more than Runs.
+		added := st[1].Added == 2*st[1].Runs || st[1].Added == 2*(st[1].Runs+1)
+		if st[1].LastError == "" || st[1].LastErrorAt.IsZero() || !st[1].LastSuccess.IsZero() || !added || st[1].Errors != st[1].Runs {
 			t.Errorf("status %+v", st[1])
 		}
 	})
@@ -104,5 +107,31 @@ func TestSchedulerWaitsTheIntervalBetweenRounds(t *testing.T) {
 	defer mu.Unlock()
 	if gap := starts[1].Sub(starts[0]); gap < 200*time.Millisecond {
 		t.Errorf("the second round started %v after the first, want at least 200ms", gap)
+	}
+}
+
+func TestSchedulerStoppedMidSyncRecordsNoFailure(t *testing.T) {
+	started := make(chan struct{})
+	s := harvest.NewScheduler(time.Hour, harvest.Job{Name: "arxiv cs", Sync: func(ctx context.Context) (harvest.Report, error) {
+		close(started)
+		<-ctx.Done() // a request in flight, cut short
+		return harvest.Report{Stats: ingest.Stats{Added: 3}}, ctx.Err()
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	<-started
+	if st := s.Status()[0]; !st.Running {
+		t.Errorf("status %+v while the sync runs, want running", st)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Run did not return once its context ended")
+	}
+	st := s.Status()[0]
+	if st.Running || st.Runs != 0 || st.Errors != 0 || st.LastError != "" || st.Added != 3 {
+		t.Errorf("status %+v, want no run and no error recorded, and the 3 papers stored before the stop counted", st)
 	}
 }

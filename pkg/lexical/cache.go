@@ -189,6 +189,7 @@ func loadPostings(path string, n int, sum uint64) (*postings, error) {
 			}
 		}
 	}
+	x.recountTitlesLocked()
 	return x, nil
 }
 

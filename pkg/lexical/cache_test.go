@@ -47,7 +47,8 @@ func same(a, b *postings) bool {
 	return reflect.DeepEqual(a.terms, b.terms) && reflect.DeepEqual(a.words, b.words) &&
 		reflect.DeepEqual(a.lists, b.lists) && reflect.DeepEqual(a.df, b.df) && a.live == b.live &&
 		reflect.DeepEqual(a.docs, b.docs) && reflect.DeepEqual(a.byID, b.byID) && a.dead == b.dead &&
-		a.sum == b.sum && a.titleWords == b.titleWords && a.abstractWords == b.abstractWords
+		a.sum == b.sum && a.titleWords == b.titleWords && a.abstractWords == b.abstractWords &&
+		reflect.DeepEqual(a.titleStats, b.titleStats)
 }
 
 func TestSavedPostingsLoadAsTheyWere(t *testing.T) {

@@ -82,6 +82,8 @@ type Index struct {
 	passMu     sync.Mutex
 	passed     *passSet
 	passFlight singleflight.Group
+	// ranking is the constants rankings use; nil: DefaultRanking.
+	ranking atomic.Pointer[Ranking]
 }
 
 // passSet is the papers that pass a filter, as filed was at generation gen.
@@ -328,6 +330,7 @@ type keyTerm struct {
 	term  string
 	freq  int
 	score float64
+	topic float64 // the word's topicality (see topicality.go)
 }
 
 // countWords counts the analysed words of text.
@@ -339,9 +342,11 @@ func (x *Index) countWords(text string) map[string]int {
 	return freq
 }
 
-// keyTermsOf returns the words.MaxQueryTerms most distinctive of a text's counted
-// words, with the document frequencies of mem, or nil when the text has no
-// more than that.
+// keyTermsOf returns the words.MaxQueryTerms most distinctive of a text's
+// counted words, with the document frequencies of mem, or nil when the text
+// has no more than that. A word's distinctiveness is its count × idf ×
+// topicality (genre words such as "challenges" or "recent" count less; see
+// topicality.go).
 func keyTermsOf(mem *postings, freq map[string]int) []keyTerm {
 	if len(freq) <= words.MaxQueryTerms {
 		return nil
@@ -353,7 +358,8 @@ func keyTermsOf(mem *postings, freq map[string]int) []keyTerm {
 			continue // in no paper: cannot match
 		}
 		idf := math.Log(1 + (float64(total)-float64(df)+0.5)/(float64(df)+0.5))
-		terms = append(terms, keyTerm{term: t, freq: n, score: float64(n) * idf})
+		topic := mem.topicality(t)
+		terms = append(terms, keyTerm{term: t, freq: n, score: float64(n) * idf * topic, topic: topic})
 	}
 	sort.Slice(terms, func(i, j int) bool {
 		if terms[i].score != terms[j].score {
@@ -396,7 +402,7 @@ func (x *Index) SearchLike(ctx context.Context, id, text string, n int, f paper.
 			return nil, 0, err
 		}
 	}
-	hits, total := mem.search(clauses, n, allow, f.Exclude)
+	hits, total := mem.searchWith(x.Ranking(), clauses, n, allow, f.Exclude)
 	return hits, total, nil
 }
 
@@ -421,11 +427,12 @@ func (x *Index) clauses(mem *postings, text string) []clause {
 	return cs
 }
 
-// clausesOf is the query of a long text's key words.
+// clausesOf is the query of a long text's key words, each boosted by its
+// count and its topicality.
 func clausesOf(terms []keyTerm) []clause {
 	cs := make([]clause, len(terms))
 	for i, t := range terms {
-		cs[i] = clause{term: t.term, boost: float64(t.freq), count: 1}
+		cs[i] = clause{term: t.term, boost: float64(t.freq) * t.topic, count: 1}
 	}
 	return cs
 }
@@ -587,7 +594,7 @@ func (x *Index) Scores(ctx context.Context, text string, ids []string) (map[stri
 	for _, id := range ids {
 		want[id] = true
 	}
-	hits, _ := mem.search(x.clauses(mem, text), len(ids), func(id string) bool { return want[id] }, nil)
+	hits, _ := mem.searchWith(x.Ranking(), x.clauses(mem, text), len(ids), func(id string) bool { return want[id] }, nil)
 	out := make(map[string]float64, len(hits))
 	for _, h := range hits {
 		out[h.ID] = h.Score

@@ -13,15 +13,6 @@ import (
 	"github.com/paperlens/paperlens/pkg/paper"
 )
 
-// BM25F parameters: the usual k1 and b, applied to each field, and how
-// much a word in the title counts against one in the abstract.
-// docs/quality.md shows the measurements behind them.
-const (
-	bm25K1      = 1.2
-	bm25B       = 0.75
-	titleWeight = 3
-)
-
 // postings is the title and the abstract held in memory for ranking: for
 // every analysed word the papers that contain it and how often in each
 // field. It ranks by BM25F (see search) rather than by bleve's BM25, which
@@ -45,7 +36,9 @@ type postings struct {
 	sum   uint64           // sum of the live papers' fingerprints
 	// titleWords and abstractWords sum the live papers' field lengths.
 	titleWords, abstractWords int64
-	pool                      sync.Pool // *scratch
+	// titleStats count the papers holding each term in their title.
+	titleStats
+	pool sync.Pool // *scratch
 }
 
 // posting is 8 bytes, as a paper number and a single count were: the
@@ -164,6 +157,7 @@ func (x *postings) add(docs []analysed) {
 				x.live++
 			}
 			x.df[t]++
+			x.countTitled(t, f.title > 0, 1)
 			md.terms = append(md.terms, t)
 			md.freqs = append(md.freqs, int32(f.title)+int32(f.abstract))
 		}
@@ -193,6 +187,7 @@ func (x *postings) removeLocked(id string) {
 	}
 	d := &x.docs[num]
 	for _, t := range d.terms {
+		x.countTitled(t, x.inTitleLocked(t, num), -1)
 		x.df[t]--
 		if x.df[t] == 0 {
 			x.live--
@@ -279,9 +274,10 @@ func (x *postings) docFreq(word string) (df, total int) {
 	return df, len(x.byID)
 }
 
-// search ranks the papers that hold a word of the query by BM25F, best
-// first, ties by id. The two fields' counts of a word are combined before
-// they saturate, a title word counting titleWeight times:
+// search ranks the papers that hold a word of the query by BM25F with the
+// constants of DefaultRanking (searchWith takes others), best first, ties
+// by id. The two fields' counts of a word are combined before they
+// saturate, a title word counting titleWeight times (3):
 //
 //	tf = titleWeight·tfₜ/(1−b+b·lenₜ/avgₜ) + tfₐ/(1−b+b·lenₐ/avgₐ)
 //	score = Σ boost·count·idf² · tf·(k1+1)/(tf+k1)
@@ -293,6 +289,11 @@ func (x *postings) docFreq(word string) (df, total int) {
 // may be ranked; ids in exclude are left out. It returns the best n and how
 // many papers matched in all.
 func (x *postings) search(clauses []clause, n int, allow func(id string) bool, exclude []string) ([]paper.Scored, int) {
+	return x.searchWith(DefaultRanking, clauses, n, allow, exclude)
+}
+
+// searchWith is search with the constants of r.
+func (x *postings) searchWith(r Ranking, clauses []clause, n int, allow func(id string) bool, exclude []string) ([]paper.Scored, int) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	total := len(x.byID)
@@ -300,7 +301,7 @@ func (x *postings) search(clauses []clause, n int, allow func(id string) bool, e
 		return []paper.Scored{}, 0
 	}
 	// A field no paper has words in (no titles) weighs nothing.
-	titleNorm, abstractNorm := newLengthNorm(x.titleWords, total), newLengthNorm(x.abstractWords, total)
+	titleNorm, abstractNorm := newLengthNorm(r.B, x.titleWords, total), newLengthNorm(r.B, x.abstractWords, total)
 	type prepared struct {
 		list   []posting
 		weight float64 // boost·count·idf²
@@ -311,9 +312,7 @@ func (x *postings) search(clauses []clause, n int, allow func(id string) bool, e
 		if !ok || x.df[t] == 0 {
 			continue // in no paper: matches nothing
 		}
-		df := float64(x.df[t])
-		idf := math.Log(1 + (float64(total)-df+0.5)/(df+0.5))
-		ps = append(ps, prepared{list: x.lists[t], weight: c.boost * float64(c.count) * idf * idf})
+		ps = append(ps, prepared{list: x.lists[t], weight: c.boost * float64(c.count) * r.idfWeight(int(x.df[t]), total)})
 	}
 	if len(ps) == 0 {
 		return []paper.Scored{}, 0
@@ -334,28 +333,35 @@ func (x *postings) search(clauses []clause, n int, allow func(id string) bool, e
 			if !d.live {
 				continue
 			}
-			var tf float64
-			if e.title > 0 {
-				tf += titleWeight * float64(e.title) / titleNorm.of(d.titleLen)
-			}
-			if e.abstract > 0 {
-				tf += float64(e.abstract) / abstractNorm.of(d.abstractLen)
-			}
 			if s.matched[e.doc] == 0 {
 				s.touched = append(s.touched, e.doc)
 				s.matched[e.doc] = 1
 			}
-			s.score[e.doc] += p.weight * tf * (bm25K1 + 1) / (tf + bm25K1)
+			s.score[e.doc] += p.weight * r.saturate(r.fieldTF(e.title, e.abstract, titleNorm.of(d.titleLen), abstractNorm.of(d.abstractLen)))
 		}
 	}
-	excluded := func(id string) bool { return slices.Contains(exclude, id) }
+	// Excluded papers are told by their place, not their id: a
+	// recommendation leaves out up to 200 papers, which compared by id
+	// cost more than the scoring.
+	var skip map[int32]bool
+	for _, id := range exclude {
+		if doc, ok := x.byID[id]; ok {
+			if skip == nil {
+				skip = make(map[int32]bool, len(exclude))
+			}
+			skip[doc] = true
+		}
+	}
 	hits := make([]paper.Scored, 0, min(max(n, 0), len(s.touched)))
 	matched := 0
 	for _, doc := range s.touched {
 		sc := s.score[doc]
 		s.score[doc], s.matched[doc] = 0, 0
+		if skip[doc] {
+			continue
+		}
 		id := x.docs[doc].id
-		if excluded(id) || (allow != nil && !allow(id)) {
+		if allow != nil && !allow(id) {
 			continue
 		}
 		matched++
@@ -388,12 +394,12 @@ type lengthNorm struct{ base, perWord float64 }
 
 // newLengthNorm is the normalisation of a field whose live papers hold
 // words words in all over papers papers.
-func newLengthNorm(words int64, papers int) lengthNorm {
+func newLengthNorm(b float64, words int64, papers int) lengthNorm {
 	avg := float64(words) / float64(papers)
 	if avg == 0 {
 		return lengthNorm{base: 1}
 	}
-	return lengthNorm{base: 1 - bm25B, perWord: bm25B / avg}
+	return lengthNorm{base: 1 - b, perWord: b / avg}
 }
 
 func (l lengthNorm) of(length int32) float64 { return l.base + l.perWord*float64(length) }

@@ -18,6 +18,9 @@ type Filter struct {
 	// Author keeps papers with an author whose name contains it
 	// (case-insensitive).
 	Author string
+	// Since keeps papers published on or after this day (YYYY-MM-DD); ""
+	// means unbounded. A paper without a date fails it.
+	Since string
 	// Exclude leaves these papers out, whether they pass the rest or not:
 	// "papers like this one" leaves the paper itself out.
 	Exclude []string
@@ -29,7 +32,7 @@ func (f Filter) IsZero() bool { return !f.HasConditions() && len(f.Exclude) == 0
 // HasConditions reports whether f tests a paper's fields (year, category,
 // author), as opposed to only leaving ids out.
 func (f Filter) HasConditions() bool {
-	return f.YearFrom != 0 || f.YearTo != 0 || len(f.Categories) > 0 || strings.TrimSpace(f.Author) != ""
+	return f.YearFrom != 0 || f.YearTo != 0 || len(f.Categories) > 0 || strings.TrimSpace(f.Author) != "" || f.Since != ""
 }
 
 // Fields is f without its excluded ids: the part that depends on a
@@ -50,7 +53,7 @@ func (f Filter) Key() string {
 	}
 	slices.Sort(cats)
 	return strconv.Itoa(f.YearFrom) + " " + strconv.Itoa(f.YearTo) + " " + strconv.Quote(strings.Join(cats, "\x00")) +
-		" " + strconv.Quote(strings.ToLower(strings.TrimSpace(f.Author)))
+		" " + strconv.Quote(strings.ToLower(strings.TrimSpace(f.Author))) + " " + strconv.Quote(f.Since)
 }
 
 // Match reports whether p passes f, excluded ids included. Matcher is
@@ -68,7 +71,25 @@ func (f Filter) Matcher() func(p *Paper) bool {
 	for _, cat := range f.Categories {
 		cats[strings.ToLower(strings.TrimSpace(cat))] = true
 	}
-	inCats := func(c string) bool { return cats[strings.ToLower(c)] }
+	inCats := func(c string) bool {
+		// In lower case without allocating, for the ASCII names categories
+		// have: a vector scan tests every paper it meets.
+		var buf [MaxCategoryLength]byte
+		if len(c) > len(buf) {
+			return cats[strings.ToLower(c)]
+		}
+		for i := 0; i < len(c); i++ {
+			b := c[i]
+			if b >= utf8.RuneSelf {
+				return cats[strings.ToLower(c)]
+			}
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			buf[i] = b
+		}
+		return cats[string(buf[:len(c)])]
+	}
 	var excluded map[string]bool
 	if len(f.Exclude) > 0 {
 		excluded = make(map[string]bool, len(f.Exclude))
@@ -76,9 +97,13 @@ func (f Filter) Matcher() func(p *Paper) bool {
 			excluded[id] = true
 		}
 	}
-	yearFrom, yearTo := f.YearFrom, f.YearTo
+	yearFrom, yearTo, since := f.YearFrom, f.YearTo, f.Since
 	return func(p *Paper) bool {
 		if excluded[p.ID] {
+			return false
+		}
+		// Dates are YYYY-MM-DD (Normalize), so they compare as strings.
+		if since != "" && (p.Published == "" || p.Published < since) {
 			return false
 		}
 		if yearFrom != 0 || yearTo != 0 {

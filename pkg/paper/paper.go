@@ -57,6 +57,13 @@ type Explanation struct {
 	VectorScore  float64 `json:"vector_score"`
 	VectorRank   int     `json:"vector_rank"`
 	FusedRank    int     `json:"fused_rank"`
+	// Fusion, LexicalWeight and VectorWeight say how a hybrid ranking
+	// fused the two ("score" or "rrf", and the weights), and Fitted whether
+	// the weights were fitted to the folder; empty in the other modes.
+	Fusion        string  `json:"fusion,omitempty"`
+	LexicalWeight float64 `json:"lexical_weight,omitempty"`
+	VectorWeight  float64 `json:"vector_weight,omitempty"`
+	Fitted        bool    `json:"fitted,omitempty"`
 }
 
 // Page is one page of a ranked list. Total counts every paper the ranking
@@ -187,6 +194,16 @@ func (p Paper) Equal(q Paper) bool {
 		p.Published == q.Published && p.URL == q.URL && p.Upvotes == q.Upvotes &&
 		p.GithubRepo == q.GithubRepo && p.ProjectPage == q.ProjectPage &&
 		slices.Equal(p.Authors, q.Authors) && slices.Equal(p.Categories, q.Categories)
+}
+
+// ParseDay reads a day written YYYY-MM-DD, and nothing else, and returns
+// it as such: what a filter by date takes.
+func ParseDay(s string) (string, error) {
+	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
+	if err != nil {
+		return "", fmt.Errorf("%q is not a date (want YYYY-MM-DD)", s)
+	}
+	return t.Format(time.DateOnly), nil
 }
 
 // ParseDate accepts a date as YYYY-MM-DD, an RFC 3339 timestamp, or a date

@@ -48,21 +48,42 @@ func BenchmarkQuery(b *testing.B) {
 		someID = p.Results[0].ID
 	}
 
+	// A reader's library: ten papers on video diffusion, not five on
+	// medical segmentation, as POST /v1/recommend asks.
+	examples := func(q string, n int) []search.Example {
+		p, err := eng.Search(ctx, q, search.Options{Limit: n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out := make([]search.Example, len(p.Results))
+		for i, h := range p.Results {
+			out[i] = search.Example{ID: h.ID}
+		}
+		return out
+	}
+	liked, disliked := examples(benchQueries[0], 10), examples(benchQueries[4], 5)
+
 	for _, c := range []struct {
-		name    string
-		o       search.Options
-		similar bool
+		name      string
+		o         search.Options
+		similar   bool
+		recommend bool
 	}{
-		{"vector", search.Options{Mode: search.Vector}, false},
-		{"lexical", search.Options{Mode: search.Lexical}, false},
-		{"hybrid", search.Options{}, false},
-		{"hybrid+filters+highlight", search.Options{Filter: filtered, Highlight: true}, false},
-		{"hybrid+author+highlight", search.Options{Filter: paper.Filter{Author: "smith"}, Highlight: true}, false},
+		{"vector", search.Options{Mode: search.Vector}, false, false},
+		{"lexical", search.Options{Mode: search.Lexical}, false, false},
+		{"hybrid", search.Options{}, false, false},
+		{"hybrid+filters+highlight", search.Options{Filter: filtered, Highlight: true}, false, false},
+		{"hybrid+author+highlight", search.Options{Filter: paper.Filter{Author: "smith"}, Highlight: true}, false, false},
 		// "wang" is in the names of about one author in ten: the worst case.
-		{"hybrid+commonest-author+highlight+explain", search.Options{Filter: paper.Filter{Author: "wang"}, Highlight: true, Explain: true}, false},
+		{"hybrid+commonest-author+highlight+explain", search.Options{Filter: paper.Filter{Author: "wang"}, Highlight: true, Explain: true}, false, false},
 		// "Papers like this one" as GET /v1/papers/{id}/similar asks for it.
-		{"similar", search.Options{}, true},
-		{"similar+filters+highlight", search.Options{Filter: filtered, Highlight: true}, true},
+		{"similar", search.Options{}, true, false},
+		{"similar+filters+highlight", search.Options{Filter: filtered, Highlight: true}, true, false},
+		// Issue #15's target: 10 positives and 5 negatives, median <= 30 ms.
+		{"recommend-10+5", search.Options{}, false, true},
+		// What a feed asks: the newest 50 of the last two weeks' matches.
+		{"feed-search", search.Options{Limit: 50, Sort: search.ByDate, Filter: paper.Filter{Since: "2026-06-16"}}, false, false},
+		{"feed-recommend-10+5", search.Options{Limit: 50, Sort: search.ByDate, Filter: paper.Filter{Since: "2026-06-16"}}, false, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			var took []time.Duration
@@ -70,9 +91,12 @@ func BenchmarkQuery(b *testing.B) {
 			for b.Loop() {
 				t0 := time.Now()
 				var err error
-				if c.similar {
+				switch {
+				case c.recommend:
+					_, err = eng.Recommend(ctx, liked, disliked, c.o)
+				case c.similar:
 					_, err = eng.Similar(ctx, someID, c.o)
-				} else {
+				default:
 					_, err = eng.Search(ctx, benchQueries[i%len(benchQueries)], c.o)
 				}
 				if err != nil {

@@ -32,6 +32,11 @@ const (
 	MaxCategories = 50
 	// maxModeLength bounds the mode a message quotes back.
 	maxModeLength = 16
+	// SortDepth is how many of the most relevant papers a ranking sorted
+	// by date or votes orders: the papers that "match" a query. A lexical
+	// ranking matches only papers holding a word of the query, so it may
+	// give fewer.
+	SortDepth = 1000
 	// maxHighlights is how many fragments a hit carries at most.
 	maxHighlights = 3
 )
@@ -107,6 +112,8 @@ type Params struct {
 	Author    string     `json:"author"`
 	Highlight bool       `json:"highlight"`
 	Explain   bool       `json:"explain"`
+	Since     string     `json:"since"`
+	Sort      string     `json:"sort"`
 }
 
 // StringList is a JSON list of strings that may also be sent as one
@@ -166,6 +173,8 @@ func ParamsFromQuery(q url.Values) (Params, error) {
 	p.Mode = q.Get("mode")
 	p.Category = q["category"]
 	p.Author = q.Get("author")
+	p.Since = q.Get("since")
+	p.Sort = q.Get("sort")
 	return p, nil
 }
 
@@ -214,6 +223,8 @@ func (p Params) Options() (Options, error) {
 		return o, err
 	}
 	o.Filter.Author = strings.TrimSpace(p.Author)
+	o.Filter.Since = strings.TrimSpace(p.Since)
+	o.Sort = Sort(p.Sort)
 	o.Mode = Mode(p.Mode)
 	o.Highlight, o.Explain = p.Highlight, p.Explain
 	return o, nil
@@ -231,6 +242,30 @@ type Options struct {
 	Highlight bool `json:"highlight,omitempty"`
 	// Explain adds each hit's lexical and vector scores and ranks.
 	Explain bool `json:"explain,omitempty"`
+	// Sort orders the page: by relevance (the default), or the SortDepth
+	// most relevant papers by date, newest first, or by votes.
+	Sort Sort `json:"sort,omitempty"`
+}
+
+// Sort names an order of a ranked list.
+type Sort string
+
+// The orders.
+const (
+	Relevance Sort = "relevance"
+	ByDate    Sort = "date"
+	ByUpvotes Sort = "upvotes"
+)
+
+// ParseSort reads an order's name; "" is Relevance.
+func ParseSort(s string) (Sort, error) {
+	switch o := Sort(strings.ToLower(strings.TrimSpace(s))); o {
+	case "":
+		return Relevance, nil
+	case Relevance, ByDate, ByUpvotes:
+		return o, nil
+	}
+	return "", invalid("sort", "sort must be relevance, date or upvotes, got %q", s)
 }
 
 // check fills the defaults and refuses values out of range, with an
@@ -244,6 +279,9 @@ func (o *Options) check(l Limits) error {
 		return err
 	}
 	o.Mode = m
+	if o.Sort, err = ParseSort(string(o.Sort)); err != nil {
+		return err
+	}
 	f := o.Filter
 	switch {
 	case o.Limit < 1 || o.Limit > MaxLimit:
@@ -267,6 +305,13 @@ func (o *Options) check(l Limits) error {
 	}
 	if err := CheckList("category", f.Categories, MaxCategories, paper.MaxCategoryLength); err != nil {
 		return err
+	}
+	if f.Since != "" {
+		d, err := paper.ParseDay(f.Since)
+		if err != nil {
+			return invalid("since", "since must be a date such as 2026-11-20 (YYYY-MM-DD), got %q", f.Since)
+		}
+		o.Filter.Since = d
 	}
 	if slices.ContainsFunc(f.Categories, func(c string) bool { return strings.TrimSpace(c) == "" }) {
 		return invalid("category", "category is empty: give a category such as cs.LG")

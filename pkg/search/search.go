@@ -57,11 +57,15 @@ type Fusion struct {
 	// Depth is how many candidates each ranking gives at least; a deeper
 	// page asks for offset+limit.
 	Depth int
+	// Fitted says the weights were fitted to the folder (package tune)
+	// rather than taken from DefaultFusion or set by hand.
+	Fitted bool
 }
 
 // DefaultFusion is the fusion a new engine uses: normalised scores, the
 // lexical ranking weighed 0.8 and the vector ranking 0.2. docs/quality.md
-// shows the measurements behind it.
+// shows the measurements behind it. A data folder fitted by package tune
+// ranks with its own weights instead.
 var DefaultFusion = Fusion{Method: Scores, LexicalWeight: 0.8, VectorWeight: 0.2, K: 60, Depth: 100}
 
 // ParseFusion reads a fusion method name.
@@ -81,13 +85,15 @@ type Engine struct {
 	limits   Limits
 	// Fusion tunes the hybrid mode.
 	Fusion Fusion
+	// Recommender tunes Recommend.
+	Recommender Recommender
 }
 
 // New returns an engine that embeds queries with e and ranks the papers
 // held by b (package backend opens one: the embedded store or a Weaviate
 // cluster).
 func New(e embeddings.Embedder, b Backend) *Engine {
-	return &Engine{embedder: e, papers: b, limits: Limits{}.orDefaults(), Fusion: DefaultFusion}
+	return &Engine{embedder: e, papers: b, limits: Limits{}.orDefaults(), Fusion: DefaultFusion, Recommender: DefaultRecommender}
 }
 
 // WithLimits returns a copy of e that refuses requests beyond l, such as a
@@ -202,11 +208,30 @@ type candidate struct {
 }
 
 func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time) (paper.Page, error) {
-	want := o.Offset + o.Limit
-	depth := want
-	if o.Mode == Hybrid {
-		depth = max(want, e.Fusion.Depth)
+	order, total, err := e.candidates(ctx, q, o, o.depth(e.Fusion))
+	if err != nil {
+		return paper.Page{}, err
 	}
+	return e.page(ctx, q, o, order, total, start)
+}
+
+// depth is how many candidates a ranking gives for o: the page and what
+// comes before it, at least Fusion.Depth to fuse, and SortDepth to sort
+// by anything but relevance.
+func (o Options) depth(f Fusion) int {
+	d := o.Offset + o.Limit
+	if o.Mode == Hybrid {
+		d = max(d, f.Depth)
+	}
+	if o.Sort != Relevance && o.Sort != "" {
+		d = max(d, SortDepth)
+	}
+	return d
+}
+
+// candidates ranks the papers that pass o.Filter against q in o.Mode, down
+// to depth, best first, and counts how many the ranking could return.
+func (e *Engine) candidates(ctx context.Context, q request, o Options, depth int) ([]*candidate, int, error) {
 	byID := map[string]*candidate{}
 	var order []*candidate
 	get := func(id string) *candidate {
@@ -239,7 +264,7 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 	}
 	wg.Wait()
 	if err := cmp.Or(lexErr, vecErr, countEr); err != nil {
-		return paper.Page{}, err
+		return nil, 0, err
 	}
 	total := vecN
 	if o.Mode == Lexical {
@@ -266,20 +291,40 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 		}
 	default:
 		e.Fusion.fuse(order)
+		byScore(order)
 	}
-	if o.Mode == Hybrid {
-		slices.SortStableFunc(order, func(a, b *candidate) int {
-			if a.hit.Score != b.hit.Score {
-				if a.hit.Score > b.hit.Score {
-					return -1
-				}
-				return 1
-			}
-			return strings.Compare(a.hit.ID, b.hit.ID)
-		})
-	}
+	return order, max(total, 0), nil
+}
 
-	page := paper.Page{Results: []paper.Hit{}, Total: max(total, 0), Limit: o.Limit, Offset: o.Offset}
+// byScore sorts candidates by score, best first, ties by id.
+func byScore(cs []*candidate) {
+	slices.SortStableFunc(cs, func(a, b *candidate) int {
+		if a.hit.Score != b.hit.Score {
+			if a.hit.Score > b.hit.Score {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.hit.ID, b.hit.ID)
+	})
+}
+
+// page sorts the ranked candidates as o asks, cuts o's page out of them
+// and fills it: the papers, highlights and explanations it asks for.
+func (e *Engine) page(ctx context.Context, q request, o Options, order []*candidate, total int, start time.Time) (paper.Page, error) {
+	if o.Sort != Relevance && o.Sort != "" {
+		// Sorted by date or votes: the SortDepth most relevant papers are
+		// the ones that match; the fetch fills what sorting reads.
+		order = order[:min(len(order), SortDepth)]
+		total = min(total, len(order))
+		if err := e.fillPapers(ctx, order); err != nil {
+			return paper.Page{}, err
+		}
+		order = slices.DeleteFunc(order, func(c *candidate) bool { return !c.havePaper })
+		sortBy(order, o.Sort)
+	}
+	page := paper.Page{Results: []paper.Hit{}, Total: total, Limit: o.Limit, Offset: o.Offset}
+	want := o.Offset + o.Limit
 	if o.Offset < len(order) {
 		order = order[o.Offset:min(len(order), want)]
 	} else {
@@ -301,11 +346,50 @@ func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time
 				VectorRank:   c.vecRank,
 				FusedRank:    o.Offset + i + 1,
 			}
+			if o.Mode == Hybrid {
+				e.Fusion.explain(c.hit.Explain)
+			}
 		}
 		page.Results = append(page.Results, c.hit)
 	}
 	page.TookMS = time.Since(start).Milliseconds()
 	return page, nil
+}
+
+// sortBy orders candidates, whose papers are filled, newest first (papers
+// without a date last) or by votes, most first; ties keep their order by
+// relevance.
+func sortBy(cs []*candidate, s Sort) {
+	slices.SortStableFunc(cs, func(a, b *candidate) int {
+		if s == ByUpvotes {
+			return b.hit.Upvotes - a.hit.Upvotes
+		}
+		return strings.Compare(b.hit.Published, a.hit.Published)
+	})
+}
+
+// fillPapers fetches the papers of candidates that came from the lexical
+// ranking only.
+func (e *Engine) fillPapers(ctx context.Context, cs []*candidate) error {
+	var fetch []string
+	for _, c := range cs {
+		if !c.havePaper {
+			fetch = append(fetch, c.hit.ID)
+		}
+	}
+	if len(fetch) == 0 {
+		return nil
+	}
+	recs, err := e.papers.GetMany(ctx, fetch)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if rec, ok := recs[c.hit.ID]; ok && !c.havePaper {
+			c.hit.Paper, c.havePaper = rec.Paper, true
+		}
+	}
+	return nil
 }
 
 // fill fetches what the page's hits still lack: the papers that came from
@@ -373,51 +457,15 @@ func (e *Engine) fill(ctx context.Context, q request, o Options, page []*candida
 	return nil
 }
 
-// score is the reciprocal-rank fused score of a paper at lexical rank lr
-// and vector rank vr (0: not in that ranking).
-func (f Fusion) score(lr, vr int) float64 {
-	var s float64
-	if lr > 0 {
-		s += f.LexicalWeight / (f.K + float64(lr))
-	}
-	if vr > 0 {
-		s += f.VectorWeight / (f.K + float64(vr))
-	}
-	return s
-}
-
-// fuse sets the hybrid score of every candidate.
+// fuse sets the hybrid score of every candidate (see Fusion.Fuse).
 func (f Fusion) fuse(cs []*candidate) {
-	if f.Method == RRF {
-		for _, c := range cs {
-			c.hit.Score = f.score(c.lexRank, c.vecRank)
-		}
-		return
+	rs := make([]Ranked, len(cs))
+	for i, c := range cs {
+		rs[i] = Ranked{LexicalScore: c.lexScore, VectorScore: c.vecScore, LexicalRank: c.lexRank, VectorRank: c.vecRank}
 	}
-	// Min-max normalised scores, weighted; a paper missing from a ranking
-	// gets that ranking's minimum.
-	lmin, lmax := bounds(cs, func(c *candidate) (float64, bool) { return c.lexScore, c.lexRank > 0 })
-	vmin, vmax := bounds(cs, func(c *candidate) (float64, bool) { return c.vecScore, c.vecRank > 0 })
-	for _, c := range cs {
-		var s float64
-		if c.lexRank > 0 && lmax > lmin {
-			s += f.LexicalWeight * (c.lexScore - lmin) / (lmax - lmin)
-		}
-		if c.vecRank > 0 && vmax > vmin {
-			s += f.VectorWeight * (c.vecScore - vmin) / (vmax - vmin)
-		}
-		c.hit.Score = s
+	for i, s := range f.Fuse(rs) {
+		cs[i].hit.Score = s
 	}
-}
-
-func bounds(cs []*candidate, val func(*candidate) (float64, bool)) (lo, hi float64) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	for _, c := range cs {
-		if v, ok := val(c); ok {
-			lo, hi = min(lo, v), max(hi, v)
-		}
-	}
-	return lo, hi
 }
 
 func cosine(a, b []float32) float64 {

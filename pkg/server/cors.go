@@ -28,7 +28,8 @@ func ParseOrigin(s string) (string, error) {
 
 // cors lets the browsers of the listed origins read the API's answers, so
 // that the related-papers widget works on their pages. Only the read routes
-// are shared: GET and HEAD anywhere, and POST /v1/search and /v1/similar.
+// are shared: GET and HEAD anywhere, and POST /v1/search, /v1/similar and
+// /v1/recommend.
 // Writes (POST /v1/papers, DELETE) stay same-origin, so no allowed site can
 // change the index from a visitor's browser. With no origins, no cross-origin
 // request is allowed; same-origin requests never need CORS.
@@ -59,7 +60,7 @@ func shared(method, path string) bool {
 	case http.MethodGet, http.MethodHead:
 		return true
 	case http.MethodPost:
-		return path == "/v1/search" || path == "/v1/similar"
+		return path == "/v1/search" || path == "/v1/similar" || path == "/v1/recommend"
 	}
 	return false
 }
@@ -85,7 +86,7 @@ func (p *cors) handle(s *server) gin.HandlerFunc {
 			case !allowed:
 				s.fail(c, http.StatusForbidden, codeCORSForbidden, "the site "+origin+" may not call this API: start paperlens serve with --cors-origin "+origin+" (or PAPERLENS_CORS_ORIGINS) to allow it")
 			case !shared(wanted, c.Request.URL.Path):
-				s.fail(c, http.StatusForbidden, codeCORSForbidden, wanted+" "+c.Request.URL.Path+" is not open to other sites: only GET, and POST /v1/search and /v1/similar are")
+				s.fail(c, http.StatusForbidden, codeCORSForbidden, wanted+" "+c.Request.URL.Path+" is not open to other sites: only GET, and POST /v1/search, /v1/similar and /v1/recommend are")
 			default:
 				p.allow(h, origin)
 				h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST")

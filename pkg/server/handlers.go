@@ -17,6 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/paperlens/paperlens/embeddings"
+	"github.com/paperlens/paperlens/pkg/harvest"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/search"
@@ -30,6 +31,8 @@ func (s *server) health(c *gin.Context) {
 type statsBody struct {
 	Count int `json:"count"`
 	embeddings.Info
+	// Sync lists the sources synced in the background, when there are any.
+	Sync []harvest.Status `json:"sync,omitempty"`
 }
 
 func (s *server) stats(c *gin.Context) {
@@ -38,7 +41,11 @@ func (s *server) stats(c *gin.Context) {
 		s.failWith(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, statsBody{Count: st.Count, Info: st.Info})
+	body := statsBody{Count: st.Count, Info: st.Info}
+	if s.sync != nil {
+		body.Sync = s.sync()
+	}
+	c.JSON(http.StatusOK, body)
 }
 
 func (s *server) searchGet(c *gin.Context) {

@@ -72,7 +72,7 @@ func TestHostileRequests(t *testing.T) {
 
 		{"an unknown field in a search body is refused by name", "POST", "/v1/search", "application/json", `{"q": "x", "limt": 5}`, 400, "unknown_field", `"limt"`},
 		{"an unknown field in a similar body is refused by name", "POST", "/v1/similar", "application/json", `{"txt": "an abstract"}`, 400, "unknown_field", `"txt"`},
-		{"the unknown-field error lists the known fields", "POST", "/v1/search", "application/json", `{"query": "x", "sort": "date"}`, 400, "unknown_field", "year_from"},
+		{"the unknown-field error lists the known fields", "POST", "/v1/search", "application/json", `{"query": "x", "order": "date"}`, 400, "unknown_field", "year_from"},
 
 		{"an XML body answers 415", "POST", "/v1/search", "application/xml", `<q>x</q>`, 415, "unsupported_media_type", "application/xml"},
 		{"a multipart body answers 415", "POST", "/v1/papers", "multipart/form-data; boundary=x", "--x\r\n\r\nid\r\n--x--", 415, "unsupported_media_type", "multipart/form-data"},

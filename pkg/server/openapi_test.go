@@ -20,9 +20,11 @@ import (
 // good and bad, and checks each answer (status, headers, body) against the
 // document served at /openapi.json.
 func TestAnswersMatchTheOpenAPIDocument(t *testing.T) {
+	// A feed's body is checked as Atom by TestFeeds; here, as a string.
+	openapi3filter.RegisterBodyDecoder("application/atom+xml", openapi3filter.PlainBodyDecoder)
 	seed, _ := seedPapers(t)
 	const key = "k"
-	ts := newServer(t, server.Config{APIKey: key, CheckHost: true, MaxPapers: 2}, builtinEmbedder(t), seed)
+	ts := newServer(t, server.Config{APIKey: key, Sync: syncing, CheckHost: true, MaxPapers: 2}, builtinEmbedder(t), seed)
 
 	served := ts.get(t, "/openapi.json")
 	if served.status != http.StatusOK || !bytes.Equal(served.body, server.OpenAPI) {
@@ -57,7 +59,12 @@ func TestAnswersMatchTheOpenAPIDocument(t *testing.T) {
 		{"a POST search with an unknown field", "POST", "/v1/search", "application/json", "", `{"q": "x", "limt": 2}`, 400, nil},
 		{"a POST search with malformed JSON", "POST", "/v1/search", "application/json", "", `{"q":`, 400, nil},
 		{"a POST search as XML", "POST", "/v1/search", "application/xml", "", `<q/>`, 415, nil},
+		{"a search sorted by date since a day", "GET", "/v1/search?q=learning&sort=date&since=2020-01-01&limit=3", "", "", "", 200, nil},
+		{"a search with a since that is not a date", "GET", "/v1/search?q=learning&since=last-week", "", "", "", 400, nil},
 		{"similar text", "POST", "/v1/similar", "application/json", "", `{"text": "neural networks", "limit": 2}`, 200, nil},
+		{"a recommendation with every kind of example", "POST", "/v1/recommend", "application/json", "", `{"positive": ["` + id + `", {"text": "meta-learning for few-shot classification"}], "negative": [{"id": "` + seed[1].ID + `"}], "limit": 3, "sort": "date", "highlight": true, "explain": true}`, 200, nil},
+		{"a recommendation without a positive", "POST", "/v1/recommend", "application/json", "", `{"negative": ["` + id + `"]}`, 400, nil},
+		{"a recommendation of an unknown paper", "POST", "/v1/recommend", "application/json", "", `{"positive": ["nope"]}`, 404, nil},
 		{"similar text that is empty", "POST", "/v1/similar", "application/json", "", `{"text": ""}`, 400, nil},
 		{"a paper", "GET", "/v1/papers/" + id, "", "", "", 200, nil},
 		{"an unknown paper", "GET", "/v1/papers/nope", "", "", "", 404, nil},
@@ -71,6 +78,9 @@ func TestAnswersMatchTheOpenAPIDocument(t *testing.T) {
 		{"deleting a paper without the key", "DELETE", "/v1/papers/2601.00003", "", "", "", 401, nil},
 		{"deleting a paper", "DELETE", "/v1/papers/2601.00003", "", "Bearer " + key, "", 200, nil},
 		{"deleting an unknown paper", "DELETE", "/v1/papers/2601.00003", "", "Bearer " + key, "", 404, nil},
+		{"a search feed", "GET", "/feeds/search.atom?q=learning&since=2000-01-01&limit=5", "", "", "", 200, nil},
+		{"a reading-list feed", "GET", "/feeds/like.atom?paper=" + id + "&not=" + seed[1].ID + "&since=2000-01-01", "", "", "", 200, nil},
+		{"a reading-list feed of an unknown paper", "GET", "/feeds/like.atom?paper=nope", "", "", "", 404, nil},
 		{"metrics", "GET", "/metrics", "", "", "", 200, nil},
 		{"the document itself", "GET", "/openapi.json", "", "", "", 200, nil},
 		{"a method a route does not have", "DELETE", "/healthz", "", "", "", 405, nil},
@@ -80,6 +90,7 @@ func TestAnswersMatchTheOpenAPIDocument(t *testing.T) {
 		{"adding more papers than a request may hold", "POST", "/v1/papers", "application/json", "Bearer " + key, `[{"id": "a", "abstract": "A."}, {"id": "b", "abstract": "B."}, {"id": "c", "abstract": "C."}]`, 413, nil},
 		{"a search for another host", "GET", "/v1/search?q=x", "", "", "", 421, []string{"Host", "evil.example"}},
 		{"a paper for another host", "GET", "/v1/papers/" + id, "", "", "", 421, []string{"Host", "evil.example"}},
+		{"a feed for another host", "GET", "/feeds/search.atom?q=learning", "", "", "", 421, []string{"Host", "evil.example"}},
 		{"a write for another host", "POST", "/v1/papers", "application/json", "Bearer " + key, `{"id": "x", "abstract": "A."}`, 421, []string{"Host", "evil.example"}},
 	}
 	for _, tt := range tests {

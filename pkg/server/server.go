@@ -8,17 +8,32 @@
 //	GET    /healthz                       {"status":"ok"}
 //	GET    /metrics                       Prometheus text format
 //	GET    /openapi.json                  the OpenAPI 3 description of the API
-//	GET    /v1/stats                      {"count","embedder","model","dimension"}
+//	GET    /v1/stats                      {"count","embedder","model","dimension"}, and "sync" (Config.Sync)
 //	GET    /v1/search?q=…&limit=&offset=  a page of hits for a query
 //	POST   /v1/search                     the same, from {"q"|"query","limit","offset"}
 //	POST   /v1/similar                    a page of hits like {"text","limit","offset"}
+//	POST   /v1/recommend                  a page of hits like {"positive":[…]} and not {"negative":[…]}
 //	GET    /v1/papers/{id}                one paper
 //	GET    /v1/papers/{id}/similar        a page of hits like a stored paper, without it
 //	DELETE /v1/papers/{id}                {"deleted":"ID"}
 //	POST   /v1/papers                     upsert papers: {"added","updated","unchanged","embedded"}
 //
+//	GET    /feeds/search.atom?q=…         Atom: the newest papers matching a query
+//	GET    /feeds/like.atom?paper=ID&…    Atom: the newest papers like a reading list (not=ID: unlike)
+//
 // The pages for people (/, /papers/{id}, /widget.js, /widget/{id},
 // /static/…) are package web's, mounted beside the API.
+//
+// # Feeds
+//
+// A feed takes the parameters of a search (mode, filters, limit), with
+// other defaults: the newest FeedLimit papers published in the last
+// FeedDays days (since=YYYY-MM-DD to reach elsewhere, since= for no
+// bound), newest first (sort=date). Its id, and each entry's id
+// (urn:paperlens:paper:ID), are the same from request to request; it
+// carries an ETag and a Last-Modified and answers 304 to a reader whose
+// copy is current. A bad parameter is a JSON 400, as anywhere in the API.
+// Feeds are reads: they need no key.
 //
 // # CORS
 //
@@ -93,8 +108,9 @@
 //
 // GET /metrics answers Config.Metrics in the Prometheus text format: request
 // counts and latencies by method, route pattern and status, embedder latency
-// and errors (when the embedder was wrapped with Metrics.Embedder), and the
-// number of papers stored. GET /openapi.json answers the OpenAPI 3
+// and errors (when the embedder was wrapped with Metrics.Embedder), the
+// number of papers stored, and with Config.Sync the syncs of each source
+// (Metrics.SyncSources). GET /openapi.json answers the OpenAPI 3
 // description of every route (the OpenAPI variable).
 //
 // # Errors
@@ -137,6 +153,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/paperlens/paperlens/pkg/harvest"
 	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/metrics"
 	"github.com/paperlens/paperlens/pkg/search"
@@ -198,6 +215,10 @@ type Config struct {
 	// this machine's when CheckHost is set, such as the name a reverse
 	// proxy on this machine passes on.
 	AllowedHosts []string
+	// Sync, if set, tells how the sources synced in the background fare
+	// (harvest.Scheduler.Status): GET /v1/stats lists them under "sync",
+	// and /metrics has their paperlens_sync_* series.
+	Sync func() []harvest.Status
 }
 
 // server holds what the handlers need.
@@ -209,6 +230,7 @@ type server struct {
 	keyHash    []byte // sha256 of Config.APIKey; nil when writes are open
 	log        *slog.Logger
 	metrics    *metrics.Metrics
+	sync       func() []harvest.Status
 	sameOrigin *http.CrossOriginProtection // for writes; it trusts no other origin
 }
 
@@ -221,7 +243,7 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 		eng = eng.WithLimits(search.Limits{MaxQueryBytes: cfg.MaxQueryBytes, MaxDepth: cfg.MaxDepth})
 	}
 	s := &server{eng: eng, ing: ing, maxBody: cfg.MaxBodyBytes, maxPapers: cfg.MaxPapers, log: cfg.Logger, metrics: cfg.Metrics,
-		sameOrigin: http.NewCrossOriginProtection()}
+		sync: cfg.Sync, sameOrigin: http.NewCrossOriginProtection()}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
@@ -240,6 +262,9 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	}
 	if eng != nil {
 		s.metrics.StoredPapers(eng.Count)
+	}
+	if s.sync != nil {
+		s.metrics.SyncSources(s.sync)
 	}
 
 	r := gin.New()
@@ -272,12 +297,17 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	v1.GET("/search", s.searchGet)
 	v1.POST("/search", s.requireJSON, s.searchPost)
 	v1.POST("/similar", s.requireJSON, s.similarText)
+	v1.POST("/recommend", s.requireJSON, s.recommend)
 	v1.POST("/papers", s.crossSite, s.requireKey, s.requireWriteJSON, s.upsertPapers)
 	// One catch-all for /v1/papers/{id} and /v1/papers/{id}/similar, since
 	// ids may contain a slash.
 	v1.GET("/papers/*rest", s.getPaper)
 	v1.DELETE("/papers/*rest", s.crossSite, s.requireKey, s.deletePaper)
 
+	for path, feed := range map[string]gin.HandlerFunc{"/feeds/search.atom": s.searchFeed, "/feeds/like.atom": s.likeFeed} {
+		r.GET(path, feed)
+		r.HEAD(path, feed)
+	}
 	for _, path := range []string{"/", "/papers/*id", "/widget.js", "/widget/*id", "/static/*file"} {
 		r.GET(path, pages)
 		r.HEAD(path, pages)

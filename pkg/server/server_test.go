@@ -88,7 +88,8 @@ type response struct {
 	body   []byte
 }
 
-// do sends a request; contentType "" sends none.
+// do sends a request; contentType "" sends none. Every API answer is
+// JSON, which it checks.
 func (ts *testServer) do(t *testing.T, method, path, contentType string, body io.Reader) response {
 	t.Helper()
 	req, err := http.NewRequest(method, ts.URL+path, body)

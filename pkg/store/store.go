@@ -55,6 +55,8 @@ type Manifest struct {
 	Count      int       `json:"count"`
 	Created    time.Time `json:"created"`
 	Updated    time.Time `json:"updated"`
+	// Fitted is the fusion fitted to the folder, if any (paperlens tune).
+	Fitted *Fitted `json:"fitted,omitempty"`
 }
 
 // entry is what the vector index keeps per row besides the vector: enough

@@ -12,13 +12,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/google/uuid"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/weaviate/weaviate-go-client/v5/weaviate"
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/fault"
@@ -52,6 +54,9 @@ const (
 	propURL          = "url"
 	propHash         = "content_hash"
 	propTerms        = "terms"
+	propUpvotes      = "upvotes"
+	propGithub       = "github_repo"
+	propProject      = "project_page"
 )
 
 // BM25 parameters, the embedded word index's.
@@ -199,7 +204,7 @@ func (b *Backend) ensureClass(ctx context.Context, replicas int) error {
 			b.class, cls.Description, b.info.Embedder, b.info.Model, b.info.Dimension)
 	}
 	b.replicated = cls.ReplicationConfig != nil && cls.ReplicationConfig.Factor > 1
-	return nil
+	return b.addProperties(ctx, cls)
 }
 
 // readClass returns the class for the papers, or nil when there is none.
@@ -221,36 +226,11 @@ func (b *Backend) readClass(ctx context.Context) (*models.Class, error) {
 
 // createClass makes the class for the papers.
 func (b *Backend) createClass(ctx context.Context, replicas int) error {
-	yes, no := true, false
-	text := func(name string, filterable bool) *models.Property {
-		return &models.Property{Name: name, DataType: []string{"text"}, Tokenization: "field",
-			IndexFilterable: &filterable, IndexSearchable: &no}
-	}
-	texts := func(name string, filterable bool) *models.Property {
-		p := text(name, filterable)
-		p.DataType = []string{"text[]"}
-		return p
-	}
 	cls := &models.Class{
-		Class:       b.class,
-		Description: b.description(),
-		Vectorizer:  "none",
-		Properties: []*models.Property{
-			text(propID, true),
-			text(propTitle, false),
-			text(propAbstract, false),
-			texts(propAuthors, false),
-			texts(propAuthorsLower, true),
-			texts(propCategories, false),
-			texts(propCatsLower, true),
-			text(propPublished, false),
-			{Name: propYear, DataType: []string{"int"}, IndexFilterable: &yes, IndexRangeFilters: &yes},
-			text(propURL, false),
-			text(propHash, false),
-			// The words the embedded index ranks, already analysed: split
-			// on spaces only, with no stop words of Weaviate's own.
-			{Name: propTerms, DataType: []string{"text"}, Tokenization: "whitespace", IndexFilterable: &yes, IndexSearchable: &yes},
-		},
+		Class:           b.class,
+		Description:     b.description(),
+		Vectorizer:      "none",
+		Properties:      properties(),
 		VectorIndexType: "hnsw",
 		VectorIndexConfig: map[string]any{
 			"distance":       "cosine",
@@ -272,6 +252,104 @@ func (b *Backend) createClass(ctx context.Context, replicas int) error {
 	return b.do(ctx, func(c *weaviate.Client) error {
 		return c.Schema().ClassCreator().WithClass(cls).Do(ctx)
 	})
+}
+
+// properties are the properties of a paper object.
+func properties() []*models.Property {
+	yes, no := true, false
+	text := func(name string, filterable bool) *models.Property {
+		return &models.Property{Name: name, DataType: []string{"text"}, Tokenization: "field",
+			IndexFilterable: &filterable, IndexSearchable: &no}
+	}
+	texts := func(name string, filterable bool) *models.Property {
+		p := text(name, filterable)
+		p.DataType = []string{"text[]"}
+		return p
+	}
+	return []*models.Property{
+		text(propID, true),
+		text(propTitle, false),
+		text(propAbstract, false),
+		texts(propAuthors, false),
+		texts(propAuthorsLower, true),
+		texts(propCategories, false),
+		texts(propCatsLower, true),
+		text(propPublished, false),
+		{Name: propYear, DataType: []string{"int"}, IndexFilterable: &yes, IndexRangeFilters: &yes},
+		text(propURL, false),
+		text(propHash, false),
+		// The words the embedded index ranks, already analysed: split
+		// on spaces only, with no stop words of Weaviate's own.
+		{Name: propTerms, DataType: []string{"text"}, Tokenization: "whitespace", IndexFilterable: &yes, IndexSearchable: &yes},
+		{Name: propUpvotes, DataType: []string{"int"}, IndexFilterable: &no, IndexRangeFilters: &no},
+		text(propGithub, false),
+		text(propProject, false),
+	}
+}
+
+// addProperties adds to an existing class the properties it lacks: a class
+// made before paperlens kept the Daily Papers fields has none of them.
+// Weaviate would otherwise add them itself at the first write that holds
+// them, with types it guesses (upvotes as a float, the URLs as searchable
+// words).
+func (b *Backend) addProperties(ctx context.Context, cls *models.Class) error {
+	have := map[string]bool{}
+	for _, p := range cls.Properties {
+		have[p.Name] = true
+	}
+	added := false
+	for _, p := range properties() {
+		if have[p.Name] {
+			continue
+		}
+		err := b.do(ctx, func(c *weaviate.Client) error {
+			return c.Schema().PropertyCreator().WithClassName(b.class).WithProperty(p).Do(ctx)
+		})
+		if err != nil && !b.hasProperty(ctx, p.Name) { // else another process added it first
+			return fmt.Errorf("weaviate: cannot add property %s to class %s: %w", p.Name, b.class, err)
+		}
+		added = true
+	}
+	if !added {
+		return nil
+	}
+	return b.awaitFields(ctx)
+}
+
+// hasProperty reports whether the class has the property name now.
+func (b *Backend) hasProperty(ctx context.Context, name string) bool {
+	cls, err := b.readClass(ctx)
+	return err == nil && cls != nil && slices.ContainsFunc(cls.Properties, func(p *models.Property) bool { return p.Name == name })
+}
+
+// awaitFields waits until every node that answers can read a paper's
+// fields in GraphQL. A node rebuilds its GraphQL schema a moment after a
+// property is added: a Get right after it failed with `Cannot query field
+// "project_page"`.
+func (b *Backend) awaitFields(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for _, n := range b.nodes {
+		for {
+			g := n.c.GraphQL().Get().WithClassName(b.class).WithLimit(1).WithFields(paperFields()...)
+			if b.replicated {
+				g = g.WithConsistencyLevel(readConsistency)
+			}
+			resp, err := g.Do(ctx)
+			if err == nil {
+				err = gqlErrors(resp)
+			}
+			if err == nil || unreachable(err) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("weaviate %s cannot yet read the properties added to class %s (%v): open it again in a moment", n.url, b.class, clientError(err))
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }
 
 // objectID is the Weaviate id of a paper: a name-based (version 5) UUID of
@@ -379,7 +457,11 @@ type object struct {
 	Published  string   `json:"published"`
 	URL        string   `json:"url"`
 	Hash       string   `json:"content_hash"`
+	Upvotes    int      `json:"upvotes"`
+	Github     string   `json:"github_repo"`
+	Project    string   `json:"project_page"`
 	Additional struct {
+		ID       string    `json:"id"`
 		Distance *float64  `json:"distance"`
 		Score    number    `json:"score"`
 		Vector   []float32 `json:"vector"`
@@ -405,7 +487,8 @@ func (n *number) UnmarshalJSON(b []byte) error {
 
 func (o object) paper() paper.Paper {
 	p := paper.Paper{ID: o.ID, Title: o.Title, Abstract: o.Abstract, Authors: o.Authors,
-		Categories: o.Categories, Published: o.Published, URL: o.URL}
+		Categories: o.Categories, Published: o.Published, URL: o.URL,
+		Upvotes: o.Upvotes, GithubRepo: o.Github, ProjectPage: o.Project}
 	if p.Authors == nil {
 		p.Authors = []string{}
 	}
@@ -419,7 +502,8 @@ func (o object) paper() paper.Paper {
 // _additional.
 func paperFields(extra ...string) []graphql.Field {
 	fs := []graphql.Field{{Name: propID}, {Name: propTitle}, {Name: propAbstract}, {Name: propAuthors},
-		{Name: propCategories}, {Name: propPublished}, {Name: propURL}, {Name: propHash}}
+		{Name: propCategories}, {Name: propPublished}, {Name: propURL}, {Name: propHash},
+		{Name: propUpvotes}, {Name: propGithub}, {Name: propProject}}
 	if len(extra) > 0 {
 		add := graphql.Field{Name: "_additional"}
 		for _, e := range extra {

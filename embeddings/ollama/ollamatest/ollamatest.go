@@ -12,7 +12,6 @@
 package ollamatest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +30,7 @@ import (
 	"github.com/ollama/ollama/api"
 
 	"github.com/paperlens/paperlens/embeddings/ollama/glovemodel"
+	"github.com/paperlens/paperlens/pkg/testbin"
 )
 
 // Version is the Ollama release that scripts/ollama.sh builds.
@@ -40,29 +40,12 @@ const Version = "0.17.4"
 const Model = glovemodel.Name
 
 // Binary returns the path of the ollama binary: $PAPERLENS_OLLAMA_BIN if
-// set, else where scripts/ollama.sh caches it
-// ($PAPERLENS_CACHE, default ~/.cache/paperlens, then ollama-VERSION/ollama).
-// The error says how to get one.
+// set, else where scripts/ollama.sh caches it ($PAPERLENS_CACHE, default
+// ~/.cache/paperlens, then ollama-VERSION/ollama). The error says how to get
+// one.
 func Binary() (string, error) {
-	if p := os.Getenv("PAPERLENS_OLLAMA_BIN"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("PAPERLENS_OLLAMA_BIN=%s: %w — point it at an ollama binary, or unset it and run `bash scripts/ollama.sh`", p, err)
-		}
-		return p, nil
-	}
-	cache := os.Getenv("PAPERLENS_CACHE")
-	if cache == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("no home folder to find the ollama binary in (%v) — set PAPERLENS_OLLAMA_BIN", err)
-		}
-		cache = filepath.Join(home, ".cache", "paperlens")
-	}
-	p := filepath.Join(cache, "ollama-"+Version, "ollama")
-	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("no Ollama server binary at %s — build it with `bash scripts/ollama.sh` (6 to 9 minutes on 2 cores) or set PAPERLENS_OLLAMA_BIN; these tests need a real server", p)
-	}
-	return p, nil
+	return testbin.Server{Env: "PAPERLENS_OLLAMA_BIN", Path: filepath.Join("ollama-"+Version, "ollama"),
+		Script: "scripts/ollama.sh", Takes: "4 to 9 minutes on 2 cores", Need: "a real server"}.Find()
 }
 
 // Server is a running `ollama serve` owned by a test binary.
@@ -221,13 +204,7 @@ func (s *Server) Client() *api.Client {
 func (s *Server) LogPath() string { return filepath.Join(s.dir, "server.log") }
 
 // logTail returns the last few KB of the server's log.
-func (s *Server) logTail() string {
-	b, _ := os.ReadFile(s.LogPath())
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(bytes.TrimSpace(b))
-}
+func (s *Server) logTail() string { return testbin.Tail(s.LogPath(), 4000) }
 
 // CreateModel writes the paperlens-glove model and imports it as Model.
 func (s *Server) CreateModel(ctx context.Context) error {
