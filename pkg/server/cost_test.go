@@ -35,9 +35,10 @@ import (
 const worstRequestBound = 5 * time.Second
 
 // TestTheCostliestRequestTheLimitsAllowIsAnsweredInTime sends the worst
-// requests the limits allow to a server over the whole arXiv sample. A
-// limit raised, or a filter that costs per category again, shows here as a
-// request over the bound.
+// requests the limits allow (searches in each mode, similar by text and by
+// id, the search page, the search feed) to a server over the whole arXiv
+// sample. A limit raised, or a filter that costs per category again, shows
+// here as a request over the bound.
 func TestTheCostliestRequestTheLimitsAllowIsAnsweredInTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ingests the 20,426 arXiv papers")
@@ -96,7 +97,6 @@ func TestTheCostliestRequestTheLimitsAllowIsAnsweredInTime(t *testing.T) {
 	}
 	longAuthor := strings.Repeat("e", search.MaxAuthorLength)
 	id := papers[len(papers)-1].ID
-
 	for _, tt := range []struct {
 		name, method, path string
 		body               []byte
@@ -110,6 +110,7 @@ func TestTheCostliestRequestTheLimitsAllowIsAnsweredInTime(t *testing.T) {
 		{"the deepest page like the longest text", "POST", "/v1/similar", body, false},
 		{"the deepest page like a paper", "GET", "/v1/papers/" + id + "/similar?" + params("a", true).Encode(), nil, false},
 		{"the search page with the same parameters", "GET", "/?" + withQ(params("a", false)), nil, true},
+		{"the longest search feed", "GET", "/feeds/search.atom?since=&" + withQ(params("a", false)), nil, false},
 	} {
 		t.Run(tt.name+" is answered within "+worstRequestBound.String(), func(t *testing.T) {
 			req, err := http.NewRequest(tt.method, ts.URL+tt.path, bytes.NewReader(tt.body))
@@ -134,7 +135,7 @@ func TestTheCostliestRequestTheLimitsAllowIsAnsweredInTime(t *testing.T) {
 			if took > worstRequestBound {
 				t.Errorf("took %v, the bound is %v", took, worstRequestBound)
 			}
-			if tt.path[1] == 'v' {
+			if strings.HasPrefix(tt.path, "/v1/") {
 				if err := json.Unmarshal(raw.Bytes(), &page); err != nil {
 					t.Fatal(err)
 				}
