@@ -28,6 +28,9 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags 'ollama browser weaviate'
 step "unit and integration tests (go test -race)"
 go test -race -count=1 -timeout 30m ./...
 
+step "the costliest requests the limits allow, timed (without the race detector, which slows them 5-10x)"
+go test -count=1 -run TestTheCostliestRequestTheLimitsAllowIsAnsweredInTime -v ./pkg/server/ | grep -E '^(---|ok|FAIL)|cost_test'
+
 step "tests against a real Ollama server"
 PAPERLENS_OLLAMA_BIN=$(bash scripts/ollama.sh | tail -n1)
 export PAPERLENS_OLLAMA_BIN

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -174,4 +175,60 @@ func writeFile(t *testing.T, path string, b []byte) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestImportSkipsPapersMadeBeforeTheCaps imports a backup that holds
+// papers paper.Validate now refuses (a javascript: URL, an abstract over
+// the cap), as one made by an earlier paperlens may: they are skipped and
+// named, and every other paper is imported.
+func TestImportSkipsPapersMadeBeforeTheCaps(t *testing.T) {
+	tmp := t.TempDir()
+	src, backup, old := filepath.Join(tmp, "src"), filepath.Join(tmp, "seed.backup.gz"), filepath.Join(tmp, "old.backup.gz")
+	if code, errs := runCmd(t, "ingest", "--quiet", "--data", src, "../../testdata/papers.jsonl"); code != 0 {
+		t.Fatalf("ingest exited %d: %s", code, errs)
+	}
+	if code, errs := runCmd(t, "export", "--data", src, backup); code != 0 {
+		t.Fatalf("export exited %d: %s", code, errs)
+	}
+	f, err := os.Open(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bk, err := store.ReadBackup(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bk.Records[0].Paper.URL = "javascript:alert(1)"
+	bk.Records[1].Paper.Abstract = strings.Repeat("long ", paper.MaxAbstractLength)
+	var buf bytes.Buffer
+	all := func(yield func(paper.Record, error) bool) {
+		for _, r := range bk.Records {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
+	if _, err := store.WriteBackup(&buf, bk.Manifest, all); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, old, buf.Bytes())
+
+	dst := filepath.Join(tmp, "dst")
+	code, errs := runCmd(t, "import", "--data", dst, old)
+	if code != 0 {
+		t.Fatalf("import exited %d: %s", code, errs)
+	}
+	for _, want := range []string{"skipped invalid paper: paper " + strconv.Quote(bk.Records[0].Paper.ID), "skipped invalid paper: paper " + strconv.Quote(bk.Records[1].Paper.ID), "2 skipped"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("import said %q, want it to say %q", errs, want)
+		}
+	}
+	got, _ := records(t, dst)
+	if len(got) != len(bk.Records)-2 {
+		t.Errorf("imported %d papers, want %d", len(got), len(bk.Records)-2)
+	}
+	if _, ok := got[bk.Records[0].Paper.ID]; ok {
+		t.Error("the paper with a javascript: URL was imported")
+	}
 }

@@ -27,6 +27,10 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: demo takes no arguments, got %q", errUsage, rest)
 	}
+	o, err := defaultServeOptions(e, *addr)
+	if err != nil {
+		return err
+	}
 	if _, err := os.Stat(*file); err != nil {
 		return fmt.Errorf("cannot find the seed papers at %s: run the demo from the repository root or pass --file", *file)
 	}
@@ -39,7 +43,6 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	eng := papers.Engine()
-	o := defaultServeOptions(e, *addr)
 	o.banner = func(url string) {
 		w := e.stdout
 		fmt.Fprintf(w, "paperlens demo: %d papers in %s\n", eng.Count(), papers.Where())

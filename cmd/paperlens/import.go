@@ -51,8 +51,20 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer b.Close()
-	for i := 0; i < len(bk.Records); i += importBatch {
-		if err := b.Restore(ctx, bk.Records[i:min(i+importBatch, len(bk.Records))]); err != nil {
+	// A backup made before paperlens capped papers (paper.Validate) may hold
+	// one it now refuses: it is skipped and named, the rest imported.
+	recs := make([]paper.Record, 0, len(bk.Records))
+	skipped := 0
+	for _, r := range bk.Records {
+		if err := r.Paper.Validate(); err != nil {
+			fmt.Fprintf(e.stderr, "%s: skipped %s\n", rest[0], plain(err.Error()))
+			skipped++
+			continue
+		}
+		recs = append(recs, r)
+	}
+	for i := 0; i < len(recs); i += importBatch {
+		if err := b.Restore(ctx, recs[i:min(i+importBatch, len(recs))]); err != nil {
 			return fmt.Errorf("%w (%d papers imported before this error are kept; run the same command again to finish)", err, i)
 		}
 	}
@@ -60,7 +72,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "%s: %d papers (%s/%s, %d dims) imported into %s in %s; it now holds %d\n",
-		rest[0], len(bk.Records), m.Embedder, m.Model, m.Dimension, b.Where(), time.Since(start).Round(time.Millisecond), n)
+	fmt.Fprintf(e.stderr, "%s: %d papers (%s/%s, %d dims) imported into %s in %s, %d skipped; it now holds %d\n",
+		rest[0], len(recs), m.Embedder, m.Model, m.Dimension, b.Where(), time.Since(start).Round(time.Millisecond), skipped, n)
 	return nil
 }

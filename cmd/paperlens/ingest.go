@@ -75,7 +75,7 @@ func ingestFiles(ctx context.Context, e *env, ing *ingest.Ingester, files []stri
 			_ = bar.Finish()
 		}
 		for _, le := range rep.Skipped {
-			fmt.Fprintf(e.stderr, "%s: skipped %v\n", path, le)
+			fmt.Fprintf(e.stderr, "%s: skipped %s\n", path, plain(le.Error()))
 		}
 		if !quiet && (err == nil || st.Total() > 0) {
 			fmt.Fprintf(e.stderr, "%s: %d papers (%s): %d added, %d updated, %d unchanged, %d skipped; %d embedded in %s\n",

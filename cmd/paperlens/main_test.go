@@ -13,8 +13,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
+	"github.com/paperlens/paperlens/embeddings"
+	"github.com/paperlens/paperlens/embeddings/builtin"
 	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/store"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -446,6 +450,63 @@ func TestSearchFlags(t *testing.T) {
 			code, _, stderr := paperlens(t, ctx, nil, append([]string{"search", "--data", data}, tt.args...)...)
 			if code != 1 || !strings.Contains(stderr, tt.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 				t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, stderr, tt.want)
+			}
+		})
+	}
+}
+
+// TestSearchOutputIsSafeOnATerminal prints papers whose text holds
+// terminal controls, as a folder written before paper.Normalize dropped
+// them may: the store takes them as they are, so the folder is made with
+// it directly. Nothing that moves the cursor, retitles the window or
+// reorders the line reaches the terminal.
+func TestSearchOutputIsSafeOnATerminal(t *testing.T) {
+	ctx := context.Background()
+	emb, err := builtin.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	st, err := store.Open(data, emb.Info())
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := []paper.Paper{
+		{ID: "esc-1", Title: "Quantum \x1b]0;pwned\x07 annealing \x1b[2J\x1b[31mred", Abstract: "Quantum annealing \x1b[1mfor\x1b[0m combinatorial \u009b6n optimisation.",
+			Authors: []string{"Eve \x1b[8mhidden", "Mallory \u202eesrever"}},
+		{ID: "esc-2", Title: "Quantum annealing, plainly", Abstract: "Quantum annealing explained without tricks.", Authors: []string{"Alice"}},
+	}
+	recs := make([]paper.Record, len(evil))
+	for i, p := range evil {
+		v, err := emb.Embed(ctx, []string{p.Text()}, embeddings.Document)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs[i] = paper.Record{Paper: p, Hash: p.ContentHash(), Vector: v[0]}
+	}
+	if err := st.Upsert(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"search", "--data", data, "--highlight", "--explain", "quantum annealing"},
+		{"similar", "--data", data, "--highlight", "esc-2"},
+		{"similar", "--data", data, "esc-1"},
+	} {
+		t.Run(args[0]+" "+args[len(args)-1]+" prints no terminal control", func(t *testing.T) {
+			code, stdout, stderr := paperlens(t, ctx, nil, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if i := strings.IndexFunc(stdout, func(r rune) bool {
+				return (unicode.IsControl(r) && r != '\n') || r == '\u202e'
+			}); i >= 0 {
+				t.Errorf("the output holds %q:\n%q", []rune(stdout[i:])[0], stdout)
+			}
+			if !strings.Contains(stdout, "Quantum") || !strings.Contains(stdout, "\ufffd") {
+				t.Errorf("the evil paper is not listed with its controls replaced:\n%s", stdout)
 			}
 		})
 	}

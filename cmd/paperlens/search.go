@@ -7,6 +7,7 @@ import (
 	"html"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/paperlens/paperlens/pkg/paper"
@@ -109,7 +110,7 @@ func runSimilar(ctx context.Context, e *env, args []string) error {
 	}
 	if !p.json {
 		if pp, err := eng.Get(ctx, ids[0]); err == nil {
-			fmt.Fprintf(e.stdout, "Papers like %s: %s\n\n", pp.ID, pp.Title)
+			fmt.Fprintf(e.stdout, "Papers like %s: %s\n\n", plain(pp.ID), plain(pp.Title))
 		}
 	}
 	return p.print(e.stdout, page)
@@ -125,17 +126,17 @@ func (p *pageFlags) print(w io.Writer, page paper.Page) error {
 		return nil
 	}
 	for i, h := range page.Results {
-		fmt.Fprintf(w, "%3d. %.3f  %s\n", page.Offset+i+1, h.Score, shorten(h.Title, 100))
-		line := h.ID
+		fmt.Fprintf(w, "%3d. %.3f  %s\n", page.Offset+i+1, h.Score, shorten(plain(h.Title), 100))
+		line := plain(h.ID)
 		if h.Published != "" {
-			line += " · " + h.Published
+			line += " · " + plain(h.Published)
 		}
 		if len(h.Authors) > 0 {
-			line += " · " + shorten(strings.Join(h.Authors, ", "), 60)
+			line += " · " + shorten(plain(strings.Join(h.Authors, ", ")), 60)
 		}
 		fmt.Fprintf(w, "            %s\n", line)
 		for _, f := range h.Highlights {
-			fmt.Fprintf(w, "            … %s …\n", markToTerminal(f))
+			fmt.Fprintf(w, "            … %s …\n", plain(markToTerminal(f)))
 		}
 		if x := h.Explain; x != nil {
 			fmt.Fprintf(w, "            lexical %.3f (rank %d) · vector %.3f (rank %d) · fused rank %d%s\n",
@@ -163,6 +164,31 @@ func fusionNote(x *paper.Explanation) string {
 func markToTerminal(s string) string {
 	s = strings.NewReplacer("<mark>", "[", "</mark>", "]").Replace(s)
 	return html.UnescapeString(s)
+}
+
+// plain makes text from a paper safe to print on a terminal: a control
+// character (ESC, which starts the sequences that move the cursor, retitle
+// the window or rewrite the clipboard; BEL; the C1 controls) or a bidi
+// control (which reorders what follows it on the line) becomes U+FFFD, a
+// tab or line break a space. Papers stored since paper.Normalize dropped
+// control characters hold none, but older ones may.
+func plain(s string) string {
+	if !strings.ContainsFunc(s, unsafeOnTerminal) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return ' '
+		case unsafeOnTerminal(r):
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+}
+
+func unsafeOnTerminal(r rune) bool {
+	return unicode.IsControl(r) || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
 }
 
 // shorten cuts s to at most n runes, ending with "…" when cut.

@@ -67,6 +67,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&o.verbose, "verbose", false, "log every request to stderr")
 	var cors originsFlag
 	fs.Var(&cors, "cors-origin", "a site (`scheme://host[:port]`, or * for any) whose pages may call the API, as the related-papers widget does; repeat for more (env PAPERLENS_CORS_ORIGINS, comma-separated; default: none but this server's own pages)")
+	fs.IntVar(&o.api.MaxPapers, "max-papers", server.DefaultMaxPapers, "most papers one POST /v1/papers may hold")
+	var hosts listFlag
+	fs.Var(&hosts, "allowed-host", "a host `name` this server answers besides localhost when it listens on loopback, such as the name a reverse proxy passes on; repeat for more (env PAPERLENS_ALLOWED_HOSTS, comma-separated). Other names are refused, which stops DNS rebinding")
 	var syncs syncFlags
 	syncs.register(fs, e)
 	rest, err := parse(fs, args)
@@ -84,10 +87,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	o.api.CORSOrigins = cors
+	if len(hosts) == 0 && e.getenv("PAPERLENS_ALLOWED_HOSTS") != "" {
+		hosts = strings.Split(e.getenv("PAPERLENS_ALLOWED_HOSTS"), ",")
+	}
+	o.api.AllowedHosts = hosts
 	for _, f := range []struct {
 		name string
 		v    int64
-	}{{"--max-body", o.api.MaxBodyBytes}, {"--max-query-bytes", int64(o.api.MaxQueryBytes)}, {"--max-depth", int64(o.api.MaxDepth)}} {
+	}{{"--max-body", o.api.MaxBodyBytes}, {"--max-query-bytes", int64(o.api.MaxQueryBytes)}, {"--max-depth", int64(o.api.MaxDepth)}, {"--max-papers", int64(o.api.MaxPapers)}} {
 		if f.v < 1 {
 			return fmt.Errorf("%w: %s must be 1 or more, got %d", errUsage, f.name, f.v)
 		}
@@ -120,10 +127,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 }
 
 // apiKey reads the key from file when one is named, else from
-// PAPERLENS_API_KEY; "" means writes are open.
+// PAPERLENS_API_KEY; "" means writes are open. A key of only white space
+// is an error, not open writes.
 func apiKey(e *env, file string) (string, error) {
 	if file == "" {
-		return strings.TrimSpace(e.getenv("PAPERLENS_API_KEY")), nil
+		return envKey(e)
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
@@ -149,14 +157,26 @@ func isLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// envKey is the API key PAPERLENS_API_KEY holds: "" when it is unset or
+// empty, an error when it holds only white space (a key meant, but lost).
+func envKey(e *env) (string, error) {
+	raw := e.getenv("PAPERLENS_API_KEY")
+	key := strings.TrimSpace(raw)
+	if key == "" && raw != "" {
+		return "", fmt.Errorf("%w: PAPERLENS_API_KEY holds only white space: set it to the key, or unset it to leave writes open", errUsage)
+	}
+	return key, nil
+}
+
 // defaultServeOptions are serve's defaults, for demo: addr, the timeouts,
 // and the API key from PAPERLENS_API_KEY.
-func defaultServeOptions(e *env, addr string) serveOptions {
+func defaultServeOptions(e *env, addr string) (serveOptions, error) {
+	key, err := envKey(e)
 	return serveOptions{
 		addr:        addr,
-		api:         server.Config{APIKey: strings.TrimSpace(e.getenv("PAPERLENS_API_KEY"))},
+		api:         server.Config{APIKey: key},
 		readTimeout: defaultReadTimeout, writeTimeout: defaultWriteTimeout, idleTimeout: defaultIdleTimeout, shutdownTimeout: defaultShutdownTimeout,
-	}
+	}, err
 }
 
 // serveWith answers the API until ctx is done. Then it stops accepting
@@ -171,6 +191,7 @@ func serveWith(ctx context.Context, e *env, papers *backend.Papers, o serveOptio
 	m := metrics.New()
 	emb := m.Embedder(papers.Embedder)
 	o.api.Logger, o.api.Metrics = log, m
+	o.api.CheckHost = isLoopback(o.addr) // see server.Config.CheckHost
 	eng := search.New(emb, papers)
 	ing := ingest.NewTo(emb, papers)
 	var syncs *harvest.Scheduler

@@ -172,12 +172,77 @@ func TestServeRefusesBadLimitsAndKeys(t *testing.T) {
 		{"a --shutdown-timeout of 0 is a usage error", []string{"--shutdown-timeout", "0s"}, "--shutdown-timeout must be more than 0"},
 		{"a missing key file is a usage error", []string{"--api-key-file", filepath.Join(t.TempDir(), "nope")}, "--api-key-file"},
 		{"an empty key file is a usage error", []string{"--api-key-file", empty}, "is empty"},
+		{"a --max-papers of 0 is a usage error", []string{"--max-papers", "0"}, "--max-papers must be 1 or more"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := paperlens(t, context.Background(), nil, append([]string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, tt.args...)...)
 			if code != 2 || !strings.Contains(stderr, tt.says) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 				t.Errorf("exit %d, stderr %q; want 2 and one line saying %q", code, stderr, tt.says)
+			}
+		})
+	}
+	// A key of white space is a key meant and lost (a quoting slip in a
+	// unit file): writes must not silently stay open.
+	for _, cmd := range []string{"serve", "demo"} {
+		t.Run("a PAPERLENS_API_KEY of white space stops "+cmd, func(t *testing.T) {
+			var errb bytes.Buffer
+			e := &env{stdout: io.Discard, stderr: &errb, getenv: func(k string) string {
+				return map[string]string{"PAPERLENS_API_KEY": " \t\n "}[k]
+			}}
+			args := []string{cmd, "--data", t.TempDir(), "--addr", "127.0.0.1:0"}
+			if cmd == "demo" {
+				args = append(args, "--file", seeds)
+			}
+			code := run(context.Background(), e, args)
+			if code != 2 || !strings.Contains(errb.String(), "PAPERLENS_API_KEY holds only white space") {
+				t.Errorf("exit %d, stderr %q; want 2 saying the key is white space", code, errb.String())
+			}
+		})
+	}
+}
+
+// TestServeOnLoopbackAnswersOnlyItsOwnNames plays DNS rebinding against a
+// real serve: a request naming another host is refused while serve
+// listens on loopback, unless --allowed-host (or PAPERLENS_ALLOWED_HOSTS)
+// names it.
+func TestServeOnLoopbackAnswersOnlyItsOwnNames(t *testing.T) {
+	hostGet := func(t *testing.T, base, host string) int {
+		t.Helper()
+		req, err := http.NewRequest("GET", base+"/v1/stats", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tt := range []struct {
+		name string
+		vars map[string]string
+		args []string
+		want map[string]int
+	}{
+		{"on 127.0.0.1 only localhost names are answered", nil, []string{"--addr", "127.0.0.1:0"},
+			map[string]int{"evil.example": 421, "localhost": 200, "127.0.0.1": 200, "papers.example.org": 421}},
+		{"--allowed-host adds a name", nil, []string{"--addr", "127.0.0.1:0", "--allowed-host", "papers.example.org"},
+			map[string]int{"evil.example": 421, "papers.example.org:443": 200}},
+		{"PAPERLENS_ALLOWED_HOSTS adds names", map[string]string{"PAPERLENS_ALLOWED_HOSTS": "a.example,papers.example.org"}, []string{"--addr", "localhost:0"},
+			map[string]int{"evil.example": 421, "papers.example.org": 200, "a.example": 200}},
+		{"on every address (with a key) any name is answered", map[string]string{"PAPERLENS_API_KEY": "k"}, []string{"--addr", "0.0.0.0:0"},
+			map[string]int{"evil.example": 200}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			base, _ := serveWithEnv(t, tt.vars, append([]string{"--data", t.TempDir()}, tt.args...)...)
+			base = strings.Replace(base, "0.0.0.0", "127.0.0.1", 1)
+			for host, want := range tt.want {
+				if got := hostGet(t, base, host); got != want {
+					t.Errorf("Host %s: %d, want %d", host, got, want)
+				}
 			}
 		})
 	}

@@ -332,7 +332,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	}
 	if !*quiet {
 		for _, sk := range rep.Skipped {
-			fmt.Fprintf(e.stderr, "%s: skipped %s\n", rep.Source, sk)
+			fmt.Fprintf(e.stderr, "%s: skipped %s\n", rep.Source, plain(sk.String()))
 		}
 		for _, n := range rep.Notes {
 			fmt.Fprintf(e.stderr, "%s: %s\n", rep.Source, n)

@@ -22,15 +22,18 @@ import (
 // the int8 index and the change log beside it; package store) and the word
 // index built from its papers (package lexical). Every write goes to the
 // word index first, then to the store; a delete goes to the store first,
-// then to the word index. Either way, if the second part fails, the word
-// index holds a paper the store does not, which the query road skips and
-// the next Open repairs (the saved postings no longer match the store, so
-// they are built again).
+// then to the word index. One write at a time may touch an id, both parts
+// together (see writing): two writes of one id in between each other's
+// parts would leave the store with a paper the word index lacks, found by
+// no lexical search until a restart. Once its first part is done, a write
+// finishes whether its caller waits or not; if the store refuses it, the
+// word index is put back in step with the store for its ids.
 type embedded struct {
-	st     *store.Store
-	lx     *lexical.Index
-	closed sync.Once
-	err    error // of Close
+	st      *store.Store
+	lx      *lexical.Index
+	writing idLocks
+	closed  sync.Once
+	err     error // of Close
 }
 
 // Local is the embedded backend over an open store and its word index
@@ -120,7 +123,10 @@ func (e *embedded) Nearest(ctx context.Context, v []float32, n int, f paper.Filt
 		// A name is looked for in every author of every paper: the word
 		// ranking and the count ask too, so the papers that pass are worked
 		// out once.
-		pass := e.lx.Passing(f)
+		pass, err := e.lx.Passing(ctx, f)
+		if err != nil {
+			return nil, err
+		}
 		filter = func(p *paper.Paper) bool { return pass(p.ID) }
 	case f.HasConditions():
 		// Dates and categories are cheaper to test as the scan meets each
@@ -150,26 +156,72 @@ func (e *embedded) Highlights(ctx context.Context, text string, papers []paper.P
 
 // Write writes the word index first, then the store.
 func (e *embedded) Write(ctx context.Context, recs []paper.Record) error {
-	if err := e.lx.Upsert(ctx, papersOf(recs)); err != nil {
-		return err
-	}
-	return e.st.Upsert(ctx, recs)
+	return e.upsert(ctx, recs, e.st.Upsert)
 }
 
 // Restore writes as Write does, keeping the vectors bit for bit.
 func (e *embedded) Restore(ctx context.Context, recs []paper.Record) error {
+	return e.upsert(ctx, recs, e.st.Restore)
+}
+
+// upsert writes recs to the word index, then to the store with put, their
+// ids held (see embedded).
+func (e *embedded) upsert(ctx context.Context, recs []paper.Record, put func(context.Context, []paper.Record) error) error {
+	ids := make([]string, len(recs))
+	for i, r := range recs {
+		ids[i] = r.Paper.ID
+	}
+	unlock, err := e.writing.lock(ctx, ids)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := e.lx.Upsert(ctx, papersOf(recs)); err != nil {
 		return err
 	}
-	return e.st.Restore(ctx, recs)
+	ctx = context.WithoutCancel(ctx)
+	if err := put(ctx, recs); err != nil {
+		e.resync(ctx, ids)
+		return err
+	}
+	return nil
 }
 
-// Delete deletes from the store first, then from the word index.
+// Delete deletes from the store first, then from the word index, the id
+// held (see embedded).
 func (e *embedded) Delete(ctx context.Context, id string) error {
+	unlock, err := e.writing.lock(ctx, []string{id})
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := e.st.Delete(ctx, id); err != nil {
 		return err
 	}
-	return e.lx.Delete(ctx, id)
+	return e.lx.Delete(context.WithoutCancel(ctx), id)
+}
+
+// resync puts the word index back in step with the store for ids, after
+// the store refused a write the word index took: each id the store holds
+// is indexed as stored, the others are dropped. What it cannot do (the
+// store unreadable) the next Open does, since the saved postings then no
+// longer match the store.
+func (e *embedded) resync(ctx context.Context, ids []string) {
+	stored, err := e.st.GetMany(ctx, ids)
+	if err != nil {
+		return
+	}
+	var keep []paper.Paper
+	var drop []string
+	for _, id := range ids {
+		if r, ok := stored[id]; ok {
+			keep = append(keep, r.Paper)
+		} else {
+			drop = append(drop, id)
+		}
+	}
+	_ = e.lx.Upsert(ctx, keep)
+	_ = e.lx.Delete(ctx, drop...)
 }
 
 func (e *embedded) All(ctx context.Context) iter.Seq2[paper.Record, error] { return e.st.All(ctx) }

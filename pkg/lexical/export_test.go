@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/paperlens/paperlens/embeddings/builtin"
@@ -33,6 +34,37 @@ func HoldBuilds(t testing.TB) (release func()) {
 	})
 	return release
 }
+
+// HoldPass makes the first pass over the papers for filter f (see
+// Passing) stop after its first chunk of papers, holding no lock, until
+// release is called or the pass's context is done; reached is closed when
+// it stops. Later passes run through. The hold ends with the test.
+func HoldPass(t testing.TB, f paper.Filter) (reached <-chan struct{}, release func()) {
+	hold, at := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	var held atomic.Bool
+	release = func() { once.Do(func() { close(hold) }) }
+	key := f.Fields().Key()
+	passHook = func(ctx context.Context, k string) {
+		if k != key || !held.CompareAndSwap(false, true) {
+			return
+		}
+		close(at)
+		select {
+		case <-hold:
+		case <-ctx.Done():
+		}
+	}
+	t.Cleanup(func() {
+		release()
+		passHook = nil
+	})
+	return at, release
+}
+
+// PassChunk is how many papers a pass tests between two looks at its
+// context.
+const PassChunk = passChunk
 
 // blankIndex is an empty index in a temporary folder, without a store, its
 // postings ready; it is closed when the test ends.

@@ -380,8 +380,9 @@ func TestQueriesWhileThePostingsAreBuilt(t *testing.T) {
 		if got, err := lx.CountMatching(ctx, f); err != nil || got != want {
 			t.Errorf("during the build: %d papers match %+v (%v), want %d", got, f, err, want)
 		}
-		if i := slices.IndexFunc(papers, func(p paper.Paper) bool { return f.Match(&p) }); !lx.Passing(f)(papers[i].ID) {
-			t.Error("during the build: a paper that passes the filter does not pass")
+		pass, err := lx.Passing(ctx, f)
+		if i := slices.IndexFunc(papers, func(p paper.Paper) bool { return f.Match(&p) }); err != nil || !pass(papers[i].ID) {
+			t.Errorf("during the build: a paper that passes the filter does not pass (%v)", err)
 		}
 		soon, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
@@ -555,4 +556,80 @@ func TestHighlights(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFilterPassesDoNotHoldUpOtherRequestsAndStopWhenTheirClientLeaves
+// parks the pass over the papers of one filter half-way and checks what
+// the issue found wrong: other filters and writes were held up behind it,
+// and it went on after its client left.
+func TestFilterPassesDoNotHoldUpOtherRequestsAndStopWhenTheirClientLeaves(t *testing.T) {
+	ctx := context.Background()
+	_, st := lexical.EmptyStore(t)
+	defer st.Close()
+	lx := open(t, st)
+	n := 3 * lexical.PassChunk
+	papers := make([]paper.Paper, n)
+	for i := range papers {
+		cat := []string{"cs.LG", "cs.CV", "math.ST"}[i%3]
+		papers[i] = paper.Paper{ID: "p" + strconv.Itoa(i), Abstract: "a paper", Categories: []string{cat}, Published: "2026-05-01"}
+	}
+	if err := lx.Upsert(ctx, papers); err != nil {
+		t.Fatal(err)
+	}
+	slow := paper.Filter{Categories: []string{"cs.LG"}}
+	other := paper.Filter{Categories: []string{"cs.CV"}, YearFrom: 2026}
+	reached, _ := lexical.HoldPass(t, slow)
+
+	leaving, leave := context.WithCancel(ctx)
+	first := make(chan error, 1)
+	go func() {
+		_, err := lx.CountMatching(leaving, slow)
+		first <- err
+	}()
+	<-reached // the pass for slow is parked after its first chunk
+	soon := func(t *testing.T) context.Context {
+		c, cancel := context.WithTimeout(ctx, 30*time.Second)
+		t.Cleanup(cancel)
+		return c
+	}
+
+	t.Run("another filter is answered meanwhile", func(t *testing.T) {
+		if got, err := lx.CountMatching(soon(t), other); err != nil || got != n/3 {
+			t.Errorf("CountMatching(cs.CV) = %d, %v; want %d", got, err, n/3)
+		}
+	})
+	t.Run("a write is applied meanwhile", func(t *testing.T) {
+		if err := lx.Upsert(soon(t), []paper.Paper{{ID: "late", Abstract: "a late paper", Categories: []string{"cs.LG"}}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	second := make(chan int, 1)
+	go func() {
+		got, err := lx.CountMatching(ctx, slow)
+		if err != nil {
+			t.Errorf("the request still waiting: %v", err)
+		}
+		second <- got
+	}()
+	t.Run("the pass stops when its client leaves", func(t *testing.T) {
+		leave()
+		select {
+		case err := <-first:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("CountMatching after its client left = %v, want context.Canceled", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("CountMatching went on after its client left")
+		}
+	})
+	t.Run("a request for the same filter still waiting is answered in full", func(t *testing.T) {
+		select {
+		case got := <-second:
+			if want := n/3 + 1; got != want {
+				t.Errorf("CountMatching(cs.LG) = %d, want %d (the late paper included)", got, want)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the request still waiting was never answered")
+		}
+	})
 }

@@ -225,6 +225,14 @@ func TestLoadSkipsBrokenRecords(t *testing.T) {
 			want:    []skip{{1, "a", "invalid UTF-8 at byte 25"}},
 		},
 		{
+			name:   "papers over the caps or with a script for a URL are skipped",
+			format: JSONL,
+			input: `{"id":"a","abstract":"Text.","url":"javascript:alert(1)"}` + "\n" + `{"id":"b","abstract":"` + strings.Repeat("x", paper.MaxAbstractLength+1) + `"}` + "\n" +
+				`{"id":"c","abstract":"Text.","authors":["` + strings.Repeat("n", paper.MaxAuthorLength+1) + `"]}` + "\n" + `{"id":"..","abstract":"Text."}` + "\n" + ok("e"),
+			wantIDs: []string{"e"},
+			want:    []skip{{1, "a", "not an http or https URL"}, {2, "b", "the abstract is 65537 bytes"}, {3, "c", "an author's name is 201 bytes"}, {4, "..", "path segment"}},
+		},
+		{
 			name:    "a bad date is skipped",
 			format:  JSONL,
 			input:   `{"id":"a","abstract":"Text.","date":"yesterday"}`,

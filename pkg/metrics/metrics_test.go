@@ -87,3 +87,36 @@ func TestRequestsAndStoredPapers(t *testing.T) {
 		t.Error("the papers gauge does not read the count at each scrape")
 	}
 }
+
+func TestRequestLabelsStayFewWhateverClientsSend(t *testing.T) {
+	m := metrics.New()
+	for i := range 2000 {
+		method := strings.Repeat(string(rune('A'+i%26)), 1000) + strings.Repeat("Z", i)
+		m.ObserveRequest(method, "unmatched", 405, time.Millisecond)
+	}
+	for _, method := range []string{"GET", "POST", "get", "PROPFIND", "M-SEARCH"} {
+		m.ObserveRequest(method, "/v1/search", 200, time.Millisecond)
+	}
+	m.ObserveRequest("GET", "/v1/search", 1000000, time.Millisecond)
+	text := scrape(t, m)
+	tests := []struct {
+		name, series string
+		want         bool
+	}{
+		{"2,000 made-up methods count as one OTHER", `paperlens_http_requests_total{method="OTHER",route="unmatched",status="405"} 2000`, true},
+		{"a standard method keeps its name", `paperlens_http_requests_total{method="GET",route="/v1/search",status="200"} 1`, true},
+		{"methods are case-sensitive, so get is OTHER", `paperlens_http_requests_total{method="OTHER",route="/v1/search",status="200"} 3`, true},
+		{"a status out of range counts as 0", `paperlens_http_requests_total{method="GET",route="/v1/search",status="0"} 1`, true},
+		{"no made-up method becomes a label", `AAAA`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := strings.Contains(text, tt.series); got != tt.want {
+				t.Errorf("/metrics has %q: %v, want %v", tt.series, got, tt.want)
+			}
+		})
+	}
+	if len(text) > 64<<10 {
+		t.Errorf("/metrics is %d bytes after 2,000 made-up methods, want it as small as before them", len(text))
+	}
+}

@@ -65,9 +65,30 @@ func (f Filter) Match(p *Paper) bool { return f.Matcher()(p) }
 // every paper it finds.
 func (f Filter) Matcher() func(p *Paper) bool {
 	author := strings.ToLower(strings.TrimSpace(f.Author))
-	cats := make([]string, len(f.Categories))
-	for i, cat := range f.Categories {
-		cats[i] = strings.TrimSpace(cat)
+	// A set of the categories in lower case: one lookup a category of the
+	// paper, however many the filter names.
+	cats := make(map[string]bool, len(f.Categories))
+	for _, cat := range f.Categories {
+		cats[strings.ToLower(strings.TrimSpace(cat))] = true
+	}
+	inCats := func(c string) bool {
+		// In lower case without allocating, for the ASCII names categories
+		// have: a vector scan tests every paper it meets.
+		var buf [MaxCategoryLength]byte
+		if len(c) > len(buf) {
+			return cats[strings.ToLower(c)]
+		}
+		for i := 0; i < len(c); i++ {
+			b := c[i]
+			if b >= utf8.RuneSelf {
+				return cats[strings.ToLower(c)]
+			}
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			buf[i] = b
+		}
+		return cats[string(buf[:len(c)])]
 	}
 	var excluded map[string]bool
 	if len(f.Exclude) > 0 {
@@ -91,9 +112,7 @@ func (f Filter) Matcher() func(p *Paper) bool {
 				return false
 			}
 		}
-		if len(cats) > 0 && !slices.ContainsFunc(p.Categories, func(c string) bool {
-			return slices.ContainsFunc(cats, func(want string) bool { return strings.EqualFold(c, want) })
-		}) {
+		if len(cats) > 0 && !slices.ContainsFunc(p.Categories, inCats) {
 			return false
 		}
 		if author != "" {

@@ -76,9 +76,6 @@ type Page struct {
 	TookMS  int64 `json:"took_ms"`
 }
 
-// MaxIDLength bounds a paper id; longer ids are rejected by Validate.
-const MaxIDLength = 200
-
 var arxivVersion = regexp.MustCompile(`^((?:\d{4}\.\d{4,5})|(?:[a-z\-]+(?:\.[A-Z]{2})?/\d{7}))v\d+$`)
 
 // NormalizeID trims an id and drops an arXiv version suffix, so that
@@ -118,12 +115,13 @@ func (p Paper) Text() string {
 }
 
 // Normalize cleans a paper in place: trims fields, normalises the id and the
-// date, drops empty authors and categories, and fills an arXiv URL when the
+// date, drops control characters other than tab and line breaks from the
+// text, drops empty authors and categories, and fills an arXiv URL when the
 // id is an arXiv id and no URL is given.
 func (p *Paper) Normalize() {
 	p.ID = NormalizeID(p.ID)
-	p.Title = strings.Join(strings.Fields(p.Title), " ")
-	p.Abstract = strings.TrimSpace(p.Abstract)
+	p.Title = strings.Join(strings.Fields(dropControls(p.Title)), " ")
+	p.Abstract = strings.TrimSpace(dropControls(p.Abstract))
 	p.Authors = cleanList(p.Authors)
 	p.Categories = cleanList(p.Categories)
 	p.Published = strings.TrimSpace(p.Published)
@@ -157,18 +155,19 @@ func invalidf(format string, args ...any) error {
 	return &InvalidError{Reason: fmt.Sprintf(format, args...)}
 }
 
-// Validate reports why a paper cannot be stored: a missing or overlong id, a
-// missing abstract, text that is not UTF-8, or a date that is not a date.
+// Validate reports why a paper cannot be stored: an id CheckID refuses, a
+// missing abstract, a field over its cap (MaxTitleLength and the others), a
+// URL that is not http or https, text that is not UTF-8, or a date that is
+// not a date. Every road into a backend applies it, after Normalize.
 func (p Paper) Validate() error {
-	switch {
-	case p.ID == "":
-		return invalidf("missing id")
-	case len(p.ID) > MaxIDLength:
-		return invalidf("id longer than %d bytes", MaxIDLength)
-	case strings.ContainsAny(p.ID, "\x00\n\r\t"):
-		return invalidf("id %q contains control characters", p.ID)
-	case strings.TrimSpace(p.Abstract) == "":
+	if err := CheckID(p.ID); err != nil {
+		return err
+	}
+	if strings.TrimSpace(p.Abstract) == "" {
 		return invalidf("paper %q has no abstract", p.ID)
+	}
+	if err := p.checkSizes(); err != nil {
+		return err
 	}
 	for name, s := range map[string]string{"id": p.ID, "title": p.Title, "abstract": p.Abstract, "url": p.URL, "github_repo": p.GithubRepo, "project_page": p.ProjectPage} {
 		if !utf8.ValidString(s) {
@@ -222,7 +221,7 @@ func ParseDate(s string) (string, error) {
 func cleanList(in []string) []string {
 	out := make([]string, 0, len(in))
 	for _, s := range in {
-		if s = strings.TrimSpace(s); s != "" {
+		if s = strings.TrimSpace(dropControls(s)); s != "" {
 			out = append(out, s)
 		}
 	}

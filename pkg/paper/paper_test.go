@@ -61,6 +61,12 @@ func TestNormalizeAndValidate(t *testing.T) {
 		{"a missing abstract", paper.Paper{ID: "a", Title: "t"}, "no abstract"},
 		{"an overlong id", paper.Paper{ID: strings.Repeat("x", 300), Abstract: "x"}, "longer"},
 		{"a NUL in the id", paper.Paper{ID: "a\x00b", Abstract: "x"}, "control"},
+		{"an ESC in the id", paper.Paper{ID: "a\x1bb", Abstract: "x"}, "control"},
+		{"a DEL in the id", paper.Paper{ID: "a\x7fb", Abstract: "x"}, "control"},
+		{"a C1 control in the id", paper.Paper{ID: "a\u009bb", Abstract: "x"}, "control"},
+		{"the id ..", paper.Paper{ID: "..", Abstract: "x"}, "path segment"},
+		{"the id .", paper.Paper{ID: ".", Abstract: "x"}, "path segment"},
+		{"an id with a .. segment", paper.Paper{ID: "a/../b", Abstract: "x"}, "path segment"},
 		{"invalid UTF-8", paper.Paper{ID: "a", Abstract: "caf\xe9"}, "UTF-8"},
 		{"a bad date", paper.Paper{ID: "a", Abstract: "x", Published: "yesterday"}, "YYYY-MM-DD"},
 	}
@@ -83,5 +89,82 @@ func TestParseDate(t *testing.T) {
 	}
 	if _, err := paper.ParseDate("soon"); err == nil {
 		t.Error("ParseDate(soon) succeeded")
+	}
+}
+
+func TestNormalizeDropsControlCharactersFromText(t *testing.T) {
+	p := paper.Paper{ID: "a", Title: "Bold \x1b[1mtitle\x1b[0m", Abstract: "Line one\nline\ttwo\x07\u009b.",
+		Authors: []string{"\x1b]0;pwned\x07Ada"}, Categories: []string{"cs.LG\x00"}}
+	p.Normalize()
+	if p.Title != "Bold [1mtitle[0m" || p.Abstract != "Line one\nline\ttwo." || p.Authors[0] != "]0;pwnedAda" || p.Categories[0] != "cs.LG" {
+		t.Errorf("Normalize gave %q", []string{p.Title, p.Abstract, p.Authors[0], p.Categories[0]})
+	}
+}
+
+func TestValidateCapsEveryField(t *testing.T) {
+	ok := func() paper.Paper {
+		return paper.Paper{ID: "capped", Title: "T", Abstract: "A", Authors: []string{"Ada"}, Categories: []string{"cs.LG"}, URL: "https://example.org/p"}
+	}
+	names := func(n, size int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = strings.Repeat("n", size)
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		at, over func(p *paper.Paper)
+		overSays string
+	}{
+		{"the id", func(p *paper.Paper) { p.ID = strings.Repeat("i", paper.MaxIDLength) }, func(p *paper.Paper) { p.ID = strings.Repeat("i", paper.MaxIDLength+1) }, "200"},
+		{"the title", func(p *paper.Paper) { p.Title = strings.Repeat("t", paper.MaxTitleLength) }, func(p *paper.Paper) { p.Title = strings.Repeat("t", paper.MaxTitleLength+1) }, "limit is 1000"},
+		{"the abstract", func(p *paper.Paper) { p.Abstract = strings.Repeat("a", paper.MaxAbstractLength) }, func(p *paper.Paper) { p.Abstract = strings.Repeat("a", paper.MaxAbstractLength+1) }, "limit is 65536"},
+		{"the author count", func(p *paper.Paper) { p.Authors = names(paper.MaxAuthors, 3) }, func(p *paper.Paper) { p.Authors = names(paper.MaxAuthors+1, 3) }, "limit is 10000"},
+		{"an author's name", func(p *paper.Paper) { p.Authors = names(1, paper.MaxAuthorLength) }, func(p *paper.Paper) { p.Authors = names(1, paper.MaxAuthorLength+1) }, "limit is 200"},
+		{"the category count", func(p *paper.Paper) { p.Categories = names(paper.MaxCategories, 3) }, func(p *paper.Paper) { p.Categories = names(paper.MaxCategories+1, 3) }, "limit is 100"},
+		{"a category", func(p *paper.Paper) { p.Categories = names(1, paper.MaxCategoryLength) }, func(p *paper.Paper) { p.Categories = names(1, paper.MaxCategoryLength+1) }, "limit is 64"},
+		{"the url", func(p *paper.Paper) { p.URL = "https://e.org/" + strings.Repeat("u", paper.MaxURLLength-14) }, func(p *paper.Paper) { p.URL = "https://e.org/" + strings.Repeat("u", paper.MaxURLLength-13) }, "limit is 2048"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" at its cap is accepted and one over is refused", func(t *testing.T) {
+			p := ok()
+			tt.at(&p)
+			if err := p.Validate(); err != nil {
+				t.Errorf("at the cap: %v", err)
+			}
+			p = ok()
+			tt.over(&p)
+			if err := p.Validate(); !errors.Is(err, paper.ErrInvalid) || !strings.Contains(err.Error(), tt.overSays) {
+				t.Errorf("one over the cap: %v, want ErrInvalid saying %q", err, tt.overSays)
+			}
+		})
+	}
+	for _, u := range []string{"javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>", "vbscript:x", "//evil.example/x", "/relative", "ftp://example.org/x", "https://", "http:///x"} {
+		for _, field := range []string{"url", "github_repo", "project_page"} {
+			t.Run("a "+field+" of "+u+" is refused", func(t *testing.T) {
+				p := ok()
+				switch field {
+				case "url":
+					p.URL = u
+				case "github_repo":
+					p.GithubRepo = u
+				default:
+					p.ProjectPage = u
+				}
+				if err := p.Validate(); !errors.Is(err, paper.ErrInvalid) || !strings.Contains(err.Error(), field) {
+					t.Errorf("Validate = %v, want ErrInvalid naming %s", err, field)
+				}
+			})
+		}
+	}
+	for _, u := range []string{"http://example.org", "HTTPS://github.com/a/b", "https://arxiv.org/abs/2509.03687"} {
+		t.Run("a url of "+u+" is kept", func(t *testing.T) {
+			p := ok()
+			p.URL, p.GithubRepo, p.ProjectPage = u, u, u
+			if err := p.Validate(); err != nil {
+				t.Errorf("Validate = %v", err)
+			}
+		})
 	}
 }

@@ -24,8 +24,14 @@ const (
 	MaxQueryLength = 20000
 	// MaxYear bounds the years a filter may name.
 	MaxYear = 9999
-	// MaxAuthorLength bounds the author filter, in bytes.
-	MaxAuthorLength = 200
+	// MaxAuthorLength bounds the author filter, in bytes: a longer one
+	// could match no stored name.
+	MaxAuthorLength = paper.MaxAuthorLength
+	// MaxCategories bounds the categories a filter names (any of them);
+	// each is at most paper.MaxCategoryLength bytes, as a stored one is.
+	MaxCategories = 50
+	// maxModeLength bounds the mode a message quotes back.
+	maxModeLength = 16
 	// SortDepth is how many of the most relevant papers a ranking sorted
 	// by date or votes orders: the papers that "match" a query. A lexical
 	// ranking matches only papers holding a word of the query, so it may
@@ -199,13 +205,22 @@ func (p Params) Options() (Options, error) {
 		}
 		*y.dst = *y.v
 	}
+	if err := CheckList("category", p.Category, MaxCategories, 0); err != nil {
+		return o, err
+	}
 	for _, cat := range p.Category {
-		for _, one := range strings.Split(cat, ",") {
+		for one := range strings.SplitSeq(cat, ",") {
 			if one = strings.TrimSpace(one); one == "" {
 				return o, invalid("category", "category is empty: give a category such as cs.LG, or leave it out")
 			}
 			o.Filter.Categories = append(o.Filter.Categories, one)
+			if err := CheckList("category", o.Filter.Categories, MaxCategories, paper.MaxCategoryLength); err != nil {
+				return o, err // before splitting the rest of a long value
+			}
 		}
+	}
+	if err := CheckString("author", p.Author, MaxAuthorLength); err != nil {
+		return o, err
 	}
 	o.Filter.Author = strings.TrimSpace(p.Author)
 	o.Filter.Since = strings.TrimSpace(p.Since)
@@ -284,8 +299,12 @@ func (o *Options) check(l Limits) error {
 		return invalid("year_to", "year_to must be a year between 1 and %d, got %d", MaxYear, f.YearTo)
 	case f.YearFrom != 0 && f.YearTo != 0 && f.YearFrom > f.YearTo:
 		return invalid("year_from", "year_from (%d) is after year_to (%d)", f.YearFrom, f.YearTo)
-	case len(f.Author) > MaxAuthorLength:
-		return invalid("author", "author is %d bytes, the limit is %d", len(f.Author), MaxAuthorLength)
+	}
+	if err := CheckString("author", f.Author, MaxAuthorLength); err != nil {
+		return err
+	}
+	if err := CheckList("category", f.Categories, MaxCategories, paper.MaxCategoryLength); err != nil {
+		return err
 	}
 	if f.Since != "" {
 		d, err := paper.ParseDay(f.Since)
@@ -296,6 +315,35 @@ func (o *Options) check(l Limits) error {
 	}
 	if slices.ContainsFunc(f.Categories, func(c string) bool { return strings.TrimSpace(c) == "" }) {
 		return invalid("category", "category is empty: give a category such as cs.LG")
+	}
+	return nil
+}
+
+// CheckList refuses a list parameter (param names it as a client does)
+// holding more than maxValues values, or a value longer than maxBytes
+// bytes (0: no bound), with an *Error that gives the limit. Every list a
+// request carries is checked with it before any work, so that what a
+// request costs is bounded by the limits; a list of paper ids is checked
+// with paper.MaxIDLength.
+func CheckList(param string, values []string, maxValues, maxBytes int) error {
+	if len(values) > maxValues {
+		return invalid(param, "%s has %d values, the limit is %d: ask for fewer", param, len(values), maxValues)
+	}
+	if maxBytes > 0 {
+		for _, v := range values {
+			if len(v) > maxBytes {
+				return invalid(param, "a %s value is %d bytes, the limit is %d", param, len(v), maxBytes)
+			}
+		}
+	}
+	return nil
+}
+
+// CheckString refuses a string parameter longer than maxBytes bytes, with
+// an *Error that gives the limit: CheckList for one value.
+func CheckString(param, value string, maxBytes int) error {
+	if len(value) > maxBytes {
+		return invalid(param, "%s is %d bytes, the limit is %d", param, len(value), maxBytes)
 	}
 	return nil
 }
@@ -331,6 +379,9 @@ func ParseMode(s string) (Mode, error) {
 		return Hybrid, nil
 	}
 	if !slices.Contains(Modes, m) {
+		if len(s) > maxModeLength {
+			s = s[:maxModeLength] + "…"
+		}
 		return "", invalid("mode", "mode must be hybrid, vector or lexical, got %q", s)
 	}
 	return m, nil

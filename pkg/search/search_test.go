@@ -198,6 +198,12 @@ func TestRequestsAreCheckedOnceWithTheParameterAndCode(t *testing.T) {
 		{"a negative year is refused", url.Values{"year_to": {"-1"}}, "learning", search.Limits{}, "year_to", search.CodeInvalidParameter},
 		{"an empty category is refused", url.Values{"category": {"cs.LG, "}}, "learning", search.Limits{}, "category", search.CodeInvalidParameter},
 		{"highlight that is not a boolean is refused", url.Values{"highlight": {"maybe"}}, "learning", search.Limits{}, "highlight", search.CodeInvalidParameter},
+		{"as many categories as the limit are answered", url.Values{"category": cats(search.MaxCategories)}, "learning", search.Limits{}, "", ""},
+		{"one category over the limit is refused", url.Values{"category": cats(search.MaxCategories + 1)}, "learning", search.Limits{}, "category", search.CodeInvalidParameter},
+		{"one category over the limit in one comma-separated value is refused", url.Values{"category": {strings.Join(cats(search.MaxCategories+1), ",")}}, "learning", search.Limits{}, "category", search.CodeInvalidParameter},
+		{"120,000 comma-separated categories are refused", url.Values{"category": {strings.Repeat("cs.LG,", 120_000)}}, "learning", search.Limits{}, "category", search.CodeInvalidParameter},
+		{"a category longer than a stored one can be is refused", url.Values{"category": {strings.Repeat("c", paper.MaxCategoryLength+1)}}, "learning", search.Limits{}, "category", search.CodeInvalidParameter},
+		{"an author longer than a stored name can be is refused", url.Values{"author": {strings.Repeat("a", search.MaxAuthorLength+1)}}, "learning", search.Limits{}, "author", search.CodeInvalidParameter},
 		{"an empty query is refused", url.Values{}, "  ", search.Limits{}, "q", search.CodeEmptyQuery},
 		{"a query with a control character is refused", url.Values{}, "a\x00b", search.Limits{}, "q", search.CodeInvalidParameter},
 		{"a query over the server's limit is refused", url.Values{}, "learning to learn", search.Limits{MaxQueryBytes: 10}, "q", search.CodeQueryTooLong},
@@ -228,3 +234,46 @@ func TestRequestsAreCheckedOnceWithTheParameterAndCode(t *testing.T) {
 		})
 	}
 }
+
+// cats is n distinct category names.
+func cats(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "cat." + strconv.Itoa(i)
+	}
+	return out
+}
+
+func TestListAndStringCapsNameTheLimit(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		says string
+	}{
+		{"too many values", search.CheckList("positive", cats(101), 100, paper.MaxIDLength), "positive has 101 values, the limit is 100"},
+		{"a value too long", search.CheckList("positive", []string{strings.Repeat("x", 201)}, 100, paper.MaxIDLength), "a positive value is 201 bytes, the limit is 200"},
+		{"a string too long", search.CheckString("author", strings.Repeat("x", 201), 200), "author is 201 bytes, the limit is 200"},
+		{"a mode of 16 MiB is quoted short", firstErr(search.ParseMode(strings.Repeat("m", 16<<20))), `got "mmmmmmmmmmmmmmmm…"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" is refused with the limit in the message", func(t *testing.T) {
+			var bad *search.Error
+			if !errors.As(tt.err, &bad) || bad.Code != search.CodeInvalidParameter || !strings.Contains(bad.Message, tt.says) {
+				t.Errorf("err = %v, want an invalid_parameter *search.Error saying %q", tt.err, tt.says)
+			}
+		})
+	}
+	if err := search.CheckList("category", cats(search.MaxCategories), search.MaxCategories, paper.MaxCategoryLength); err != nil {
+		t.Errorf("a list at the limit: %v", err)
+	}
+	t.Run("the engine refuses too many categories from a caller that skips Params", func(t *testing.T) {
+		eng := papertest.Seeded(t).Engine()
+		_, err := eng.Search(context.Background(), "learning", search.Options{Filter: paper.Filter{Categories: cats(search.MaxCategories + 1)}})
+		var bad *search.Error
+		if !errors.As(err, &bad) || bad.Param != "category" {
+			t.Errorf("err = %v, want a *search.Error naming category", err)
+		}
+	})
+}
+
+func firstErr[T any](_ T, err error) error { return err }

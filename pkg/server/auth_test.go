@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,22 +10,10 @@ import (
 	"github.com/paperlens/paperlens/pkg/server"
 )
 
-// send is do with an Authorization header ("" sends none).
+// send sends a JSON body with an Authorization header ("" sends none).
 func (ts *testServer) send(t *testing.T, method, path, auth, body string) response {
 	t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, ts.URL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	return ts.roundTrip(t, req)
+	return ts.with(t, method, path, body, "Content-Type", "application/json", "Authorization", auth)
 }
 
 func TestWritesNeedTheKey(t *testing.T) {
@@ -45,6 +32,8 @@ func TestWritesNeedTheKey(t *testing.T) {
 		{"deleting without a key is refused", "DELETE", "/v1/papers/" + seed[0].ID, "", ""},
 		{"deleting with a wrong key is refused", "DELETE", "/v1/papers/" + seed[0].ID, "Bearer nope", ""},
 		{"an unauthorised write is refused before its body is read", "POST", "/v1/papers", "", "not even JSON"},
+		{"adding papers with the key glued to the scheme is refused", "POST", "/v1/papers", "Bearer" + key, newPaper},
+		{"adding papers with the key under another scheme is refused", "POST", "/v1/papers", "Token " + key, newPaper},
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,6 +60,14 @@ func TestWritesNeedTheKey(t *testing.T) {
 		var p paper.Paper
 		ts.send(t, "GET", "/v1/papers/"+seed[0].ID, "", "").decode(t, http.StatusOK, &p)
 	})
+	for _, scheme := range []string{"bearer", "BEARER", "BeArEr"} {
+		t.Run("the scheme "+scheme+" is accepted, since schemes are case-insensitive", func(t *testing.T) {
+			var st ingest.Stats
+			ts.send(t, "POST", "/v1/papers", scheme+" "+key, `{"id": "2601.00009", "abstract": "Any case."}`).decode(t, http.StatusCreated, &st)
+			var del map[string]string
+			ts.send(t, "DELETE", "/v1/papers/2601.00009", scheme+"  "+key, "").decode(t, http.StatusOK, &del)
+		})
+	}
 	t.Run("the key lets a paper in and out", func(t *testing.T) {
 		var st ingest.Stats
 		ts.send(t, "POST", "/v1/papers", "Bearer "+key, newPaper).decode(t, http.StatusCreated, &st)

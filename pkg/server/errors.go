@@ -28,6 +28,8 @@ const (
 	codeEmbedderUnavailable  = "embedder_unavailable"
 	codeBackendUnavailable   = "backend_unavailable"
 	codeInternal             = "internal"
+	codeClientClosed         = "client_closed_request"
+	codeTooManyPapers        = "too_many_papers"
 )
 
 // apiError is the body of every error answer.
@@ -46,14 +48,24 @@ func (s *server) fail(c *gin.Context, status int, code, message string) {
 }
 
 func (s *server) tooLarge(c *gin.Context) {
+	what := "send fewer papers per request"
+	if limit := s.bodyLimit(c); limit < s.maxBody {
+		what = "a search needs no more"
+	}
 	s.fail(c, http.StatusRequestEntityTooLarge, codeBodyTooLarge,
-		"the request body is longer than "+strconv.FormatInt(s.maxBody, 10)+" bytes: send fewer papers per request")
+		"the request body is longer than "+strconv.FormatInt(s.bodyLimit(c), 10)+" bytes: "+what)
 }
+
+// statusClientClosed is what the request log and the metrics count a
+// request whose client left before its answer as (nginx's 499): no one
+// reads it, and it is not the server's failure.
+const statusClientClosed = 499
 
 // failWith answers err with the status its kind calls for: 400 for a bad
 // request (with the code package search gives it) or a bad paper, 404 for
-// an unknown paper, 503 when the embedder or the backend is down, and 500
-// for anything else.
+// an unknown paper, 503 when the embedder or the backend is down, 499 when
+// the client left, and 500 for anything else, with a message that keeps
+// the error's text to the log.
 func (s *server) failWith(c *gin.Context, err error) {
 	_ = c.Error(err) // for the request log
 	var (
@@ -61,6 +73,8 @@ func (s *server) failWith(c *gin.Context, err error) {
 		bad    *search.Error
 	)
 	switch {
+	case c.Request.Context().Err() != nil:
+		s.fail(c, statusClientClosed, codeClientClosed, "the client closed the connection before the answer")
 	case errors.As(err, &tooBig):
 		s.tooLarge(c)
 	case errors.As(err, &bad):
@@ -76,6 +90,6 @@ func (s *server) failWith(c *gin.Context, err error) {
 	case errors.Is(err, paper.ErrInvalid):
 		s.fail(c, http.StatusBadRequest, codeInvalidPaper, err.Error()+"; nothing was stored: fix that paper and send the request again")
 	default:
-		s.fail(c, http.StatusInternalServerError, codeInternal, "the server could not answer: "+err.Error())
+		s.fail(c, http.StatusInternalServerError, codeInternal, "the server could not answer this request: the server log has the details")
 	}
 }

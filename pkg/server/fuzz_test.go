@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/server"
 )
@@ -151,6 +153,85 @@ func FuzzSearchBody(f *testing.F) {
 		}
 		if n := ts.stored(); n != len(seed) {
 			t.Fatalf("a read changed the store: %d papers, want %d", n, len(seed))
+		}
+	})
+}
+
+// FuzzPapersBody posts arbitrary bytes, with an arbitrary Content-Type, to
+// POST /v1/papers. Whatever is sent, the answer is a JSON success or a
+// JSON 4xx; a refused body stores nothing; an accepted one stores what its
+// counts say, at most Config.MaxPapers papers, each within the caps of
+// paper.Validate.
+func FuzzPapersBody(f *testing.F) {
+	seed, _ := seedPapers(f)
+	const maxPapers = 20
+	ts := newServer(f, server.Config{MaxBodyBytes: 64 << 10, MaxPapers: maxPapers}, builtinEmbedder(f), seed[:3])
+	one := `{"id": "2601.00040", "title": "Fuzzed", "abstract": "An abstract.", "authors": ["A B"], "categories": ["cs.LG"], "url": "https://arxiv.org/abs/2601.00040"}`
+	for _, s := range []struct{ body, ctype string }{
+		{one, "application/json"},
+		{"[" + one + "]", "application/json; charset=utf-8"},
+		{one + "\n" + strings.Replace(one, "00040", "00041", 1), "application/x-ndjson"},
+		{"[" + strings.Repeat(`{"id": "x", "abstract": "y"},`, maxPapers) + `{"id": "z", "abstract": "y"}]`, "application/json"},
+		{strings.Repeat(`{"id": "x", "abstract": "y"}`+"\n", maxPapers+1), "application/jsonl"},
+		{`{"id": "js", "abstract": "x", "url": "javascript:alert(1)"}`, "application/json"},
+		{`{"id": "a\u001bb", "abstract": "x"}`, "application/json"},
+		{`{"id": "..", "abstract": "x"}`, ""},
+		{`{"id": "big", "abstract": "` + strings.Repeat("w", 60<<10) + `"}`, "application/json"},
+		{`{"id": "t", "title": "\u001b[31mred", "abstract": "x", "authors": "A, B and C", "date": "Dec 8, 2022"}`, "application/json"},
+		{"\xef\xbb\xbf[{\"id\": \"bom\", \"abstract\": \"x\"}]", "application/vnd.api+json"},
+		{`{"id": "plain", "abstract": "x"}`, "text/plain"},
+		{nested(10_001), "application/json"},
+		{`[{"id": "dup", "abstract": "x"}, {"id": "dup", "abstract": "y"}]`, "application/json"},
+		{"{\"id\": \"latin\", \"abstract\": \"caf\xe9\"}", "application/json"},
+	} {
+		f.Add([]byte(s.body), s.ctype)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, ctype string) {
+		before := ts.stored()
+		req, err := http.NewRequest(http.MethodPost, ts.URL+"/v1/papers", bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("building the request: %v", err)
+		}
+		if ctype != "" && validHeaderValue(ctype) {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode >= 500 || !strings.HasPrefix(ct, "application/json") {
+			t.Fatalf("answered %d %q: %s", resp.StatusCode, ct, answer)
+		}
+		after := ts.stored()
+		if resp.StatusCode >= 400 {
+			var e errorAnswer
+			if err := json.Unmarshal(answer, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
+				t.Fatalf("%d with a body that is not a JSON error: %s", resp.StatusCode, answer)
+			}
+			if after != before {
+				t.Fatalf("a refused body (%d %s) changed the store from %d to %d papers", resp.StatusCode, e.Error.Code, before, after)
+			}
+			return
+		}
+		var st ingest.Stats
+		if err := json.Unmarshal(answer, &st); err != nil {
+			t.Fatalf("%d with a body that is not the counts: %s", resp.StatusCode, answer)
+		}
+		if st.Total() < 1 || st.Total() > maxPapers || after-before != st.Added {
+			t.Fatalf("answered %+v, the store went from %d to %d papers", st, before, after)
+		}
+		for r, err := range ts.papers.All(context.Background()) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Paper.Validate(); err != nil {
+				t.Fatalf("a stored paper fails the caps: %v", err)
+			}
 		}
 	})
 }

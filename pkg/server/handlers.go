@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -139,11 +140,11 @@ func (s *server) upsertPapers(c *gin.Context) {
 		s.fail(c, http.StatusBadRequest, codeMalformedJSON, "the body is not valid UTF-8: send papers encoded as UTF-8; nothing was stored")
 		return
 	}
-	papers, err := decodePapers(b)
+	papers, err := decodePapers(b, s.maxPapers)
 	var bad *badPapers
 	switch {
 	case errors.As(err, &bad):
-		s.fail(c, http.StatusBadRequest, bad.code, bad.message)
+		s.fail(c, cmp.Or(bad.status, http.StatusBadRequest), bad.code, bad.message)
 		return
 	case err != nil:
 		s.failWith(c, err)
@@ -174,16 +175,11 @@ func (s *server) answerPage(c *gin.Context, rank func() (paper.Page, error)) {
 	c.JSON(http.StatusOK, page)
 }
 
-// isControl reports a control character other than tab and line breaks,
-// which plain text may hold.
-func isControl(r rune) bool {
-	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
-}
-
 // checkID rejects a paper id that no paper can have: not UTF-8, or holding
-// a control character such as NUL. Any other unknown id is a 404.
+// a control character such as NUL or tab, which paper.CheckID refuses to
+// store. Any other unknown id is a 404.
 func (s *server) checkID(c *gin.Context, id string) bool {
-	if !utf8.ValidString(id) || strings.IndexFunc(id, isControl) >= 0 {
+	if !utf8.ValidString(id) || strings.ContainsFunc(id, unicode.IsControl) {
 		s.fail(c, http.StatusBadRequest, codeInvalidParameter, fmt.Sprintf("the paper id %q holds a control character or is not UTF-8: no paper has such an id", id))
 		return false
 	}
@@ -285,7 +281,16 @@ func fieldNames(v any) string {
 
 // requireJSON answers 415 to a body whose Content-Type is given and is not
 // some kind of JSON or plain text.
-func (s *server) requireJSON(c *gin.Context) {
+func (s *server) requireJSON(c *gin.Context) { s.checkContentType(c, true) }
+
+// requireWriteJSON is requireJSON without plain text: a form or a fetch on
+// any site may send text/plain without asking the server first (no CORS
+// preflight), so a write must say it is JSON.
+func (s *server) requireWriteJSON(c *gin.Context) { s.checkContentType(c, false) }
+
+// checkContentType answers 415 unless the Content-Type is missing, some
+// kind of JSON, or, with plain, text/plain.
+func (s *server) checkContentType(c *gin.Context, plain bool) {
 	ct := c.GetHeader("Content-Type")
 	if ct == "" {
 		c.Next()
@@ -295,17 +300,21 @@ func (s *server) requireJSON(c *gin.Context) {
 	if err == nil {
 		switch {
 		case mt == "application/json", mt == "application/x-ndjson", mt == "application/jsonl",
-			mt == "application/x-jsonlines", mt == "text/plain", strings.HasSuffix(mt, "+json"):
+			mt == "application/x-jsonlines", mt == "text/plain" && plain, strings.HasSuffix(mt, "+json"):
 			c.Next()
 			return
 		}
 	}
 	s.fail(c, http.StatusUnsupportedMediaType, codeUnsupportedMediaType,
-		fmt.Sprintf("Content-Type %q is not JSON: send application/json (or application/x-ndjson for JSON Lines)", ct))
+		fmt.Sprintf("Content-Type %s is not JSON: send application/json (or application/x-ndjson for JSON Lines)", quoteShort(ct)))
 }
 
-// badPapers is why a POST /v1/papers body cannot be stored.
-type badPapers struct{ code, message string }
+// badPapers is why a POST /v1/papers body cannot be stored: the answer's
+// status (0: 400), code and message.
+type badPapers struct {
+	status        int
+	code, message string
+}
 
 func (e *badPapers) Error() string { return e.message }
 
@@ -315,8 +324,11 @@ func (e *badPapers) Error() string { return e.message }
 // as 'paperlens ingest' reads a file: "date" stands for "published", and an
 // author list may be one comma-separated string. The first bad paper stops
 // the read with a *badPapers naming it by its place in the array (from 1)
-// or its line.
-func decodePapers(b []byte) ([]paper.Paper, error) {
+// or its line. A body of more than max papers is refused, 413, before any
+// is checked.
+func decodePapers(b []byte, max int) ([]paper.Paper, error) {
+	tooMany := &badPapers{http.StatusRequestEntityTooLarge, codeTooManyPapers,
+		fmt.Sprintf("the body holds more than %d papers, the limit of one request: send them in several; nothing was stored", max)}
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // a byte-order mark
 	trimmed := bytes.TrimSpace(b)
 	fromArray := false
@@ -326,7 +338,10 @@ func decodePapers(b []byte) ([]paper.Paper, error) {
 	case trimmed[0] == '[':
 		var elems []json.RawMessage
 		if err := json.Unmarshal(trimmed, &elems); err != nil {
-			return nil, &badPapers{codeMalformedJSON, describeJSONError(err) + ": send a JSON array of paper objects; nothing was stored"}
+			return nil, &badPapers{0, codeMalformedJSON, describeJSONError(err) + ": send a JSON array of paper objects; nothing was stored"}
+		}
+		if len(elems) > max {
+			return nil, tooMany
 		}
 		var lines bytes.Buffer
 		for _, e := range elems {
@@ -341,11 +356,16 @@ func decodePapers(b []byte) ([]paper.Paper, error) {
 	}
 	var papers []paper.Paper
 	_, err := loader.Load(bytes.NewReader(b), loader.Options{Format: loader.JSONL, Strict: true}, func(p paper.Paper) error {
+		if len(papers) == max {
+			return tooMany
+		}
 		papers = append(papers, p)
 		return nil
 	})
 	var le *loader.LineError
 	switch {
+	case err == tooMany:
+		return nil, tooMany
 	case errors.As(err, &le):
 		where := fmt.Sprintf("line %d", le.Line)
 		if fromArray {
@@ -358,7 +378,7 @@ func decodePapers(b []byte) ([]paper.Paper, error) {
 		if !json.Valid(nthLine(b, le.Line)) {
 			code = codeMalformedJSON
 		}
-		return nil, &badPapers{code, where + ": " + le.Err.Error() + "; nothing was stored: fix it and send the request again"}
+		return nil, &badPapers{0, code, where + ": " + le.Err.Error() + "; nothing was stored: fix it and send the request again"}
 	case err != nil:
 		return nil, err
 	case len(papers) == 0:
@@ -368,7 +388,7 @@ func decodePapers(b []byte) ([]paper.Paper, error) {
 }
 
 // errNoPapers is a body without a single paper.
-var errNoPapers = &badPapers{codeEmptyBody, "the body holds no papers: send a JSON array of papers, one paper object, or JSON Lines"}
+var errNoPapers = &badPapers{0, codeEmptyBody, "the body holds no papers: send a JSON array of papers, one paper object, or JSON Lines"}
 
 // nthLine returns line n (from 1) of b.
 func nthLine(b []byte, n int) []byte {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/server"
 )
 
@@ -85,6 +86,28 @@ func TestHostileRequests(t *testing.T) {
 		{"papers like an id with a NUL byte are refused", "GET", "/v1/papers/a%00b/similar", "", "", 400, "invalid_parameter", "control character"},
 		{"deleting an id with a NUL byte is refused", "DELETE", "/v1/papers/a%00b", "", "", 400, "invalid_parameter", "control character"},
 		{"an id that is not UTF-8 is refused", "GET", "/v1/papers/%ff", "", "", 400, "invalid_parameter", "UTF-8"},
+		{"an id with an ESC is refused", "GET", "/v1/papers/a%1Bb", "", "", 400, "invalid_parameter", "control character"},
+		{"deleting an id with a tab is refused", "DELETE", "/v1/papers/a%09b", "", "", 400, "invalid_parameter", "control character"},
+
+		{"a paper whose id holds an ESC is refused, as reading it is", "POST", "/v1/papers", "application/json", `{"id": "a\u001bb", "abstract": "x"}`, 400, "invalid_paper", "control characters"},
+		{"a paper whose id holds a DEL is refused", "POST", "/v1/papers", "application/json", `{"id": "a\u007fb", "abstract": "x"}`, 400, "invalid_paper", "control characters"},
+		{"a paper whose id holds a tab is refused", "POST", "/v1/papers", "application/json", `{"id": "a\tb", "abstract": "x"}`, 400, "invalid_paper", "control characters"},
+		{"a paper with the id .. is refused, since no link reaches it", "POST", "/v1/papers", "application/json", `{"id": "..", "abstract": "x"}`, 400, "invalid_paper", "path segment"},
+		{"a paper with an id climbing up is refused", "POST", "/v1/papers", "application/json", `{"id": "a/../b", "abstract": "x"}`, 400, "invalid_paper", "path segment"},
+		{"a paper with a javascript: URL is refused", "POST", "/v1/papers", "application/json", `{"id": "js", "abstract": "x", "url": "javascript:alert(document.cookie)"}`, 400, "invalid_paper", "url"},
+		{"a paper with a data: project page is refused", "POST", "/v1/papers", "application/json", `{"id": "data", "abstract": "x", "project_page": "data:text/html,<script>alert(1)</script>"}`, 400, "invalid_paper", "project_page"},
+		{"a paper with a 10 MB abstract is refused", "POST", "/v1/papers", "application/json", `{"id": "big", "abstract": "` + strings.Repeat("word ", 2<<20) + `"}`, 413, "body_too_large", "bytes"},
+		{"a paper with an abstract over the cap is refused", "POST", "/v1/papers", "application/json", `{"id": "big", "abstract": "` + strings.Repeat("w", paper.MaxAbstractLength+1) + `"}`, 400, "invalid_paper", fmt.Sprintf("limit is %d", paper.MaxAbstractLength)},
+		{"a paper with a title over the cap is refused", "POST", "/v1/papers", "application/json", `{"id": "t", "abstract": "x", "title": "` + strings.Repeat("t", paper.MaxTitleLength+1) + `"}`, 400, "invalid_paper", "title"},
+		{"a paper with too many authors is refused", "POST", "/v1/papers", "application/json", `{"id": "au", "abstract": "x", "authors": [` + strings.Repeat(`"A B",`, paper.MaxAuthors) + `"A B"]}`, 400, "invalid_paper", "authors"},
+		{"a paper with too many categories is refused", "POST", "/v1/papers", "application/json", `{"id": "ca", "abstract": "x", "categories": [` + strings.Repeat(`"cs.LG",`, paper.MaxCategories) + `"cs.LG"]}`, 400, "invalid_paper", "categories"},
+
+		{"a search with a category over the limit is refused", "GET", "/v1/search?q=x" + strings.Repeat("&category=cs.LG", search.MaxCategories+1), "", "", 400, "invalid_parameter", fmt.Sprintf("limit is %d", search.MaxCategories)},
+		{"a search body with 40,000 categories is refused", "POST", "/v1/search", "application/json", `{"q": "x", "category": [` + strings.Repeat(`"a",`, 40_000) + `"a"]}`, 400, "invalid_parameter", fmt.Sprintf("limit is %d", search.MaxCategories)},
+		{"a search with 100,000 comma-separated categories is refused", "GET", "/v1/search?q=x&category=" + strings.Repeat("a,", 100_000), "", "", 400, "invalid_parameter", fmt.Sprintf("limit is %d", search.MaxCategories)},
+		{"a search body with 120,000 categories is too large", "POST", "/v1/search", "application/json", `{"q": "x", "category": [` + strings.Repeat(`"cs.LG",`, 120_000) + `"a"]}`, 413, "body_too_large", "a search needs no more"},
+		{"a search with an author over the limit is refused", "GET", "/v1/search?q=x&author=" + strings.Repeat("a", search.MaxAuthorLength+1), "", "", 400, "invalid_parameter", "author"},
+		{"a 200 KB mode is refused without being echoed", "POST", "/v1/search", "application/json", `{"q": "x", "mode": "` + strings.Repeat("m", 200_000) + `"}`, 400, "invalid_parameter", "mode"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,9 +115,13 @@ func TestHostileRequests(t *testing.T) {
 			if tt.body != "" {
 				body = strings.NewReader(tt.body)
 			}
-			e := ts.do(t, tt.method, tt.path, tt.ctype, body).wantError(t, tt.status, tt.code)
+			r := ts.do(t, tt.method, tt.path, tt.ctype, body)
+			e := r.wantError(t, tt.status, tt.code)
 			if !strings.Contains(e.Error.Message, tt.says) {
 				t.Errorf("message %q does not mention %q", e.Error.Message, tt.says)
+			}
+			if len(r.body) > 2000 {
+				t.Errorf("the answer is %d bytes: an error message need not echo the request", len(r.body))
 			}
 			ts.wantHealthy(t)
 		})

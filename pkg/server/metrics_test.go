@@ -124,3 +124,39 @@ func TestRequestLogsNameTheRoute(t *testing.T) {
 		t.Errorf("no request record with method, route, path, status, bytes and took:\n%s", buf.String())
 	}
 }
+
+// TestMadeUpMethodsDoNotGrowTheMetrics sends what grew /metrics from
+// 35 KB to 323 MB in the review: requests with long random methods.
+func TestMadeUpMethodsDoNotGrowTheMetrics(t *testing.T) {
+	ts := newServer(t, server.Config{}, builtinEmbedder(t), nil)
+	before := len(ts.scrape(t))
+	for i := range 200 {
+		method := strings.Repeat(string(rune('A'+i%26)), 2000) + strconv.Itoa(i)
+		for _, path := range []string{"/v1/search", "/v1/papers/x", "/nowhere"} {
+			req, err := http.NewRequest(method, ts.URL+path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := ts.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+	}
+	text := ts.scrape(t)
+	if strings.Contains(text, "AAAA") {
+		t.Error("a made-up method is a label")
+	}
+	for series, want := range map[string]float64{
+		`paperlens_http_requests_total{method="OTHER",route="unmatched",status="405"}`: 400, // /v1/search and /v1/papers/x
+		`paperlens_http_requests_total{method="OTHER",route="unmatched",status="404"}`: 200,
+	} {
+		if got := sample(t, text, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
+	if len(text) > before+16<<10 {
+		t.Errorf("/metrics grew from %d to %d bytes", before, len(text))
+	}
+}

@@ -60,9 +60,11 @@
 //
 // # Bodies
 //
-// POST bodies are JSON in UTF-8 and at most Config.MaxBodyBytes long. A
-// Content-Type, when present, must be JSON-like: application/json (or any
-// +json type), application/x-ndjson, application/jsonl, or text/plain. The
+// POST bodies are JSON in UTF-8 and at most Config.MaxBodyBytes long (256
+// KiB at most for a search or a text to compare). A Content-Type, when
+// present, must be JSON-like: application/json (or any +json type),
+// application/x-ndjson, application/jsonl, or, for the read routes only,
+// text/plain. The
 // bodies of POST /v1/search and /v1/similar are one JSON object whose fields
 // are those above and the query options (mode, year_from, year_to, category,
 // author, highlight, explain); an unknown field is answered 400
@@ -79,17 +81,28 @@
 //
 // # Limits
 //
-// Config.MaxBodyBytes bounds a body, Config.MaxQueryBytes a query or text,
-// and Config.MaxDepth how deep (offset+limit) a client may page. A query or
-// text must be UTF-8 without control characters other than tab and line
-// breaks; a paper id with a control character (such as NUL) is answered 400.
+// Config.MaxBodyBytes bounds a body, Config.MaxPapers the papers of one
+// POST /v1/papers, Config.MaxQueryBytes a query or text, and
+// Config.MaxDepth how deep (offset+limit) a client may page; package
+// search caps the lists and strings of a request (search.MaxCategories…)
+// and package paper the fields of a paper (paper.MaxAbstractLength…). A
+// query or text must be UTF-8 without control characters other than tab
+// and line breaks; a paper id with a control character (such as NUL or
+// tab) is answered 400.
 //
-// # Keys for writes
+// # Keys for writes, and where writes may come from
 //
 // With Config.APIKey set, POST /v1/papers and DELETE /v1/papers/{id} need
-// "Authorization: Bearer KEY"; without it they answer 401 unauthorized with
-// "WWW-Authenticate: Bearer". Reads, including POST /v1/search and
-// /v1/similar, stay open.
+// "Authorization: Bearer KEY" (the scheme in any case); without it they
+// answer 401 unauthorized with "WWW-Authenticate: Bearer". Reads, including
+// POST /v1/search and /v1/similar, stay open. With or without a key, a
+// write a browser sends from a page of another site (Sec-Fetch-Site, or
+// Origin from an older browser) answers 403 cross_site_write, and papers
+// sent as text/plain answer 415: a form or a fetch on any site can send
+// those without asking first. With Config.CheckHost (serve sets it when it
+// listens on loopback), a request whose Host names neither this machine
+// nor one of Config.AllowedHosts answers 421 misdirected_request, which
+// stops DNS rebinding.
 //
 // # Metrics and description
 //
@@ -114,12 +127,18 @@
 //	invalid_paper          400  a paper cannot be stored (no id, no abstract, bad date…); names it
 //	unauthorized           401  a write without the API key (Config.APIKey)
 //	cors_forbidden         403  a preflight from a site not in Config.CORSOrigins, or for a write route
+//	cross_site_write       403  a write a browser sent from a page of another site
 //	not_found              404  unknown paper id or unknown route
 //	method_not_allowed     405  the route exists for other methods (see the Allow header)
 //	body_too_large         413  the body is longer than Config.MaxBodyBytes
+//	too_many_papers        413  more papers than Config.MaxPapers in one POST /v1/papers
 //	unsupported_media_type 415  a POST whose Content-Type is not JSON
+//	misdirected_request    421  a Host that is not this machine's, with Config.CheckHost
 //	embedder_unavailable   503  the embedder cannot be reached; retry when it is back
-//	internal               500  anything else, including a recovered panic
+//	internal               500  anything else, including a recovered panic; the log has the error
+//
+// A request whose client left before its answer is logged and counted with
+// the status 499 (client_closed_request), below ERROR: no one reads it.
 package server
 
 import (
@@ -143,6 +162,17 @@ import (
 
 // DefaultMaxBodyBytes bounds a request body when Config.MaxBodyBytes is 0.
 const DefaultMaxBodyBytes int64 = 16 << 20
+
+// DefaultMaxPapers bounds the papers of one POST /v1/papers when
+// Config.MaxPapers is 0: about what a body of DefaultMaxBodyBytes holds
+// of real abstracts (arXiv's average 1.5 KB each with their metadata).
+const DefaultMaxPapers = 10000
+
+// maxQueryBody bounds the body of POST /v1/search and /v1/similar (or
+// Config.MaxBodyBytes, if smaller): room for the longest text
+// (search.MaxQueryLength) written in JSON escapes six bytes a byte, and
+// every option, with room to spare.
+const maxQueryBody int64 = 256 << 10
 
 // Config tunes the handler. The zero value works.
 type Config struct {
@@ -171,6 +201,20 @@ type Config struct {
 	// whose pages may call the read routes from a browser. Empty allows
 	// same-origin pages only. Check values with ParseOrigin.
 	CORSOrigins []string
+	// MaxPapers bounds the papers of one POST /v1/papers; more are
+	// answered 413 too_many_papers. 0 means DefaultMaxPapers.
+	MaxPapers int
+	// CheckHost answers only requests whose Host header names this machine
+	// (localhost, a name under .localhost, a loopback address) or one of
+	// AllowedHosts, and any other 421 misdirected_request. A server
+	// listening on loopback should set it: it stops DNS rebinding, by
+	// which a page on another site reaches a server on 127.0.0.1 under
+	// that site's name.
+	CheckHost bool
+	// AllowedHosts are the host names (a port is ignored) answered besides
+	// this machine's when CheckHost is set, such as the name a reverse
+	// proxy on this machine passes on.
+	AllowedHosts []string
 	// Sync, if set, tells how the sources synced in the background fare
 	// (harvest.Scheduler.Status): GET /v1/stats lists them under "sync",
 	// and /metrics has their paperlens_sync_* series.
@@ -179,13 +223,15 @@ type Config struct {
 
 // server holds what the handlers need.
 type server struct {
-	eng     *search.Engine
-	ing     *ingest.Ingester
-	maxBody int64
-	keyHash []byte // sha256 of Config.APIKey; nil when writes are open
-	log     *slog.Logger
-	metrics *metrics.Metrics
-	sync    func() []harvest.Status
+	eng        *search.Engine
+	ing        *ingest.Ingester
+	maxBody    int64
+	maxPapers  int
+	keyHash    []byte // sha256 of Config.APIKey; nil when writes are open
+	log        *slog.Logger
+	metrics    *metrics.Metrics
+	sync       func() []harvest.Status
+	sameOrigin *http.CrossOriginProtection // for writes; it trusts no other origin
 }
 
 // New returns the HTTP API over eng (queries) and ing (writes). Both must
@@ -196,9 +242,13 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	if eng != nil { // the engine checks requests against this server's limits
 		eng = eng.WithLimits(search.Limits{MaxQueryBytes: cfg.MaxQueryBytes, MaxDepth: cfg.MaxDepth})
 	}
-	s := &server{eng: eng, ing: ing, maxBody: cfg.MaxBodyBytes, log: cfg.Logger, metrics: cfg.Metrics, sync: cfg.Sync}
+	s := &server{eng: eng, ing: ing, maxBody: cfg.MaxBodyBytes, maxPapers: cfg.MaxPapers, log: cfg.Logger, metrics: cfg.Metrics,
+		sync: cfg.Sync, sameOrigin: http.NewCrossOriginProtection()}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.maxPapers <= 0 {
+		s.maxPapers = DefaultMaxPapers
 	}
 	if cfg.APIKey != "" {
 		h := sha256.Sum256([]byte(cfg.APIKey))
@@ -222,7 +272,11 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = true
-	r.Use(s.logRequests, s.recoverPanics, newCORS(cfg.CORSOrigins).handle(s), s.limitBody)
+	r.Use(s.logRequests, s.recoverPanics, noSniff)
+	if cfg.CheckHost {
+		r.Use(newHosts(cfg.AllowedHosts).handle(s))
+	}
+	r.Use(newCORS(cfg.CORSOrigins).handle(s), s.limitBody)
 	pages := gin.WrapH(web.New(eng, web.Config{Logger: s.log}))
 	r.NoRoute(func(c *gin.Context) {
 		if m := c.Request.Method; (m == http.MethodGet || m == http.MethodHead) && !apiPath(c.Request.URL.Path) {
@@ -244,11 +298,11 @@ func New(cfg Config, eng *search.Engine, ing *ingest.Ingester) http.Handler {
 	v1.POST("/search", s.requireJSON, s.searchPost)
 	v1.POST("/similar", s.requireJSON, s.similarText)
 	v1.POST("/recommend", s.requireJSON, s.recommend)
-	v1.POST("/papers", s.requireKey, s.requireJSON, s.upsertPapers)
+	v1.POST("/papers", s.crossSite, s.requireKey, s.requireWriteJSON, s.upsertPapers)
 	// One catch-all for /v1/papers/{id} and /v1/papers/{id}/similar, since
 	// ids may contain a slash.
 	v1.GET("/papers/*rest", s.getPaper)
-	v1.DELETE("/papers/*rest", s.requireKey, s.deletePaper)
+	v1.DELETE("/papers/*rest", s.crossSite, s.requireKey, s.deletePaper)
 
 	for path, feed := range map[string]gin.HandlerFunc{"/feeds/search.atom": s.searchFeed, "/feeds/like.atom": s.likeFeed} {
 		r.GET(path, feed)
@@ -282,10 +336,8 @@ func (s *server) requireKey(c *gin.Context) {
 		return
 	}
 	auth := c.GetHeader("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	if !ok {
-		token, ok = strings.CutPrefix(auth, "bearer ")
-	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(auth), " ")
+	ok = ok && strings.EqualFold(scheme, "Bearer") // the scheme is case-insensitive (RFC 9110 11.1)
 	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
 	if ok && subtle.ConstantTimeCompare(got[:], s.keyHash) == 1 {
 		c.Next()
@@ -364,18 +416,28 @@ func (s *server) recoverPanics(c *gin.Context) {
 	c.Next()
 }
 
-// limitBody caps every request body at s.maxBody bytes.
+// limitBody caps every request body at bodyLimit bytes.
 func (s *server) limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.maxBody)
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.bodyLimit(c))
 	}
 	c.Next()
+}
+
+// bodyLimit is the longest body the request's route takes: s.maxBody, or
+// less for a search or a text to compare, which never need as much.
+func (s *server) bodyLimit(c *gin.Context) int64 {
+	switch c.Request.URL.Path {
+	case "/v1/search", "/v1/similar":
+		return min(s.maxBody, maxQueryBody)
+	}
+	return s.maxBody
 }
 
 // readBody reads the whole (capped) body, answering 413 when it is too long
 // or 400 when it cannot be read. It reports whether the handler may go on.
 func (s *server) readBody(c *gin.Context) ([]byte, bool) {
-	if c.Request.ContentLength > s.maxBody {
+	if c.Request.ContentLength > s.bodyLimit(c) {
 		s.tooLarge(c)
 		return nil, false
 	}

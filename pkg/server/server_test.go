@@ -464,7 +464,8 @@ func TestBadRequests(t *testing.T) {
 		{"a paper with a list of numbers for authors is refused", "POST", "/v1/papers", "application/json", `{"id": "bad-authors", "abstract": "a", "authors": [1, 2]}`, 400, "invalid_paper", "authors"},
 		{"a malformed JSON Lines line is refused by line", "POST", "/v1/papers", "application/x-ndjson", "{\"id\": \"ok2\", \"abstract\": \"a\"}\n{\"id\": \"broken\", \n", 400, "malformed_json", "line 2"},
 		{"a malformed JSON array is refused", "POST", "/v1/papers", "application/json", `[{"id": "ok3", "abstract": "a"},`, 400, "malformed_json", "JSON"},
-		{"a body that is not papers is refused", "POST", "/v1/papers", "text/plain", `hello`, 400, "malformed_json", "line 1"},
+		{"a body that is not papers is refused", "POST", "/v1/papers", "application/json", `hello`, 400, "malformed_json", "line 1"},
+		{"papers sent as plain text answer 415", "POST", "/v1/papers", "text/plain", `{"id": "plain", "abstract": "a"}`, 415, "unsupported_media_type", "application/json"},
 		{"an empty paper body is refused", "POST", "/v1/papers", "application/json", "  \n", 400, "empty_body", "no papers"},
 		{"an empty paper array is refused", "POST", "/v1/papers", "application/json", `[]`, 400, "empty_body", "no papers"},
 

@@ -318,7 +318,7 @@ func wantLinks(t *testing.T, w shown, n int, api []paper.Hit) {
 func TestBrowserWidgetOnAnotherSite(t *testing.T) {
 	var api string
 	host := serveHTML(t, func() string { return hostPage(api) })
-	s := newSite(t, server.Config{CORSOrigins: []string{host.URL}})
+	s := newSite(t, server.Config{CORSOrigins: []string{host.URL}, CheckHost: true}) // as serve on loopback
 	api = s.URL
 	if host.URL == s.URL {
 		t.Fatal("the host page must be on another origin than the API")
@@ -423,7 +423,7 @@ func TestBrowserWidgetOnAnotherSite(t *testing.T) {
 }
 
 func TestBrowserIframeWidget(t *testing.T) {
-	s := newSite(t, server.Config{})
+	s := newSite(t, server.Config{CheckHost: true}) // as serve on loopback
 	b := newBrowser(t, 420, 420)
 	for _, theme := range []string{"light", "dark"} {
 		t.Run("the "+theme+" iframe page lists the papers asked for", func(t *testing.T) {
@@ -439,7 +439,7 @@ func TestBrowserIframeWidget(t *testing.T) {
 }
 
 func TestBrowserSearchPage(t *testing.T) {
-	s := newSite(t, server.Config{})
+	s := newSite(t, server.Config{CheckHost: true}) // as serve on loopback
 	const q = "meta-learning for reinforcement learning"
 	first, err := s.eng.Search(context.Background(), q, search.Options{})
 	if err != nil {
@@ -502,7 +502,7 @@ func TestBrowserSearchPage(t *testing.T) {
 func TestBrowserPhoneWidth(t *testing.T) {
 	var api string
 	host := serveHTML(t, func() string { return hostPage(api) })
-	s := newSite(t, server.Config{CORSOrigins: []string{host.URL}})
+	s := newSite(t, server.Config{CORSOrigins: []string{host.URL}, CheckHost: true}) // as serve on loopback
 	api = s.URL
 	b := newBrowser(t, 390, 844)
 	for _, tc := range []struct{ name, url string }{

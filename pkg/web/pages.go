@@ -14,6 +14,10 @@ import (
 	"github.com/paperlens/paperlens/pkg/search"
 )
 
+// statusClientClosed is the status a page whose reader left is counted
+// with (nginx's 499), as the JSON API does.
+const statusClientClosed = 499
+
 // Page sizes: the search and paper pages, and the widget's default.
 const (
 	pageSize      = 10
@@ -126,7 +130,9 @@ func (h *handler) paperPage(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case err != nil:
-		status, v.List.Message = h.describe(r, err, "similar")
+		if status, v.List.Message = h.describe(r, err, "similar"); status >= 500 {
+			status = http.StatusOK // the paper is shown, only its list failed
+		}
 	case len(page.Results) == 0 && page.Total == 0 && f.filtered():
 		v.List.Message = "No papers like this one pass these filters. Remove one to see more."
 	case len(page.Results) == 0 && page.Total == 0:
@@ -221,8 +227,12 @@ func (h *handler) describe(r *http.Request, err error, what string) (int, string
 		h.log.Warn("embedder unavailable", "page", what, "path", r.URL.Path, "error", err)
 		return http.StatusServiceUnavailable, "The embedder that turns queries into vectors is unavailable right now. Try again in a moment."
 	}
+	if r.Context().Err() != nil { // the reader left: no one sees the page, and it is not the server's failure
+		h.log.Info("page abandoned", "page", what, "path", r.URL.Path, "error", err)
+		return statusClientClosed, "The request was cancelled."
+	}
 	h.log.Error("page failed", "page", what, "path", r.URL.Path, "error", err)
-	return http.StatusInternalServerError, "Something went wrong while answering: " + err.Error() + "."
+	return http.StatusInternalServerError, "Something went wrong while answering. The server log has the details."
 }
 
 // noResults says why a page has no hits.

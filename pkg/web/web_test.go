@@ -189,6 +189,16 @@ func TestPaperPage(t *testing.T) {
 		}
 	})
 
+	for _, offset := range []string{"-1", "10001"} {
+		t.Run("an offset of "+offset+" is a 400 page that still shows the paper", func(t *testing.T) {
+			status, h, body := s.get(t, "/papers/"+arxivID+"?offset="+offset)
+			wantHTML(t, h)
+			if status != http.StatusBadRequest || !strings.Contains(body, "Fast Evaluation of Derivatives") || !strings.Contains(body, "offset") {
+				t.Errorf("status %d: %.300s", status, body)
+			}
+		})
+	}
+
 	t.Run("an unknown page is a 404 HTML page, while unknown API routes stay JSON", func(t *testing.T) {
 		status, h, _ := s.get(t, "/papers")
 		if status != http.StatusNotFound || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
@@ -263,15 +273,21 @@ func TestPagesEscapePaperText(t *testing.T) {
 		ID: "evil-1", Title: `<script>alert("title")</script> Meta-learning`, Abstract: `Meta-learning <img src=x onerror=alert(1)> for reinforcement learning.`,
 		Authors: []string{`<b>Mallory</b>`}, URL: `javascript:alert(1)`,
 	}
-	body := `[{"id":"evil-1","title":` + jsonString(evil.Title) + `,"abstract":` + jsonString(evil.Abstract) +
-		`,"authors":[` + jsonString(evil.Authors[0]) + `],"url":` + jsonString(evil.URL) + `}]`
-	resp, err := http.Post(s.URL+"/v1/papers", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	post := func(url string) int {
+		body := `[{"id":"evil-1","title":` + jsonString(evil.Title) + `,"abstract":` + jsonString(evil.Abstract) +
+			`,"authors":[` + jsonString(evil.Authors[0]) + `],"url":` + jsonString(url) + `}]`
+		resp, err := http.Post(s.URL+"/v1/papers", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("storing the paper: status %d", resp.StatusCode)
+	if status := post(evil.URL); status != http.StatusBadRequest {
+		t.Errorf("storing the paper with a javascript: URL: status %d, want 400", status)
+	}
+	if status := post(""); status != http.StatusCreated {
+		t.Fatalf("storing the paper: status %d", status)
 	}
 	for _, path := range []string{"/papers/evil-1", "/?q=meta-learning+reinforcement&limit=100", "/widget/" + arxivID + "?limit=20"} {
 		t.Run("the paper's text is escaped on "+path, func(t *testing.T) {
