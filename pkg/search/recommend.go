@@ -213,6 +213,16 @@ func (e *Engine) examples(ctx context.Context, positive, negative []Example) (po
 	case len(negative) > MaxExamples:
 		return nil, nil, invalid("negative", "negative holds %d examples, the limit is %d", len(negative), MaxExamples)
 	}
+	for _, set := range []struct {
+		name string
+		xs   []Example
+	}{{"positive", positive}, {"negative", negative}} {
+		for _, x := range set.xs {
+			if err := CheckString(set.name, x.ID, paper.MaxIDLength); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
 	side := map[string]string{} // id → "positive" or "negative"
 	var ids []string
 	for _, set := range []struct {

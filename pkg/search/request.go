@@ -306,6 +306,9 @@ func (o *Options) check(l Limits) error {
 	if err := CheckList("category", f.Categories, MaxCategories, paper.MaxCategoryLength); err != nil {
 		return err
 	}
+	if err := CheckString("since", f.Since, len("2006-01-02")+8); err != nil {
+		return err
+	}
 	if f.Since != "" {
 		d, err := paper.ParseDay(f.Since)
 		if err != nil {

@@ -36,7 +36,8 @@ const worstRequestBound = 5 * time.Second
 
 // TestTheCostliestRequestTheLimitsAllowIsAnsweredInTime sends the worst
 // requests the limits allow (searches in each mode, similar by text and by
-// id, the search page, the search feed) to a server over the whole arXiv
+// id, the search page, the search feed, a recommendation and a reading-list
+// feed of search.MaxExamples papers each way) to a server over the whole arXiv
 // sample. A limit raised, or a filter that costs per category again, shows
 // here as a request over the bound.
 func TestTheCostliestRequestTheLimitsAllowIsAnsweredInTime(t *testing.T) {
@@ -97,6 +98,27 @@ func TestTheCostliestRequestTheLimitsAllowIsAnsweredInTime(t *testing.T) {
 	}
 	longAuthor := strings.Repeat("e", search.MaxAuthorLength)
 	id := papers[len(papers)-1].ID
+	// A reading list at the limits: MaxExamples papers liked and as many
+	// not, texts as long as a query may be among them, the deepest page.
+	var liked, notLiked []any
+	like := url.Values{"since": {""}}
+	for i := range search.MaxExamples {
+		liked = append(liked, papers[2*i].ID)
+		notLiked = append(notLiked, papers[2*i+1].ID)
+		like.Add("paper", papers[2*i].ID)
+		like.Add("not", papers[2*i+1].ID)
+	}
+	for i := range 10 {
+		liked[i] = map[string]string{"text": query}
+	}
+	recBody, err := json.Marshal(map[string]any{"positive": liked, "negative": notLiked, "category": cats, "author": "a",
+		"year_from": 1, "year_to": 9999, "highlight": true, "explain": true, "limit": limit, "offset": offset})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range params("a", true) {
+		like[k] = vs
+	}
 	for _, tt := range []struct {
 		name, method, path string
 		body               []byte
@@ -111,6 +133,8 @@ func TestTheCostliestRequestTheLimitsAllowIsAnsweredInTime(t *testing.T) {
 		{"the deepest page like a paper", "GET", "/v1/papers/" + id + "/similar?" + params("a", true).Encode(), nil, false},
 		{"the search page with the same parameters", "GET", "/?" + withQ(params("a", false)), nil, true},
 		{"the longest search feed", "GET", "/feeds/search.atom?since=&" + withQ(params("a", false)), nil, false},
+		{"the deepest page like 100 papers and not like 100", "POST", "/v1/recommend", recBody, false},
+		{"the deepest reading-list feed of 100 papers and 100 not", "GET", "/feeds/like.atom?" + like.Encode(), nil, false},
 	} {
 		t.Run(tt.name+" is answered within "+worstRequestBound.String(), func(t *testing.T) {
 			req, err := http.NewRequest(tt.method, ts.URL+tt.path, bytes.NewReader(tt.body))

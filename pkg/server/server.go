@@ -430,6 +430,8 @@ func (s *server) bodyLimit(c *gin.Context) int64 {
 	switch c.Request.URL.Path {
 	case "/v1/search", "/v1/similar":
 		return min(s.maxBody, maxQueryBody)
+	case "/v1/recommend": // every example a text as long as a query may be
+		return min(s.maxBody, 2*search.MaxExamples*search.MaxQueryLength+maxQueryBody)
 	}
 	return s.maxBody
 }
