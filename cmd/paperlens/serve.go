@@ -13,7 +13,6 @@ import (
 
 	"github.com/paperlens/paperlens/pkg/backend"
 	"github.com/paperlens/paperlens/pkg/harvest"
-	"github.com/paperlens/paperlens/pkg/ingest"
 	"github.com/paperlens/paperlens/pkg/metrics"
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/server"
@@ -192,8 +191,10 @@ func serveWith(ctx context.Context, e *env, papers *backend.Papers, o serveOptio
 	emb := m.Embedder(papers.Embedder)
 	o.api.Logger, o.api.Metrics = log, m
 	o.api.CheckHost = isLoopback(o.addr) // see server.Config.CheckHost
-	eng := search.New(emb, papers)
-	ing := ingest.NewTo(emb, papers)
+	// The embedder counted by the metrics, and the fusion fitted to the
+	// folder (Papers.Engine) as every other command ranks with.
+	counted := &backend.Papers{Backend: papers.Backend, Embedder: emb}
+	eng, ing := counted.Engine(), counted.Ingester()
 	var syncs *harvest.Scheduler
 	if len(o.sync.sources) > 0 { // the syncs write through the API's ingester
 		syncs = o.sync.scheduler(ing, log)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/store"
 )
 
@@ -358,4 +359,37 @@ func TestServeSIGTERMKeepsEveryAcknowledgedPaper(t *testing.T) {
 		t.Errorf("%d of %d acknowledged papers are missing after SIGTERM, such as %v", len(lost), len(acked), lost[:min(5, len(lost))])
 	}
 	t.Logf("%d papers acknowledged (%d batches answered after SIGTERM was sent), %d stored", len(acked), afterSig, len(stored))
+}
+
+func TestServeRanksWithTheFusionFittedToTheFolder(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	// Enough papers for a fit (ingest fits a new folder), from the arXiv set.
+	part := filepath.Join(t.TempDir(), "part.jsonl")
+	if err := os.WriteFile(part, []byte(strings.Join(firstLinesOf(t, "../../../shared/data/arxiv-2026q2/papers.jsonl", 400), "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := paperlens(t, ctx, nil, "ingest", "--data", data, part); code != 0 || !strings.Contains(stderr, "fitted the hybrid ranking") {
+		t.Fatalf("ingest: exit %d, stderr %q; want the fusion fitted", code, stderr)
+	}
+	base, _ := serveWithEnv(t, nil, "--data", data, "--addr", "127.0.0.1:0")
+	status, _, body := call(t, "GET", base+"/v1/search?q=diffusion+models&explain=true&limit=1", "", "")
+	var page paper.Page
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &page) != nil || len(page.Results) != 1 {
+		t.Fatalf("status %d: %.300s", status, body)
+	}
+	if x := page.Results[0].Explain; x == nil || !x.Fitted {
+		t.Errorf("explain %+v; want the fusion fitted to the folder, as the CLI ranks with", x)
+	}
+}
+
+// firstLinesOf returns the first n lines of the file at path.
+func firstLinesOf(t *testing.T, path string, n int) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(b), "\n", n+1)
+	return lines[:min(n, len(lines))]
 }
