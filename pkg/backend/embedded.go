@@ -115,25 +115,42 @@ func (e *embedded) Count(ctx context.Context, f paper.Filter) (int, error) {
 
 // Nearest leaves the excluded papers out of a ranking asked that many
 // deeper, rather than test each paper's id as it scans: a recommendation
-// leaves out up to 200 papers.
+// leaves out up to 200 papers. A filter that at most a quarter of the
+// papers pass ranks just those, which the word index knows (its ranking
+// and the count ask for them too): a recommendation's feed, the last two
+// weeks' papers, ranks 16 lists, and testing every paper's date in each
+// cost more than the ranking.
 func (e *embedded) Nearest(ctx context.Context, v []float32, n int, f paper.Filter) ([]paper.Hit, error) {
 	var filter store.Filter
+	var hits []paper.Hit
+	var err error
 	switch {
-	case strings.TrimSpace(f.Author) != "":
-		// A name is looked for in every author of every paper: the word
-		// ranking and the count ask too, so the papers that pass are worked
-		// out once.
-		pass, err := e.lx.Passing(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		filter = func(p *paper.Paper) bool { return pass(p.ID) }
 	case f.HasConditions():
-		// Dates and categories are cheaper to test as the scan meets each
-		// paper than to look up in the set of those that pass.
-		filter = f.Fields().Matcher()
+		ids, few, perr := e.lx.PassingIDs(ctx, f, e.st.Count()/4)
+		if perr != nil {
+			return nil, perr
+		}
+		if few {
+			hits, err = e.st.NearestAmong(ctx, v, n+len(f.Exclude), ids)
+			break
+		}
+		if strings.TrimSpace(f.Author) != "" {
+			// A name is looked for in every author of every paper: the
+			// papers that pass are worked out once.
+			pass, perr := e.lx.Passing(ctx, f)
+			if perr != nil {
+				return nil, perr
+			}
+			filter = func(p *paper.Paper) bool { return pass(p.ID) }
+		} else {
+			// Dates and categories are cheaper to test as the scan meets
+			// each paper than to look up in the set of those that pass.
+			filter = f.Fields().Matcher()
+		}
+		fallthrough
+	default:
+		hits, err = e.st.Nearest(ctx, v, n+len(f.Exclude), filter)
 	}
-	hits, err := e.st.Nearest(ctx, v, n+len(f.Exclude), filter)
 	if err != nil || len(f.Exclude) == 0 {
 		return hits, err
 	}
@@ -141,8 +158,13 @@ func (e *embedded) Nearest(ctx context.Context, v []float32, n int, f paper.Filt
 	return hits[:min(n, len(hits))], nil
 }
 
-// Words counts whether asked or not: the index counts as it ranks.
-func (e *embedded) Words(ctx context.Context, like, text string, n int, _ bool, f paper.Filter) ([]paper.Scored, int, error) {
+// Words counts only when asked: a ranking that need not count skips the
+// papers that cannot reach the top n.
+func (e *embedded) Words(ctx context.Context, like, text string, n int, count bool, f paper.Filter) ([]paper.Scored, int, error) {
+	if !count {
+		hits, err := e.lx.RankLike(ctx, like, text, n, f)
+		return hits, 0, err
+	}
 	return e.lx.SearchLike(ctx, like, text, n, f)
 }
 

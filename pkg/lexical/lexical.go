@@ -88,9 +88,28 @@ type Index struct {
 
 // passSet is the papers that pass a filter, as filed was at generation gen.
 type passSet struct {
-	key string
-	gen uint64
-	ids map[string]struct{}
+	key  string
+	gen  uint64
+	ids  map[string]struct{}
+	list []string // the same ids, one slice for every request (see PassingIDs)
+
+	// docs is the same papers by their number in the postings docsIn,
+	// worked out when a word ranking first asks; docsMu guards both.
+	docsMu sync.Mutex
+	docsIn *postings
+	docs   docBits
+}
+
+// docsOf is the papers of s by their number in mem: a word ranking tests
+// each paper a query's words meet, and a bit costs less to test than an
+// id to look up.
+func (s *passSet) docsOf(mem *postings) docBits {
+	s.docsMu.Lock()
+	defer s.docsMu.Unlock()
+	if s.docsIn != mem {
+		s.docs, s.docsIn = mem.docsOf(s.list), mem
+	}
+	return s.docs
 }
 
 // fileOf is what filters read of p.
@@ -386,6 +405,18 @@ func (x *Index) Search(ctx context.Context, text string, n int, f paper.Filter) 
 // this one"): when the index holds id, it takes the paper's words from the
 // index instead of analysing text again. text must be the paper's Text().
 func (x *Index) SearchLike(ctx context.Context, id, text string, n int, f paper.Filter) ([]paper.Scored, int, error) {
+	return x.searchLike(ctx, id, text, n, f, true)
+}
+
+// RankLike is SearchLike without the count: it leaves out of its tests
+// the papers that cannot reach the top n, which a ranking that need not
+// say how many papers match can skip.
+func (x *Index) RankLike(ctx context.Context, id, text string, n int, f paper.Filter) ([]paper.Scored, error) {
+	hits, _, err := x.searchLike(ctx, id, text, n, f, false)
+	return hits, err
+}
+
+func (x *Index) searchLike(ctx context.Context, id, text string, n int, f paper.Filter, count bool) ([]paper.Scored, int, error) {
 	mem, err := x.rankerFor(ctx)
 	if err != nil {
 		return nil, 0, err
@@ -396,13 +427,16 @@ func (x *Index) SearchLike(ctx context.Context, id, text string, n int, f paper.
 	} else {
 		clauses = x.clauses(mem, text)
 	}
-	var allow func(string) bool
+	var allow func(int32, string) bool
 	if f.HasConditions() {
-		if allow, err = x.Passing(ctx, f); err != nil {
+		set, err := x.passing(ctx, f)
+		if err != nil {
 			return nil, 0, err
 		}
+		docs := set.docsOf(mem)
+		allow = func(doc int32, _ string) bool { return docs.has(doc) }
 	}
-	hits, total := mem.searchWith(x.Ranking(), clauses, n, allow, f.Exclude)
+	hits, total := mem.searchWith(x.Ranking(), clauses, n, allow, f.Exclude, count)
 	return hits, total, nil
 }
 
@@ -443,14 +477,31 @@ func clausesOf(terms []keyTerm) []clause {
 // vector ranking, its word ranking and its count. It stops, with ctx's
 // error, when ctx is done.
 func (x *Index) Passing(ctx context.Context, f paper.Filter) (func(id string) bool, error) {
-	ids, err := x.passing(ctx, f)
+	set, err := x.passing(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	return func(id string) bool {
-		_, ok := ids[id]
+		_, ok := set.ids[id]
 		return ok
 	}, nil
+}
+
+// PassingIDs is the papers that pass the field tests of f (its excluded
+// ids play no part), in no particular order, when there are at most most
+// of them (few is true); when there are more it returns few false and no
+// ids. A filter few papers pass is cheaper to rank by scoring just those
+// papers than by testing every paper a scan meets. Like Passing, it works
+// the set out once per filter until the next write and stops when ctx is
+// done. The slice is the same for every request until the next write
+// (the store keeps what it worked out from it meanwhile): it must not be
+// changed.
+func (x *Index) PassingIDs(ctx context.Context, f paper.Filter, most int) (ids []string, few bool, err error) {
+	set, err := x.passing(ctx, f)
+	if err != nil || len(set.ids) > most {
+		return nil, false, err
+	}
+	return set.list, true, nil
 }
 
 // passChunk is how many papers passing tests between two looks at its
@@ -463,7 +514,7 @@ const passChunk = 4096
 // wait for it, and a write waits at most for one chunk of it. When the
 // request doing the pass leaves, the pass stops and a request still
 // waiting for it does its own.
-func (x *Index) passing(ctx context.Context, f paper.Filter) (map[string]struct{}, error) {
+func (x *Index) passing(ctx context.Context, f paper.Filter) (*passSet, error) {
 	f = f.Fields()
 	key := f.Key()
 	for {
@@ -471,7 +522,7 @@ func (x *Index) passing(ctx context.Context, f paper.Filter) (map[string]struct{
 		c := x.passed
 		x.passMu.Unlock()
 		if c != nil && c.key == key && c.gen == x.gen.Load() {
-			return c.ids, nil
+			return c, nil
 		}
 		// The pass runs under the context of the request that starts it.
 		done := x.passFlight.DoChan(key, func() (any, error) { return x.pass(ctx, f, key) })
@@ -479,7 +530,7 @@ func (x *Index) passing(ctx context.Context, f paper.Filter) (map[string]struct{
 		case r := <-done:
 			switch {
 			case r.Err == nil:
-				return r.Val.(map[string]struct{}), nil
+				return r.Val.(*passSet), nil
 			case ctx.Err() != nil:
 				return nil, ctx.Err()
 			}
@@ -493,7 +544,7 @@ func (x *Index) passing(ctx context.Context, f paper.Filter) (map[string]struct{
 // pass tests every paper against f, passChunk papers at a time under the
 // read lock, and keeps the set for the next request with this key unless
 // a write came in meanwhile.
-func (x *Index) pass(ctx context.Context, f paper.Filter, key string) (map[string]struct{}, error) {
+func (x *Index) pass(ctx context.Context, f paper.Filter, key string) (*passSet, error) {
 	match := f.Matcher()
 	ids := map[string]struct{}{}
 	x.filedMu.RLock()
@@ -518,12 +569,16 @@ func (x *Index) pass(ctx context.Context, f paper.Filter, key string) (map[strin
 		}
 	}
 	x.filedMu.RUnlock()
+	set := &passSet{key: key, gen: gen, ids: ids, list: make([]string, 0, len(ids))}
+	for id := range ids {
+		set.list = append(set.list, id)
+	}
 	if x.gen.Load() == gen {
 		x.passMu.Lock()
-		x.passed = &passSet{key: key, gen: gen, ids: ids}
+		x.passed = set
 		x.passMu.Unlock()
 	}
-	return ids, nil
+	return set, nil
 }
 
 // passHook, when set (by tests), runs between two chunks of a pass, with
@@ -537,10 +592,11 @@ func (x *Index) CountMatching(ctx context.Context, f paper.Filter) (int, error) 
 	}
 	var ids map[string]struct{}
 	if f.HasConditions() {
-		var err error
-		if ids, err = x.passing(ctx, f); err != nil {
+		set, err := x.passing(ctx, f)
+		if err != nil {
 			return 0, err
 		}
+		ids = set.ids
 	}
 	exclude := f.Exclude
 	x.filedMu.RLock()
@@ -594,7 +650,7 @@ func (x *Index) Scores(ctx context.Context, text string, ids []string) (map[stri
 	for _, id := range ids {
 		want[id] = true
 	}
-	hits, _ := mem.searchWith(x.Ranking(), x.clauses(mem, text), len(ids), func(id string) bool { return want[id] }, nil)
+	hits, _ := mem.searchWith(x.Ranking(), x.clauses(mem, text), len(ids), func(_ int32, id string) bool { return want[id] }, nil, true)
 	out := make(map[string]float64, len(hits))
 	for _, h := range hits {
 		out[h.ID] = h.Score

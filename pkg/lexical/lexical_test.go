@@ -633,3 +633,50 @@ func TestFilterPassesDoNotHoldUpOtherRequestsAndStopWhenTheirClientLeaves(t *tes
 		}
 	})
 }
+
+// TestRankLikeRanksAsSearchLike checks that leaving the count out (which
+// skips testing the papers that cannot reach the top n) changes no hit:
+// with and without filters, selective or not, exclusions, short and long
+// queries, shallow and deep.
+func TestRankLikeRanksAsSearchLike(t *testing.T) {
+	ctx := context.Background()
+	st, papers := folder(t, 300)
+	lx := open(t, st)
+	filters := []paper.Filter{
+		{},
+		{Exclude: []string{papers[42].ID, papers[43].ID}},
+		{YearFrom: 2026},
+		{Categories: []string{"cs.CV"}, Exclude: []string{papers[50].ID}},
+		{Author: "wang"},
+		{Since: "2026-04-02"},
+	}
+	queries := []struct{ like, text string }{
+		{"", "graph neural networks"},
+		{"", "diffusion models for video generation"},
+		{papers[42].ID, papers[42].Text()},
+		{papers[100].ID, papers[100].Text()},
+	}
+	for _, f := range filters {
+		for _, q := range queries {
+			for _, n := range []int{1, 10, 100} {
+				want, total, err := lx.SearchLike(ctx, q.like, q.text, n, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := lx.RankLike(ctx, q.like, q.text, n, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("filter %+v, query %.30q, n %d: RankLike = %v, SearchLike = %v", f, q.text, n, got, want)
+				}
+				if n == 100 && len(want) < 2 {
+					t.Errorf("filter %+v, query %.30q: %d hits: the check proves little", f, q.text, len(want))
+				}
+				if f.HasConditions() && total >= len(papers) {
+					t.Errorf("filter %+v: %d of %d papers match: the filter keeps them all, the check proves little", f, total, len(papers))
+				}
+			}
+		}
+	}
+}

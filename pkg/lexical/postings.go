@@ -286,14 +286,14 @@ func (x *postings) docFreq(word string) (df, total int) {
 // field over the papers. The idf counts twice, as in bleve's BM25 (its
 // query weight boost·idf times the term's idf), which weighs rare words
 // more than the usual single idf. allow, when not nil, says which papers
-// may be ranked; ids in exclude are left out. It returns the best n and how
+// (by number and id) may be ranked; ids in exclude are left out. It returns the best n and how
 // many papers matched in all.
-func (x *postings) search(clauses []clause, n int, allow func(id string) bool, exclude []string) ([]paper.Scored, int) {
-	return x.searchWith(DefaultRanking, clauses, n, allow, exclude)
+func (x *postings) search(clauses []clause, n int, allow func(doc int32, id string) bool, exclude []string) ([]paper.Scored, int) {
+	return x.searchWith(DefaultRanking, clauses, n, allow, exclude, true)
 }
 
 // searchWith is search with the constants of r.
-func (x *postings) searchWith(r Ranking, clauses []clause, n int, allow func(id string) bool, exclude []string) ([]paper.Scored, int) {
+func (x *postings) searchWith(r Ranking, clauses []clause, n int, allow func(doc int32, id string) bool, exclude []string, count bool) ([]paper.Scored, int) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	total := len(x.byID)
@@ -357,15 +357,22 @@ func (x *postings) searchWith(r Ranking, clauses []clause, n int, allow func(id 
 	for _, doc := range s.touched {
 		sc := s.score[doc]
 		s.score[doc], s.matched[doc] = 0, 0
+		id := x.docs[doc].id
+		h := paper.Scored{ID: id, Score: sc}
+		if !count && n > 0 && len(hits) == n && !better(h, hits[0]) {
+			// Uncounted, a paper that cannot enter the top n need not be
+			// tested: a recommendation ranks 16 lists uncounted, and
+			// looking each paper up in a filter's set cost more than
+			// scoring it.
+			continue
+		}
 		if skip[doc] {
 			continue
 		}
-		id := x.docs[doc].id
-		if allow != nil && !allow(id) {
+		if allow != nil && !allow(doc, id) {
 			continue
 		}
 		matched++
-		h := paper.Scored{ID: id, Score: sc}
 		switch {
 		case n <= 0:
 		case len(hits) < n:
@@ -439,4 +446,22 @@ func better(a, b paper.Scored) bool {
 		return a.Score > b.Score
 	}
 	return cmp.Less(a.ID, b.ID)
+}
+
+// docBits is a set of document numbers.
+type docBits []uint64
+
+func (b docBits) has(d int32) bool { return int(d>>6) < len(b) && b[d>>6]&(1<<(d&63)) != 0 }
+
+// docsOf is the numbers of the live papers among ids.
+func (x *postings) docsOf(ids []string) docBits {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	b := make(docBits, (len(x.docs)+63)/64)
+	for _, id := range ids {
+		if d, ok := x.byID[id]; ok {
+			b[d>>6] |= 1 << (d & 63)
+		}
+	}
+	return b
 }

@@ -56,6 +56,6 @@ func (x *Index) SearchTerms(ctx context.Context, weights map[string]float64, n i
 	for w, b := range weights {
 		cs = append(cs, clause{term: w, boost: b, count: 1})
 	}
-	hits, _ := mem.searchWith(x.Ranking(), cs, n, nil, exclude)
+	hits, _ := mem.searchWith(x.Ranking(), cs, n, nil, exclude, true)
 	return hits, nil
 }

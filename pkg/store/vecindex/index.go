@@ -12,10 +12,12 @@
 package vecindex
 
 import (
+	"cmp"
 	"math"
 	"runtime"
 	"slices"
 	"sync"
+	"unsafe"
 )
 
 // Hit is one ranked row: its id, its item and its exact cosine similarity.
@@ -34,6 +36,22 @@ type Index[T any] struct {
 	ids       []string
 	items     []T
 	row       map[string]int
+	// layout counts the writes that moved rows (an added or deleted row):
+	// the rows of a list of ids worked out before it changes are stale.
+	layout uint64
+	// among is the rows SearchAmong last worked out, for one slice of ids
+	// at one layout; amongMu guards the pointer, as searches run at once.
+	amongMu sync.Mutex
+	among   *amongRows
+}
+
+// amongRows is the rows of the ids of one slice (known by its first
+// element and length) at layout, in the order of the matrix.
+type amongRows struct {
+	first  *string
+	n      int
+	layout uint64
+	rows   []int
 }
 
 // New returns an empty index for vectors of dimension dim.
@@ -67,6 +85,7 @@ func (x *Index[T]) Set(id string, v []float32, item T) {
 	r, ok := x.row[id]
 	if !ok {
 		r = len(x.ids)
+		x.layout++
 		x.row[id] = r
 		x.ids = append(x.ids, id)
 		x.items = append(x.items, item)
@@ -95,6 +114,7 @@ func (x *Index[T]) Delete(id string) bool {
 	if !ok {
 		return false
 	}
+	x.layout++
 	last := len(x.ids) - 1
 	if r != last {
 		x.ids[r], x.items[r], x.vecs[r], x.scales[r] = x.ids[last], x.items[last], x.vecs[last], x.scales[last]
@@ -173,6 +193,91 @@ func (x *Index[T]) Search(q []float32, k int, accept func(id string, item T) boo
 	for _, h := range heaps[1:] {
 		all = append(all, h...)
 	}
+	if len(all) > want { // the best want of the workers' candidates are the index's
+		slices.SortFunc(all, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
+		all = all[:want]
+	}
+	return x.rescore(q, k, all)
+}
+
+// SearchAmong is Search over the rows ids only (unknown ids are left out):
+// for a filter that few rows pass, scoring those rows costs a fraction of
+// scanning every row and testing each. ids must not change once given: the
+// rows worked out for a slice are kept for the next call with the same
+// slice until a row is added or deleted.
+func (x *Index[T]) SearchAmong(q []float32, k int, ids []string, accept func(id string, item T) bool) []Hit[T] {
+	if k <= 0 || len(q) != x.dim {
+		return nil
+	}
+	rows := x.rowsOf(ids)
+	if len(rows) == 0 {
+		return nil
+	}
+	qc := make([]int8, x.pdim)
+	qs := quantize(q, qc)
+	q16 := make([]int16, x.pdim)
+	for i, c := range qc {
+		q16[i] = int16(c)
+	}
+	want := min(2*k+32, len(rows))
+	h := make(candidates, 0, want)
+	codes := make([]int8, block*x.pdim)
+	var out [block]int32
+	for b := 0; b < len(rows); b += block {
+		part := rows[b:min(b+block, len(rows))]
+		for i, r := range part {
+			copy(codes[i*x.pdim:(i+1)*x.pdim], x.codes[r*x.pdim:(r+1)*x.pdim])
+		}
+		dots(q16, codes[:len(part)*x.pdim], out[:len(part)])
+		for i, d := range out[:len(part)] {
+			r := part[i]
+			s := float32(d) * qs * x.scales[r]
+			if len(h) == want && s <= h[0].score {
+				continue
+			}
+			if accept != nil && !accept(x.ids[r], x.items[r]) {
+				continue
+			}
+			if len(h) < want {
+				h.push(candidate{r, s})
+			} else {
+				h[0] = candidate{r, s}
+				h.down(0)
+			}
+		}
+	}
+	return x.rescore(q, k, h)
+}
+
+// rowsOf is the rows of ids, unknown ids left out, in the order of the
+// matrix. The answer for one slice is kept until a row moves: a
+// recommendation ranks its examples among the same papers, and looking
+// every id up and sorting the rows again cost more than the ranking.
+func (x *Index[T]) rowsOf(ids []string) []int {
+	first := unsafe.SliceData(ids)
+	x.amongMu.Lock()
+	c := x.among
+	x.amongMu.Unlock()
+	if c != nil && c.first == first && c.n == len(ids) && c.layout == x.layout {
+		return c.rows
+	}
+	rows := make([]int, 0, len(ids))
+	for _, id := range ids {
+		if r, ok := x.row[id]; ok {
+			rows = append(rows, r)
+		}
+	}
+	slices.Sort(rows)
+	if len(ids) > 0 {
+		x.amongMu.Lock()
+		x.among = &amongRows{first: first, n: len(ids), layout: x.layout, rows: rows}
+		x.amongMu.Unlock()
+	}
+	return rows
+}
+
+// rescore scores the candidates exactly and returns the best k, ties by id.
+func (x *Index[T]) rescore(q []float32, k int, all candidates) []Hit[T] {
 	hits := make([]Hit[T], len(all))
 	for i, c := range all {
 		hits[i] = Hit[T]{ID: x.ids[c.row], Item: x.items[c.row], Score: dot(q, x.vecs[c.row])}

@@ -219,3 +219,63 @@ func BenchmarkDots(b *testing.B) {
 		dots(q, codes, out)
 	}
 }
+
+func TestSearchAmongRanksAsSearchWithThoseRowsAccepted(t *testing.T) {
+	x, _ := build(3000, 64, 11)
+	rng := rand.New(rand.NewPCG(12, 12))
+	for _, size := range []int{0, 1, 10, 300, 3000} {
+		t.Run(fmt.Sprintf("among %d rows", size), func(t *testing.T) {
+			among := map[string]bool{}
+			var list []string
+			for len(list) < size {
+				id := fmt.Sprintf("d%06d", rng.IntN(3000))
+				if !among[id] {
+					among[id] = true
+					list = append(list, id)
+				}
+			}
+			list = append(list, "unknown")
+			q := unit(rng, 64)
+			skip := fmt.Sprintf("d%06d", 5)
+			accept := func(id string, _ int) bool { return id != skip }
+			got := x.SearchAmong(q, 10, list, accept)
+			want := x.Search(q, 10, func(id string, i int) bool { return among[id] && accept(id, i) })
+			if !slices.Equal(ids(got), ids(want)) {
+				t.Errorf("SearchAmong = %v, Search with them accepted = %v", ids(got), ids(want))
+			}
+		})
+	}
+}
+
+// TestSearchAmongSeesRowsMove asks SearchAmong again with the same slice
+// of ids (whose rows it keeps) after rows moved: a deleted row must not be
+// found, and a row moved into its place must be ranked as itself.
+func TestSearchAmongSeesRowsMove(t *testing.T) {
+	x, vecs := build(500, 32, 21)
+	among := []string{"d000010", "d000020", "d000030", "d000499"}
+	check := func(step string, present map[string]bool) {
+		t.Helper()
+		for _, id := range among {
+			if !present[id] {
+				continue
+			}
+			v, _, _ := x.Get(id)
+			got := x.SearchAmong(v, 1, among, nil)
+			if len(got) != 1 || got[0].ID != id {
+				t.Errorf("%s: SearchAmong(vector of %s, 1) = %v", step, id, ids(got))
+			}
+		}
+		q := unit(rand.New(rand.NewPCG(5, 5)), 32)
+		for _, h := range x.SearchAmong(q, len(among), among, nil) {
+			if !present[h.ID] {
+				t.Errorf("%s: SearchAmong found %s, which is not there", step, h.ID)
+			}
+		}
+	}
+	check("at first", map[string]bool{"d000010": true, "d000020": true, "d000030": true, "d000499": true})
+	// Deleting d000020 moves the last row, d000499, into its place.
+	x.Delete("d000020")
+	check("after a delete", map[string]bool{"d000010": true, "d000030": true, "d000499": true})
+	x.Set("d000020", vecs[20], 20)
+	check("after it is added again", map[string]bool{"d000010": true, "d000020": true, "d000030": true, "d000499": true})
+}
