@@ -37,14 +37,18 @@ const benchAbout = `Measures paperlens on this machine. Subcommands:
          the vector store alone, then the whole write road (paperlens ingest)
   open   --data DIR
          time from start to the first answered query on an existing folder
+  scale  --papers N [--dim D]
+         the whole engine on N generated papers: ingest, folder size, open,
+         hybrid search, similar, filtered search and recommend latency,
+         peak memory
 
 Each prints a table, or one JSON object with --json.`
 
 func runBench(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintf(e.stderr, "Usage: paperlens bench query|ingest|open [flags]\n\n%s\n", benchAbout)
+		fmt.Fprintf(e.stderr, "Usage: paperlens bench query|ingest|open|scale [flags]\n\n%s\n", benchAbout)
 		if len(args) == 0 {
-			return fmt.Errorf("%w: bench needs a subcommand: query, ingest or open", errUsage)
+			return fmt.Errorf("%w: bench needs a subcommand: query, ingest, open or scale", errUsage)
 		}
 		return flag.ErrHelp
 	}
@@ -55,8 +59,10 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return benchIngest(ctx, e, args[1:])
 	case "open":
 		return benchOpen(ctx, e, args[1:])
+	case "scale":
+		return benchScale(ctx, e, args[1:])
 	}
-	return fmt.Errorf("%w: unknown bench %q (want query, ingest or open)", errUsage, args[0])
+	return fmt.Errorf("%w: unknown bench %q (want query, ingest, open or scale)", errUsage, args[0])
 }
 
 // report is a bench result: printed as a two-column table, or as JSON.
