@@ -231,18 +231,8 @@ func (x *Index[T]) SearchAmong(q []float32, k int, ids []string, accept func(id 
 		dots(q16, codes[:len(part)*x.pdim], out[:len(part)])
 		for i, d := range out[:len(part)] {
 			r := part[i]
-			s := float32(d) * qs * x.scales[r]
-			if len(h) == want && s <= h[0].score {
-				continue
-			}
-			if accept != nil && !accept(x.ids[r], x.items[r]) {
-				continue
-			}
-			if len(h) < want {
-				h.push(candidate{r, s})
-			} else {
-				h[0] = candidate{r, s}
-				h.down(0)
+			if s := float32(d) * qs * x.scales[r]; len(h) < want || s > h[0].score {
+				x.offer(&h, want, r, s, accept)
 			}
 		}
 	}
@@ -312,18 +302,8 @@ func (x *Index[T]) scan(q []int16, qs float32, lo, hi, want int, accept func(str
 		dots(q, x.codes[b*x.pdim:(b+m)*x.pdim], out[:m])
 		for i, d := range out[:m] {
 			r := b + i
-			s := float32(d) * qs * x.scales[r]
-			if len(h) == want && s <= h[0].score {
-				continue
-			}
-			if accept != nil && !accept(x.ids[r], x.items[r]) {
-				continue
-			}
-			if len(h) < want {
-				h.push(candidate{r, s})
-			} else {
-				h[0] = candidate{r, s}
-				h.down(0)
+			if s := float32(d) * qs * x.scales[r]; len(h) < want || s > h[0].score {
+				x.offer(&h, want, r, s, accept)
 			}
 		}
 	}
@@ -354,6 +334,21 @@ type candidate struct {
 // candidates is a min-heap by score: the worst candidate is at the top,
 // ready to be replaced.
 type candidates []candidate
+
+// offer puts row r, scored s, in h, a heap of at most want candidates,
+// if accept lets it through (nil: every row); the caller has checked that
+// s would enter h, so accept runs only on rows that could.
+func (x *Index[T]) offer(h *candidates, want, r int, s float32, accept func(string, T) bool) {
+	if accept != nil && !accept(x.ids[r], x.items[r]) {
+		return
+	}
+	if len(*h) < want {
+		h.push(candidate{r, s})
+		return
+	}
+	(*h)[0] = candidate{r, s}
+	h.down(0)
+}
 
 func (h *candidates) push(c candidate) {
 	*h = append(*h, c)
