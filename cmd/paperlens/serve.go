@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/paperlens/paperlens/pkg/metrics"
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/server"
+	"github.com/paperlens/paperlens/pkg/tune"
 )
 
 const defaultAddr = "127.0.0.1:8080"
@@ -238,6 +240,12 @@ func serveWith(ctx context.Context, e *env, papers *backend.Papers, o serveOptio
 		// closes the store.
 		defer func() { stop(); <-stopped }()
 	}
+	// The API's writes and the syncs change the papers while serve runs:
+	// the fusion is fitted again when they changed enough, as ingest does.
+	refitCtx, stopRefit := context.WithCancel(ctx)
+	refitStopped := make(chan struct{})
+	go func() { refitWhileServing(refitCtx, counted, eng, log, e.stderr); close(refitStopped) }()
+	defer func() { stopRefit(); <-refitStopped }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -257,6 +265,46 @@ func serveWith(ctx context.Context, e *env, papers *backend.Papers, o serveOptio
 	}
 	fmt.Fprintln(e.stderr, "paperlens: stopped")
 	return nil
+}
+
+// refitEvery is how often serve looks whether its papers changed enough
+// since the fusion was fitted to them (tune.Stale) to fit it again; tests
+// shorten it.
+var refitEvery = time.Minute
+
+// refitWhileServing fits the hybrid ranking's fusion to papers again, in
+// the background, whenever they have changed enough (grown or shrunk by
+// half since the last fit), hands the new fusion to eng and says so on w
+// as ingest does; it returns when ctx is done. The queries meanwhile rank with the fusion before. A
+// backend that cannot be fitted (Weaviate) is never stale.
+func refitWhileServing(ctx context.Context, papers *backend.Papers, eng *search.Engine, log *slog.Logger, w io.Writer) {
+	tick := time.NewTicker(refitEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if !papers.FitIsStale() {
+			continue
+		}
+		start := time.Now()
+		res, rec, err := papers.Fit(ctx, tune.Options{})
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, tune.ErrTooFew):
+			continue
+		case err != nil:
+			log.Warn("the fusion could not be fitted to the papers again; ranking with the one before, will try again",
+				"error", err, "retry_in", refitEvery)
+			continue
+		}
+		eng.SetFusion(tune.FusionOf(&rec))
+		fmt.Fprintf(w, "paperlens: fitted the hybrid ranking to %d papers in %s: %s (pseudo-query nDCG@10 %.4f; default %.4f)\n",
+			rec.Papers, time.Since(start).Round(time.Millisecond), describeFusion(tune.FusionOf(&rec)), res.NDCG, res.Default)
+	}
 }
 
 // originsFlag collects --cors-origin values, checked as they are given.

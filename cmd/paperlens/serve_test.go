@@ -393,3 +393,75 @@ func firstLinesOf(t *testing.T, path string, n int) []string {
 	lines := strings.SplitN(string(b), "\n", n+1)
 	return lines[:min(n, len(lines))]
 }
+
+// TestServeFitsTheFusionAgainWhenThePapersChangeEnough starts serve on a
+// folder fitted to 400 papers, adds 400 more through the API, and waits
+// (with a deadline) for serve to fit the fusion again in the background,
+// as ingest would have: the manifest records the new fit, the log says
+// so, and the ranking still explains a fitted fusion.
+func TestServeFitsTheFusionAgainWhenThePapersChangeEnough(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	lines := firstLinesOf(t, "../../../shared/data/arxiv-2026q2/papers.jsonl", 800)
+	part := filepath.Join(t.TempDir(), "part.jsonl")
+	if err := os.WriteFile(part, []byte(strings.Join(lines[:400], "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := paperlens(t, ctx, nil, "ingest", "--data", data, part); code != 0 || !strings.Contains(stderr, "fitted the hybrid ranking to 400 papers") {
+		t.Fatalf("ingest: exit %d, stderr %q; want the fusion fitted to 400 papers", code, stderr)
+	}
+	defer func(was time.Duration) { refitEvery = was }(refitEvery)
+	refitEvery = 20 * time.Millisecond
+	base, stderr := serveWithEnv(t, nil, "--data", data, "--addr", "127.0.0.1:0")
+	// 100 more papers are not enough to fit again (a fit follows a change
+	// of half the papers it was fitted on): serve must not fit to 500.
+	if status, _, body := call(t, "POST", base+"/v1/papers", "", strings.Join(lines[400:500], "\n")); status != http.StatusCreated {
+		t.Fatalf("POST: %d %.300s", status, body)
+	}
+	fittedTo := func() int {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join(data, store.ManifestFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m store.Manifest
+		if err := json.Unmarshal(b, &m); err != nil || m.Fitted == nil {
+			t.Fatalf("manifest: %v, %s", err, b)
+		}
+		return m.Fitted.Papers
+	}
+	if status, _, body := call(t, "POST", base+"/v1/papers", "", strings.Join(lines[500:800], "\n")); status != http.StatusCreated {
+		t.Fatalf("POST: %d %.300s", status, body)
+	}
+	// serve looks every 20 ms, so it may fit while the 300 are being
+	// written: to the 600 to 800 papers it holds then.
+	deadline := time.Now().Add(2 * time.Minute)
+	n := fittedTo()
+	for ; n < 600; n = fittedTo() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the fusion was not fitted again within 2 minutes (fitted to %d papers); serve said: %s", n, stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n > 800 {
+		t.Errorf("fitted to %d papers; the folder holds 800", n)
+	}
+	said := fmt.Sprintf("fitted the hybrid ranking to %d papers", n)
+	for !strings.Contains(stderr.String(), said) {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not say %q: %s", said, stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if strings.Contains(stderr.String(), "to 500 papers") {
+		t.Errorf("serve fitted the ranking to 500 papers, a change too small: %s", stderr)
+	}
+	status, _, body := call(t, "GET", base+"/v1/search?q=diffusion+models&explain=true&limit=1", "", "")
+	var page paper.Page
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &page) != nil || len(page.Results) != 1 {
+		t.Fatalf("status %d: %.300s", status, body)
+	}
+	if x := page.Results[0].Explain; x == nil || !x.Fitted {
+		t.Errorf("explain %+v; want a fitted fusion", x)
+	}
+}

@@ -186,7 +186,7 @@ func (e *Engine) Recommend(ctx context.Context, positive, negative []Example, o 
 	)
 	if r.Method != SetMethod {
 		all.vector = centroid(pos, neg, r.NegativeWeight)
-		if central, total, err = e.candidates(ctx, all, o, o.depth(e.Fusion)); err != nil {
+		if central, total, err = e.candidates(ctx, all, o, o.depth(e.fusion())); err != nil {
 			return paper.Page{}, err
 		}
 		order = central
@@ -339,7 +339,7 @@ func (e *Engine) combined(ctx context.Context, pos, neg []request, w float64, o 
 	// fusion's depth, but not the SortDepth of a list sorted by date (the
 	// examples' top papers together are what that sorting orders) nor past
 	// SetDepth.
-	depth := min(max(o.Offset+o.Limit, e.Fusion.Depth), SetDepth)
+	depth := min(max(o.Offset+o.Limit, e.fusion().Depth), SetDepth)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, q := range qs {

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paperlens/paperlens/embeddings"
@@ -78,13 +79,17 @@ func ParseFusion(s string) (FusionMethod, error) {
 }
 
 // Engine ranks stored papers against queries. It is safe for concurrent
-// use; Fusion may be set before the first query.
+// use; Fusion may be set before the first query, and SetFusion replaces it
+// at any time.
 type Engine struct {
 	embedder embeddings.Embedder
 	papers   Backend
 	limits   Limits
 	// Fusion tunes the hybrid mode.
 	Fusion Fusion
+	// refitted, when it holds a fusion, is used instead of Fusion; it is
+	// shared by the copies WithLimits makes.
+	refitted *atomic.Pointer[Fusion]
 	// Recommender tunes Recommend.
 	Recommender Recommender
 }
@@ -93,7 +98,27 @@ type Engine struct {
 // held by b (package backend opens one: the embedded store or a Weaviate
 // cluster).
 func New(e embeddings.Embedder, b Backend) *Engine {
-	return &Engine{embedder: e, papers: b, limits: Limits{}.orDefaults(), Fusion: DefaultFusion, Recommender: DefaultRecommender}
+	return &Engine{embedder: e, papers: b, limits: Limits{}.orDefaults(), Fusion: DefaultFusion, Recommender: DefaultRecommender,
+		refitted: new(atomic.Pointer[Fusion])}
+}
+
+// SetFusion makes the hybrid mode fuse with f from the next query on, for
+// e and the engines WithLimits made from it, while queries run: what a
+// server does when it fits the fusion to its papers again.
+func (e *Engine) SetFusion(f Fusion) {
+	if e.refitted != nil {
+		e.refitted.Store(&f)
+	}
+}
+
+// fusion is the fusion the hybrid mode uses now.
+func (e *Engine) fusion() Fusion {
+	if e.refitted != nil {
+		if f := e.refitted.Load(); f != nil {
+			return *f
+		}
+	}
+	return e.Fusion
 }
 
 // WithLimits returns a copy of e that refuses requests beyond l, such as a
@@ -211,7 +236,7 @@ type candidate struct {
 }
 
 func (e *Engine) rank(ctx context.Context, q request, o Options, start time.Time) (paper.Page, error) {
-	order, total, err := e.candidates(ctx, q, o, o.depth(e.Fusion))
+	order, total, err := e.candidates(ctx, q, o, o.depth(e.fusion()))
 	if err != nil {
 		return paper.Page{}, err
 	}
@@ -295,7 +320,7 @@ func (e *Engine) candidates(ctx context.Context, q request, o Options, depth int
 			c.hit.Score = c.lexScore
 		}
 	default:
-		e.Fusion.fuse(order)
+		e.fusion().fuse(order)
 		byScore(order)
 	}
 	return order, max(total, 0), nil
@@ -352,7 +377,7 @@ func (e *Engine) page(ctx context.Context, q request, o Options, order []*candid
 				FusedRank:    o.Offset + i + 1,
 			}
 			if o.Mode == Hybrid {
-				e.Fusion.explain(c.hit.Explain)
+				e.fusion().explain(c.hit.Explain)
 			}
 		}
 		page.Results = append(page.Results, c.hit)

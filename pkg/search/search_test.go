@@ -277,3 +277,32 @@ func TestListAndStringCapsNameTheLimit(t *testing.T) {
 }
 
 func firstErr[T any](_ T, err error) error { return err }
+
+// TestSetFusionTakesEffectOnTheEngineAndItsCopies checks that a fusion set
+// while the engine serves (what serve does when it fits the fusion again)
+// is the one the next hybrid query uses and explains, on the engine and on
+// the copy WithLimits made of it before.
+func TestSetFusionTakesEffectOnTheEngineAndItsCopies(t *testing.T) {
+	ctx := context.Background()
+	eng := papertest.Seeded(t).Engine()
+	bounded := eng.WithLimits(search.Limits{})
+	weights := func(e *search.Engine) (float64, float64, bool) {
+		t.Helper()
+		p, err := e.Search(ctx, "transformers for protein structure", search.Options{Limit: 1, Explain: true})
+		if err != nil || len(p.Results) == 0 || p.Results[0].Explain == nil {
+			t.Fatalf("search: %v, %+v", err, p)
+		}
+		x := p.Results[0].Explain
+		return x.LexicalWeight, x.VectorWeight, x.Fitted
+	}
+	if l, v, _ := weights(bounded); l != eng.Fusion.LexicalWeight || v != eng.Fusion.VectorWeight {
+		t.Fatalf("before: weights %v/%v, want the engine's %v/%v", l, v, eng.Fusion.LexicalWeight, eng.Fusion.VectorWeight)
+	}
+	refit := search.Fusion{Method: search.Scores, LexicalWeight: 0.35, VectorWeight: 0.65, K: 60, Depth: 100, Fitted: true}
+	eng.SetFusion(refit)
+	for name, e := range map[string]*search.Engine{"the engine": eng, "its copy": bounded} {
+		if l, v, fitted := weights(e); l != 0.35 || v != 0.65 || !fitted {
+			t.Errorf("%s after SetFusion: weights %v/%v fitted %v, want 0.35/0.65 fitted", name, l, v, fitted)
+		}
+	}
+}
