@@ -444,7 +444,25 @@ func gqlErrors(resp *models.GraphQLResponse) error {
 	for _, e := range resp.Errors {
 		msgs = append(msgs, e.Message)
 	}
-	return fmt.Errorf("weaviate: %s", strings.Join(msgs, "; "))
+	return &queryError{msgs: msgs}
+}
+
+// queryError is a GraphQL answer that holds errors.
+type queryError struct{ msgs []string }
+
+func (e *queryError) Error() string { return "weaviate: " + strings.Join(e.msgs, "; ") }
+
+// clusterSide reports whether the node that answered failed to reach
+// another node for its part of the class (a remote shard, or a node name
+// it could not resolve), which passes as the cluster settles, rather than
+// refusing the query itself. Weaviate says so only in words.
+func (e *queryError) clusterSide() bool {
+	for _, m := range e.msgs {
+		if strings.Contains(m, "remote shard") || strings.Contains(m, "resolve node name") {
+			return true
+		}
+	}
+	return false
 }
 
 // object is a paper object as a GraphQL Get returns it.
@@ -514,9 +532,39 @@ func paperFields(extra ...string) []graphql.Field {
 	return fs
 }
 
+// readRetries is how many times a read is tried again after a node
+// answered that it could not reach the part of the class another node
+// holds (see queryError.clusterSide), and readBackoff the wait before the
+// first retry, doubled each time.
+const (
+	readRetries = 3
+	readBackoff = 250 * time.Millisecond
+)
+
 // get runs a GraphQL Get built by build on the class and decodes its
-// objects.
+// objects. Right after a node is lost, the nodes left may for a moment not
+// resolve each other (seen under load: "remote shard …: resolve node name
+// "node1" to host"): such an answer is tried again, on the next node, a
+// few times with a growing wait, as the read is safe to repeat.
 func (b *Backend) get(ctx context.Context, build func(g *graphql.GetBuilder, api *graphql.API) *graphql.GetBuilder) ([]object, error) {
+	wait := readBackoff
+	for attempt := 0; ; attempt++ {
+		objs, err := b.getOnce(ctx, build)
+		var qe *queryError
+		if err == nil || attempt == readRetries || !errors.As(err, &qe) || !qe.clusterSide() {
+			return objs, err
+		}
+		b.cur.Store(int32((int(b.cur.Load()) + 1) % len(b.nodes)))
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+func (b *Backend) getOnce(ctx context.Context, build func(g *graphql.GetBuilder, api *graphql.API) *graphql.GetBuilder) ([]object, error) {
 	var objs []object
 	err := b.do(ctx, func(c *weaviate.Client) error {
 		api := c.GraphQL()
