@@ -25,6 +25,7 @@ import (
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/search"
 	"github.com/paperlens/paperlens/pkg/store"
+	"github.com/paperlens/paperlens/pkg/synth"
 )
 
 const benchAbout = `Measures paperlens on this machine. Subcommands:
@@ -145,7 +146,7 @@ func benchQuery(ctx context.Context, e *env, args []string) error {
 	vec := make([]float32, batch**dim)
 	for i := 0; i < *docs; i++ {
 		v := vec[len(recs)**dim : (len(recs)+1)**dim]
-		unitVector(rng, v)
+		synth.UnitVector(rng, v)
 		recs = append(recs, paper.Record{Vector: v, Paper: paper.Paper{
 			ID: fmt.Sprintf("b%08d", i), Title: "Synthetic paper", Abstract: "A synthetic abstract.",
 		}})
@@ -166,7 +167,7 @@ func benchQuery(ctx context.Context, e *env, args []string) error {
 	qrng := rand.New(rand.NewPCG(*seed, 2))
 	for i := range qs {
 		qs[i] = make([]float32, *dim)
-		unitVector(qrng, qs[i])
+		synth.UnitVector(qrng, qs[i])
 	}
 	n := max(*k, 10)
 	// One untimed query each, so neither side pays for first use.
@@ -232,18 +233,16 @@ func benchQuery(ctx context.Context, e *env, args []string) error {
 	return r.write(e.stdout, *asJSON)
 }
 
-// unitVector fills v with a random direction.
-func unitVector(rng *rand.Rand, v []float32) {
-	var n float64
-	for i := range v {
-		x := rng.NormFloat64()
-		v[i] = float32(x)
-		n += x * x
+// freshData refuses a --data folder that exists already ("" is none): a
+// bench writes a new folder and times that.
+func freshData(dir, bench string) error {
+	if dir == "" {
+		return nil
 	}
-	inv := 1 / math.Sqrt(n)
-	for i := range v {
-		v[i] = float32(float64(v[i]) * inv)
+	if _, err := os.Stat(dir); err == nil {
+		return fmt.Errorf("%w: --data %s exists already; bench %s wants a fresh folder", errUsage, dir, bench)
 	}
+	return nil
 }
 
 // timedEmbedder adds up the time its embedder spends.
@@ -281,10 +280,8 @@ func benchIngest(ctx context.Context, e *env, args []string) error {
 	if *file == "" {
 		return fmt.Errorf("%w: --file is required (e.g. --file ../shared/data/arxiv-2026q2/papers.jsonl)", errUsage)
 	}
-	if *data != "" {
-		if _, err := os.Stat(*data); err == nil {
-			return fmt.Errorf("%w: --data %s exists already; bench ingest wants a fresh folder", errUsage, *data)
-		}
+	if err := freshData(*data, "ingest"); err != nil {
+		return err
 	}
 	emb, err := backend.OpenEmbedder(c.Config)
 	if err != nil {

@@ -64,10 +64,8 @@ func benchScale(ctx context.Context, e *env, args []string) error {
 	case *dim < 0:
 		return fmt.Errorf("%w: --dim must be 0 (the built-in embedder) or more", errUsage)
 	}
-	if *data != "" {
-		if _, err := os.Stat(*data); err == nil {
-			return fmt.Errorf("%w: --data %s exists already; bench scale wants a fresh folder", errUsage, *data)
-		}
+	if err := freshData(*data, "scale"); err != nil {
+		return err
 	}
 	var emb embeddings.Embedder = synth.Embedder{Dim: *dim}
 	if *dim == 0 {
@@ -267,7 +265,9 @@ func benchScale(ctx context.Context, e *env, args []string) error {
 	r.set("recommend_p99_ms", ms(percentile(recommended, 99)))
 	r.set("cpus", runtime.NumCPU())
 	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
-		r.set("load_average", strings.Join(strings.Fields(string(l))[:3], " "))
+		if f := strings.Fields(string(l)); len(f) >= 3 {
+			r.set("load_average", strings.Join(f[:3], " "))
+		}
 	}
 	r.set("commit", buildCommit())
 	if *data != "" {
@@ -291,7 +291,7 @@ func writePapers(path string, g *synth.Generator, n, want int) ([]string, error)
 	var ids []string
 	for i := range n {
 		p := g.Paper()
-		if i%every == every/2 || n < want {
+		if i%every == every/2 {
 			ids = append(ids, p.ID)
 		}
 		if err := enc.Encode(p); err != nil {

@@ -40,19 +40,19 @@ func TestBenchScaleMeasuresTheWholeEngine(t *testing.T) {
 				t.Errorf("ingest_papers_per_s %v, open_s %v; want positive", got["ingest_papers_per_s"], got["open_s"])
 			}
 			for _, k := range []string{"search", "similar", "filtered", "recommend"} {
-				p50, p99 := got[k+"_p50_ms"], got[k+"_p99_ms"]
-				if p50 <= 0 || p99 < p50 {
-					t.Errorf("%s: p50 %v ms, p99 %v ms; want 0 < p50 <= p99", k, p50, p99)
+				// percentile sorts one sample, so p99 >= p50 always.
+				if p50 := got[k+"_p50_ms"]; p50 <= 0 {
+					t.Errorf("%s: p50 %v ms; want a time", k, p50)
+				}
+			}
+			if tt.dim == 100 { // --data: the folder it keeps opens with every paper
+				got := benchJSON(t, "open", "--data", data, "--query", "diffusion models")
+				if got["papers"] != 2000 || got["results"] != 10 {
+					t.Errorf("bench open = %v; want 2000 papers and 10 results", got)
 				}
 			}
 		})
 	}
-	t.Run("the folder it keeps opens with every paper", func(t *testing.T) {
-		got := benchJSON(t, "open", "--data", data, "--query", "diffusion models")
-		if got["papers"] != 2000 || got["results"] != 10 {
-			t.Errorf("bench open = %v; want 2000 papers and 10 results", got)
-		}
-	})
 }
 
 func TestBenchScaleRejectsBadCalls(t *testing.T) {

@@ -142,7 +142,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		*corpus, stats.Total(), len(rep.Skipped), stats.Embedded, time.Since(start).Round(time.Millisecond), papers.Where())
 
 	if !*noTune {
-		if err := refitIfStale(ctx, e, papers, false); err != nil {
+		if _, err := refitIfStale(ctx, e, papers, false); err != nil {
 			return err
 		}
 	}

@@ -47,7 +47,8 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if *noTune {
 		return nil
 	}
-	return refitIfStale(ctx, e, papers, *quiet)
+	_, err = refitIfStale(ctx, e, papers, *quiet)
+	return err
 }
 
 // ingestFiles ingests files one by one, with a progress bar on a terminal

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -145,19 +144,6 @@ func apiKey(e *env, file string) (string, error) {
 	return key, nil
 }
 
-// isLoopback reports whether addr (host:port) listens on this machine only.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // envKey is the API key PAPERLENS_API_KEY holds: "" when it is unset or
 // empty, an error when it holds only white space (a key meant, but lost).
 func envKey(e *env) (string, error) {
@@ -192,7 +178,7 @@ func serveWith(ctx context.Context, e *env, papers *backend.Papers, o serveOptio
 	m := metrics.New()
 	emb := m.Embedder(papers.Embedder)
 	o.api.Logger, o.api.Metrics = log, m
-	o.api.CheckHost = isLoopback(o.addr) // see server.Config.CheckHost
+	o.api.CheckHost = server.IsLoopbackHost(o.addr) // see server.Config.CheckHost
 	// The embedder counted by the metrics, and the fusion fitted to the
 	// folder (Papers.Engine) as every other command ranks with.
 	counted := &backend.Papers{Backend: papers.Backend, Embedder: emb}
@@ -207,7 +193,7 @@ func serveWith(ctx context.Context, e *env, papers *backend.Papers, o serveOptio
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (is another server running there? choose another with --addr)", o.addr, err)
 	}
-	if o.api.APIKey == "" && !isLoopback(ln.Addr().String()) {
+	if o.api.APIKey == "" && !server.IsLoopbackHost(ln.Addr().String()) {
 		fmt.Fprintf(e.stderr, "paperlens: warning: listening on %s without an API key: anyone who can reach it may add and delete papers; set PAPERLENS_API_KEY or --api-key-file, or listen on 127.0.0.1\n", ln.Addr())
 	}
 	srv := &http.Server{
@@ -244,7 +230,7 @@ func serveWith(ctx context.Context, e *env, papers *backend.Papers, o serveOptio
 	// the fusion is fitted again when they changed enough, as ingest does.
 	refitCtx, stopRefit := context.WithCancel(ctx)
 	refitStopped := make(chan struct{})
-	go func() { refitWhileServing(refitCtx, counted, eng, log, e.stderr); close(refitStopped) }()
+	go func() { refitWhileServing(refitCtx, e, counted, eng, log); close(refitStopped) }()
 	defer func() { stopRefit(); <-refitStopped }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -273,11 +259,11 @@ func serveWith(ctx context.Context, e *env, papers *backend.Papers, o serveOptio
 var refitEvery = time.Minute
 
 // refitWhileServing fits the hybrid ranking's fusion to papers again, in
-// the background, whenever they have changed enough (grown or shrunk by
-// half since the last fit), hands the new fusion to eng and says so on w
-// as ingest does; it returns when ctx is done. The queries meanwhile rank with the fusion before. A
-// backend that cannot be fitted (Weaviate) is never stale.
-func refitWhileServing(ctx context.Context, papers *backend.Papers, eng *search.Engine, log *slog.Logger, w io.Writer) {
+// the background, whenever they have changed enough (refitIfStale, as
+// ingest does), and hands the new fusion to eng; it returns when ctx is
+// done. The queries meanwhile rank with the fusion before. A backend that
+// cannot be fitted (Weaviate) is never stale.
+func refitWhileServing(ctx context.Context, e *env, papers *backend.Papers, eng *search.Engine, log *slog.Logger) {
 	tick := time.NewTicker(refitEvery)
 	defer tick.Stop()
 	for {
@@ -286,24 +272,15 @@ func refitWhileServing(ctx context.Context, papers *backend.Papers, eng *search.
 			return
 		case <-tick.C:
 		}
-		if !papers.FitIsStale() {
-			continue
-		}
-		start := time.Now()
-		res, rec, err := papers.Fit(ctx, tune.Options{})
+		rec, err := refitIfStale(ctx, e, papers, false)
 		switch {
 		case ctx.Err() != nil:
 			return
-		case errors.Is(err, tune.ErrTooFew):
-			continue
 		case err != nil:
-			log.Warn("the fusion could not be fitted to the papers again; ranking with the one before, will try again",
-				"error", err, "retry_in", refitEvery)
-			continue
+			log.Warn("ranking with the fusion before; will try again", "error", err, "retry_in", refitEvery)
+		case rec != nil:
+			eng.SetFusion(tune.FusionOf(rec))
 		}
-		eng.SetFusion(tune.FusionOf(&rec))
-		fmt.Fprintf(w, "paperlens: fitted the hybrid ranking to %d papers in %s: %s (pseudo-query nDCG@10 %.4f; default %.4f)\n",
-			rec.Papers, time.Since(start).Round(time.Millisecond), describeFusion(tune.FusionOf(&rec)), res.NDCG, res.Default)
 	}
 }
 

@@ -69,24 +69,25 @@ func runTune(ctx context.Context, e *env, args []string) error {
 
 // refitIfStale fits the fusion of an embedded data folder again when it
 // changed enough since the last fit (see tune.Stale), saying so on stderr
-// unless quiet. A folder too small to fit keeps the fusion it has.
-func refitIfStale(ctx context.Context, e *env, papers *backend.Papers, quiet bool) error {
+// unless quiet, and returns the new fit (nil when none was made). A folder
+// too small to fit keeps the fusion it has.
+func refitIfStale(ctx context.Context, e *env, papers *backend.Papers, quiet bool) (*store.Fitted, error) {
 	if !papers.FitIsStale() {
-		return nil
+		return nil, nil
 	}
 	start := time.Now()
 	res, rec, err := papers.Fit(ctx, tune.Options{})
 	if err != nil {
 		if errors.Is(err, tune.ErrTooFew) {
-			return nil
+			return nil, nil
 		}
-		return fmt.Errorf("the papers are stored, but the fusion could not be fitted to them: %w (run 'paperlens tune --data %s' to try again)", err, papers.Where())
+		return nil, fmt.Errorf("the papers are stored, but the fusion could not be fitted to them: %w (run 'paperlens tune --data %s' to try again)", err, papers.Where())
 	}
 	if !quiet {
 		fmt.Fprintf(e.stderr, "fitted the hybrid ranking to %d papers in %s: %s (pseudo-query nDCG@10 %.4f; default %.4f)\n",
 			rec.Papers, time.Since(start).Round(time.Millisecond), describeFusion(tune.FusionOf(&rec)), res.NDCG, res.Default)
 	}
-	return nil
+	return &rec, nil
 }
 
 func printFitted(w io.Writer, res tune.Result, rec store.Fitted, took time.Duration) {

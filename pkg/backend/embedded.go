@@ -121,41 +121,37 @@ func (e *embedded) Count(ctx context.Context, f paper.Filter) (int, error) {
 // weeks' papers, ranks 16 lists, and testing every paper's date in each
 // cost more than the ranking.
 func (e *embedded) Nearest(ctx context.Context, v []float32, n int, f paper.Filter) ([]paper.Hit, error) {
-	var filter store.Filter
-	var hits []paper.Hit
-	var err error
-	switch {
-	case f.HasConditions():
-		ids, few, perr := e.lx.PassingIDs(ctx, f, e.st.Count()/4)
-		if perr != nil {
-			return nil, perr
-		}
-		if few {
-			hits, err = e.st.NearestAmong(ctx, v, n+len(f.Exclude), ids)
-			break
-		}
-		if strings.TrimSpace(f.Author) != "" {
-			// A name is looked for in every author of every paper: the
-			// papers that pass are worked out once.
-			pass, perr := e.lx.Passing(ctx, f)
-			if perr != nil {
-				return nil, perr
-			}
-			filter = func(p *paper.Paper) bool { return pass(p.ID) }
-		} else {
-			// Dates and categories are cheaper to test as the scan meets
-			// each paper than to look up in the set of those that pass.
-			filter = f.Fields().Matcher()
-		}
-		fallthrough
-	default:
-		hits, err = e.st.Nearest(ctx, v, n+len(f.Exclude), filter)
-	}
+	hits, err := e.nearestPassing(ctx, v, n+len(f.Exclude), f)
 	if err != nil || len(f.Exclude) == 0 {
 		return hits, err
 	}
 	hits = slices.DeleteFunc(hits, func(h paper.Hit) bool { return slices.Contains(f.Exclude, h.ID) })
 	return hits[:min(n, len(hits))], nil
+}
+
+// nearestPassing is the n papers nearest v that pass the field tests of f.
+func (e *embedded) nearestPassing(ctx context.Context, v []float32, n int, f paper.Filter) ([]paper.Hit, error) {
+	if !f.HasConditions() {
+		return e.st.Nearest(ctx, v, n, nil)
+	}
+	ids, few, err := e.lx.PassingIDs(ctx, f, e.st.Count()/4)
+	switch {
+	case err != nil:
+		return nil, err
+	case few:
+		return e.st.NearestAmong(ctx, v, n, ids)
+	case strings.TrimSpace(f.Author) == "":
+		// Dates and categories are cheaper to test as the scan meets each
+		// paper than to look up in the set of those that pass.
+		return e.st.Nearest(ctx, v, n, f.Fields().Matcher())
+	}
+	// A name is looked for in every author of every paper: the papers that
+	// pass are worked out once, for the word ranking and the count too.
+	pass, err := e.lx.Passing(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return e.st.Nearest(ctx, v, n, func(p *paper.Paper) bool { return pass(p.ID) })
 }
 
 // Words counts only when asked: a ranking that need not count skips the

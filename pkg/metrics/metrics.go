@@ -65,22 +65,22 @@ func (m *Metrics) Handler() http.Handler {
 
 // ObserveRequest counts one answered request. route must be a pattern (such
 // as /v1/papers/{id}), never the raw path, so the label set stays small;
-// the method is one of the standard ones or OTHER (see MethodLabel), and a
+// the method is one of the standard ones or OTHER (see methodLabel), and a
 // status outside 100..599 counts as 0.
 func (m *Metrics) ObserveRequest(method, route string, status int, took time.Duration) {
 	if status < 100 || status > 599 {
 		status = 0
 	}
 	code := strconv.Itoa(status)
-	method = MethodLabel(method)
+	method = methodLabel(method)
 	m.requests.WithLabelValues(method, route, code).Inc()
 	m.latency.WithLabelValues(method, route, code).Observe(took.Seconds())
 }
 
-// MethodLabel is the label of an HTTP method: the method when it is one of
+// methodLabel is the label of an HTTP method: the method when it is one of
 // the nine of RFC 9110 and PATCH, else OTHER. A client may send any token
 // as a method; each one a label would grow /metrics for good.
-func MethodLabel(method string) string {
+func methodLabel(method string) string {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
 		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:

@@ -36,13 +36,13 @@ const (
 	MaxURLLength = 2048
 )
 
-// CheckID reports why id cannot name a stored paper: it is empty, longer
+// checkID reports why id cannot name a stored paper: it is empty, longer
 // than MaxIDLength bytes, not UTF-8, holds a control character (tab and
 // line breaks included, as a read refuses them), or has a path segment
 // that is "." or "..", which a link cannot reach: browsers resolve
 // /papers/.. to / before asking. Validate applies it to every paper
 // written.
-func CheckID(id string) error {
+func checkID(id string) error {
 	switch {
 	case id == "":
 		return invalidf("missing id")
@@ -61,11 +61,11 @@ func CheckID(id string) error {
 	return nil
 }
 
-// IsWebURL reports whether s is an absolute http or https URL with a
+// isWebURL reports whether s is an absolute http or https URL with a
 // host: the only URLs a paper keeps, since a page or a client may make a
 // link of them (javascript: and data: URLs run or show what the writer
 // chose).
-func IsWebURL(s string) bool {
+func isWebURL(s string) bool {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
 		return false
@@ -101,7 +101,7 @@ func (p *Paper) checkSizes() error {
 		case f.url == "":
 		case len(f.url) > MaxURLLength:
 			return invalidf("paper %q: %s is %d bytes, the limit is %d", p.ID, f.name, len(f.url), MaxURLLength)
-		case !IsWebURL(f.url):
+		case !isWebURL(f.url):
 			return invalidf("paper %q: %s %q is not an http or https URL: give one, or leave it out", p.ID, f.name, f.url)
 		}
 	}

@@ -155,12 +155,12 @@ func invalidf(format string, args ...any) error {
 	return &InvalidError{Reason: fmt.Sprintf(format, args...)}
 }
 
-// Validate reports why a paper cannot be stored: an id CheckID refuses, a
+// Validate reports why a paper cannot be stored: an id checkID refuses, a
 // missing abstract, a field over its cap (MaxTitleLength and the others), a
 // URL that is not http or https, text that is not UTF-8, or a date that is
 // not a date. Every road into a backend applies it, after Normalize.
 func (p Paper) Validate() error {
-	if err := CheckID(p.ID); err != nil {
+	if err := checkID(p.ID); err != nil {
 		return err
 	}
 	if strings.TrimSpace(p.Abstract) == "" {

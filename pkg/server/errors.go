@@ -9,6 +9,7 @@ import (
 	"github.com/paperlens/paperlens/embeddings"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/search"
+	"github.com/paperlens/paperlens/pkg/web"
 )
 
 // Error codes of the API; the package documentation says when each is used.
@@ -48,18 +49,13 @@ func (s *server) fail(c *gin.Context, status int, code, message string) {
 }
 
 func (s *server) tooLarge(c *gin.Context) {
-	what := "send fewer papers per request"
-	if limit := s.bodyLimit(c); limit < s.maxBody {
+	limit, what := s.bodyLimit(c), "send fewer papers per request"
+	if limit < s.maxBody {
 		what = "a search needs no more"
 	}
 	s.fail(c, http.StatusRequestEntityTooLarge, codeBodyTooLarge,
-		"the request body is longer than "+strconv.FormatInt(s.bodyLimit(c), 10)+" bytes: "+what)
+		"the request body is longer than "+strconv.FormatInt(limit, 10)+" bytes: "+what)
 }
-
-// statusClientClosed is what the request log and the metrics count a
-// request whose client left before its answer as (nginx's 499): no one
-// reads it, and it is not the server's failure.
-const statusClientClosed = 499
 
 // failWith answers err with the status its kind calls for: 400 for a bad
 // request (with the code package search gives it) or a bad paper, 404 for
@@ -74,7 +70,7 @@ func (s *server) failWith(c *gin.Context, err error) {
 	)
 	switch {
 	case c.Request.Context().Err() != nil:
-		s.fail(c, statusClientClosed, codeClientClosed, "the client closed the connection before the answer")
+		s.fail(c, web.StatusClientClosed, codeClientClosed, "the client closed the connection before the answer")
 	case errors.As(err, &tooBig):
 		s.tooLarge(c)
 	case errors.As(err, &bad):

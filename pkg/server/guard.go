@@ -46,10 +46,10 @@ func hostName(hostport string) string {
 	return strings.ToLower(host)
 }
 
-// isLoopbackHost reports whether host (a name or address, with or without
+// IsLoopbackHost reports whether host (a name or address, with or without
 // a port) names this machine alone: localhost, a name under .localhost
 // (RFC 6761), or a loopback address.
-func isLoopbackHost(host string) bool {
+func IsLoopbackHost(host string) bool {
 	host = hostName(host)
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
@@ -62,7 +62,7 @@ func isLoopbackHost(host string) bool {
 func (h *hosts) handle(s *server) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		host := c.Request.Host
-		if isLoopbackHost(host) || h.allowed[hostName(host)] {
+		if IsLoopbackHost(host) || h.allowed[hostName(host)] {
 			c.Next()
 			return
 		}

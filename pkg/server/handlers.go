@@ -176,7 +176,7 @@ func (s *server) answerPage(c *gin.Context, rank func() (paper.Page, error)) {
 }
 
 // checkID rejects a paper id that no paper can have: not UTF-8, or holding
-// a control character such as NUL or tab, which paper.CheckID refuses to
+// a control character such as NUL or tab, which paper.Validate refuses to
 // store. Any other unknown id is a 404.
 func (s *server) checkID(c *gin.Context, id string) bool {
 	if !utf8.ValidString(id) || strings.ContainsFunc(id, unicode.IsControl) {

@@ -568,15 +568,11 @@ func (s *Store) All(ctx context.Context) iter.Seq2[paper.Record, error] {
 // every paper; the cost grows linearly with their number (see
 // docs/performance.md).
 func (s *Store) Nearest(ctx context.Context, v []float32, n int, filter Filter) ([]paper.Hit, error) {
-	if n <= 0 {
-		return nil, nil
+	var accept func(string, *entry) bool
+	if filter != nil {
+		accept = func(_ string, e *entry) bool { return filter(&e.paper) }
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.nearest(v, n, filter, nil)
+	return s.nearest(ctx, v, n, func(q []float32) []vecindex.Hit[*entry] { return s.idx.Search(q, n, accept) })
 }
 
 // NearestAmong is Nearest over the papers ids only (unknown ids are left
@@ -584,6 +580,12 @@ func (s *Store) Nearest(ctx context.Context, v []float32, n int, filter Filter) 
 // ranks them at a fraction of the cost of testing every paper. ids must
 // not change once given (see vecindex.Index.SearchAmong).
 func (s *Store) NearestAmong(ctx context.Context, v []float32, n int, ids []string) ([]paper.Hit, error) {
+	return s.nearest(ctx, v, n, func(q []float32) []vecindex.Hit[*entry] { return s.idx.SearchAmong(q, n, ids, nil) })
+}
+
+// nearest checks v, ranks its unit vector with rank under the read lock
+// and returns the hits with copies of their papers.
+func (s *Store) nearest(ctx context.Context, v []float32, n int, rank func(q []float32) []vecindex.Hit[*entry]) ([]paper.Hit, error) {
 	if n <= 0 {
 		return nil, nil
 	}
@@ -592,15 +594,6 @@ func (s *Store) NearestAmong(ctx context.Context, v []float32, n int, ids []stri
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if ids == nil {
-		ids = []string{}
-	}
-	return s.nearest(v, n, nil, ids)
-}
-
-// nearest is Nearest, over the papers among only when it is not nil. The
-// caller holds s.mu.
-func (s *Store) nearest(v []float32, n int, filter Filter, among []string) ([]paper.Hit, error) {
 	if dim := s.manifest.Dimension; dim != 0 && len(v) != dim {
 		return nil, fmt.Errorf("%w: query vector has %d dims, %q holds %d", ErrMismatch, len(v), s.dir, dim)
 	}
@@ -608,16 +601,7 @@ func (s *Store) nearest(v []float32, n int, filter Filter, among []string) ([]pa
 	if err != nil {
 		return nil, nil // a zero query is similar to nothing
 	}
-	var accept func(string, *entry) bool
-	if filter != nil {
-		accept = func(_ string, e *entry) bool { return filter(&e.paper) }
-	}
-	var found []vecindex.Hit[*entry]
-	if among != nil {
-		found = s.idx.SearchAmong(q, n, among, accept)
-	} else {
-		found = s.idx.Search(q, n, accept)
-	}
+	found := rank(q)
 	hits := make([]paper.Hit, len(found))
 	for i, h := range found {
 		hits[i] = paper.Hit{Paper: clonePaper(h.Item.paper), Score: float64(h.Score)}

@@ -44,17 +44,22 @@ func (e Embedder) Embed(ctx context.Context, texts []string, _ embeddings.Purpos
 		h.Write([]byte(t))
 		rng := rand.New(rand.NewPCG(h.Sum64(), uint64(e.Dim)))
 		v := flat[i*e.Dim : (i+1)*e.Dim : (i+1)*e.Dim]
-		var ss float64
-		for j := range v {
-			x := rng.NormFloat64()
-			v[j] = float32(x)
-			ss += x * x
-		}
-		inv := 1 / math.Sqrt(ss)
-		for j := range v {
-			v[j] = float32(float64(v[j]) * inv)
-		}
+		UnitVector(rng, v)
 		out[i] = v
 	}
 	return out, nil
+}
+
+// UnitVector fills v with a random direction drawn from rng.
+func UnitVector(rng *rand.Rand, v []float32) {
+	var ss float64
+	for i := range v {
+		x := rng.NormFloat64()
+		v[i] = float32(x)
+		ss += x * x
+	}
+	inv := 1 / math.Sqrt(ss)
+	for i := range v {
+		v[i] = float32(float64(v[i]) * inv)
+	}
 }

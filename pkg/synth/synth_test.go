@@ -9,18 +9,16 @@ import (
 	"testing"
 
 	"github.com/paperlens/paperlens/embeddings"
-	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/papertest"
 	"github.com/paperlens/paperlens/pkg/synth"
 )
 
-// arxiv is the 20,426-paper arXiv sample (see ../../../shared/data/README).
-const arxiv = "../../../shared/data/arxiv-2026q2/papers.jsonl"
-
-// learn learns the model of the arXiv sample and returns it with the
-// sample's papers.
+// learn learns the model of the 20,426-paper arXiv sample (see
+// ../shared/data/README) and returns it with the sample's papers.
 func learn(t *testing.T) (*synth.Model, []paper.Paper) {
 	t.Helper()
+	arxiv := papertest.SharedData(t, "arxiv-2026q2/papers.jsonl")
 	f, err := os.Open(arxiv)
 	if err != nil {
 		t.Fatalf("%v (the data is in ../shared/data beside the clone)", err)
@@ -30,14 +28,7 @@ func learn(t *testing.T) (*synth.Model, []paper.Paper) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sample []paper.Paper
-	if _, err := loader.LoadFile(arxiv, loader.Options{}, func(p paper.Paper) error {
-		sample = append(sample, p)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return m, sample
+	return m, papertest.ReadPapers(t, arxiv, 0)
 }
 
 // shape sums up papers: mean words per title and abstract, share of each

@@ -14,9 +14,10 @@ import (
 	"github.com/paperlens/paperlens/pkg/search"
 )
 
-// statusClientClosed is the status a page whose reader left is counted
-// with (nginx's 499), as the JSON API does.
-const statusClientClosed = 499
+// StatusClientClosed is the status a page whose reader left is counted
+// with (nginx's 499): no one reads the answer, and it is not the
+// server's failure. The JSON API counts such requests with it too.
+const StatusClientClosed = 499
 
 // Page sizes: the search and paper pages, and the widget's default.
 const (
@@ -229,7 +230,7 @@ func (h *handler) describe(r *http.Request, err error, what string) (int, string
 	}
 	if r.Context().Err() != nil { // the reader left: no one sees the page, and it is not the server's failure
 		h.log.Info("page abandoned", "page", what, "path", r.URL.Path, "error", err)
-		return statusClientClosed, "The request was cancelled."
+		return StatusClientClosed, "The request was cancelled."
 	}
 	h.log.Error("page failed", "page", what, "path", r.URL.Path, "error", err)
 	return http.StatusInternalServerError, "Something went wrong while answering. The server log has the details."

@@ -164,12 +164,7 @@ func (x *Index[T]) Search(q []float32, k int, accept func(id string, item T) boo
 	if k <= 0 || n == 0 || len(q) != x.dim {
 		return nil
 	}
-	qc := make([]int8, x.pdim)
-	qs := quantize(q, qc)
-	q16 := make([]int16, x.pdim)
-	for i, c := range qc {
-		q16[i] = int16(c)
-	}
+	q16, qs := x.queryCodes(q)
 	want := min(2*k+32, n) // candidates to re-score exactly
 
 	workers := 1
@@ -213,12 +208,7 @@ func (x *Index[T]) SearchAmong(q []float32, k int, ids []string, accept func(id 
 	if len(rows) == 0 {
 		return nil
 	}
-	qc := make([]int8, x.pdim)
-	qs := quantize(q, qc)
-	q16 := make([]int16, x.pdim)
-	for i, c := range qc {
-		q16[i] = int16(c)
-	}
+	q16, qs := x.queryCodes(q)
 	want := min(2*k+32, len(rows))
 	h := make(candidates, 0, want)
 	codes := make([]int8, block*x.pdim)
@@ -237,6 +227,18 @@ func (x *Index[T]) SearchAmong(q []float32, k int, ids []string, accept func(id 
 		}
 	}
 	return x.rescore(q, k, h)
+}
+
+// queryCodes is q quantised as the rows are, widened to int16 for the
+// kernel, and its scale.
+func (x *Index[T]) queryCodes(q []float32) ([]int16, float32) {
+	qc := make([]int8, x.pdim)
+	qs := quantize(q, qc)
+	q16 := make([]int16, x.pdim)
+	for i, c := range qc {
+		q16[i] = int16(c)
+	}
+	return q16, qs
 }
 
 // rowsOf is the rows of ids, unknown ids left out, in the order of the
