@@ -79,9 +79,10 @@ func blankIndex(t testing.TB) *Index {
 		t.Fatal(err)
 	}
 	x := &Index{dir: dir, an: an, papers: words.Cached(an), closed: make(chan struct{}), ready: make(chan struct{}),
-		stopBuild: func() {}, filed: map[string]*paper.Paper{}}
+		stopBuild: func() {}, filed: make(chan struct{})}
 	x.mem.Store(newPostings())
 	close(x.ready)
+	close(x.filed)
 	t.Cleanup(func() { x.Close() })
 	return x
 }

@@ -7,9 +7,11 @@
 // Everything it answers comes from memory. Rankings come from postings
 // (see postings), which Open loads from the copy saved at the last Close
 // or, when that is missing or stale, builds from the store in the
-// background; rankings wait for them (see Ready). Filters read the year,
-// categories and authors of every paper, which Open takes from the store
-// at once. Highlights analyse the abstracts of the page's papers when asked.
+// background; rankings wait for them (see Ready). Filters read the date,
+// categories and authors of every paper, which the postings hold too;
+// until they are loaded or built, filters are answered from what Open
+// takes from the store at once. Highlights analyse the abstracts of the
+// page's papers when asked.
 //
 // The lexical/ folder of a data folder holds only the saved postings. It
 // is a cache tied to the store's papers by their count and a checksum, so
@@ -56,6 +58,10 @@ type Index struct {
 	// Count and the checksum are right, and rankings wait.
 	mem   atomic.Pointer[postings]
 	ready chan struct{} // closed once mem holds the words
+	filed chan struct{} // closed once mem holds the filter fields
+	// toFile is the papers Open took, until ready, in case a filter is
+	// asked for before the saved postings are loaded. Guarded by writeMu.
+	toFile []paper.Paper
 	// backlog is the writes made while the postings are built, replayed
 	// into them once built; nil when there is no build. Guarded by writeMu.
 	backlog []write
@@ -69,52 +75,15 @@ type Index struct {
 	// Close rewrites it only for other papers. Set by the build, read by
 	// Close after it.
 	saved checksum
+	// ranking is the constants rankings use; nil: DefaultRanking.
+	ranking atomic.Pointer[Ranking]
 
-	// filed holds, by id, what filters read of each paper: its date,
-	// categories and authors (the rest of the paper is left empty). gen
-	// counts the writes to it; it changes under filedMu.
-	filedMu sync.RWMutex
-	filed   map[string]*paper.Paper
-	gen     atomic.Uint64
 	// passed is the last filter's papers, until the next write; passMu
 	// guards only the pointer. passFlight works a filter out once for the
 	// requests that ask for it at once (see passing).
 	passMu     sync.Mutex
-	passed     *passSet
+	passed     *filterSet
 	passFlight singleflight.Group
-	// ranking is the constants rankings use; nil: DefaultRanking.
-	ranking atomic.Pointer[Ranking]
-}
-
-// passSet is the papers that pass a filter, as filed was at generation gen.
-type passSet struct {
-	key  string
-	gen  uint64
-	ids  map[string]struct{}
-	list []string // the same ids, one slice for every request (see PassingIDs)
-
-	// docs is the same papers by their number in the postings docsIn,
-	// worked out when a word ranking first asks; docsMu guards both.
-	docsMu sync.Mutex
-	docsIn *postings
-	docs   docBits
-}
-
-// docsOf is the papers of s by their number in mem: a word ranking tests
-// each paper a query's words meet, and a bit costs less to test than an
-// id to look up.
-func (s *passSet) docsOf(mem *postings) docBits {
-	s.docsMu.Lock()
-	defer s.docsMu.Unlock()
-	if s.docsIn != mem {
-		s.docs, s.docsIn = mem.docsOf(s.list), mem
-	}
-	return s.docs
-}
-
-// fileOf is what filters read of p.
-func fileOf(p *paper.Paper) *paper.Paper {
-	return &paper.Paper{ID: p.ID, Published: p.Published, Categories: p.Categories, Authors: p.Authors}
 }
 
 // Open opens the word index of the data folder data, holding the papers of
@@ -123,12 +92,9 @@ func fileOf(p *paper.Paper) *paper.Paper {
 // saved at the last Close; rankings wait until they are ready, filters do
 // not.
 func Open(ctx context.Context, data string, recs iter.Seq2[paper.Record, error]) (*Index, error) {
-	var all []paper.Paper
-	for r, err := range recs {
-		if err != nil {
-			return nil, fmt.Errorf("lexical: cannot read the papers: %w", err)
-		}
-		all = append(all, r.Paper)
+	all, err := collect(recs)
+	if err != nil {
+		return nil, fmt.Errorf("lexical: cannot read the papers: %w", err)
 	}
 	dir := filepath.Join(data, Dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -139,18 +105,9 @@ func Open(ctx context.Context, data string, recs iter.Seq2[paper.Record, error])
 	if err != nil {
 		return nil, err
 	}
-	x := &Index{dir: dir, an: an, papers: words.Cached(an), closed: make(chan struct{}), filed: make(map[string]*paper.Paper, len(all))}
-	// The fingerprints and filter fields are cheap; analysing the words is
-	// what takes seconds, and it is left to the background build.
-	fps := make([]analysed, len(all))
-	for i := range all {
-		p := &all[i]
-		fps[i] = analysed{id: p.ID, fp: fingerprint(p)}
-		x.filed[p.ID] = fileOf(p)
-	}
-	mem := newPostings()
-	mem.add(fps)
-	x.mem.Store(mem)
+	x := &Index{dir: dir, an: an, papers: words.Cached(an), closed: make(chan struct{})}
+	// The fingerprints are cheap; analysing the words is what takes
+	// seconds, and it is left to the background build.
 	x.startBuild(all)
 	return x, nil
 }
@@ -165,18 +122,28 @@ func removeBleveIndex(dir string) {
 	_ = os.Remove(filepath.Join(dir, "index_meta.json"))
 }
 
-// startBuild builds the postings of papers in the background, then replays
-// into them the writes made meanwhile and puts them in place of the
-// fingerprints-only postings.
+// startBuild loads the postings of papers saved at the last Close, or
+// builds them, in the background, then replays into them the writes made
+// meanwhile and puts them in place. Unless the saved postings are the
+// papers', filters are answered from the papers' filter fields until then.
 func (x *Index) startBuild(papers []paper.Paper) {
 	ctx, cancel := context.WithCancel(context.Background())
 	x.writeMu.Lock()
-	x.ready = make(chan struct{})
+	x.ready, x.filed = make(chan struct{}), make(chan struct{})
 	x.backlog = []write{}
 	x.stopBuild = cancel
 	x.writeMu.Unlock()
 	hook := buildHook
-	n, sum := x.mem.Load().checksum() // the fingerprints of papers (see Open)
+	n, sum := checksumOf(papers)
+	x.toFile = papers
+	if savedFor(filepath.Join(x.dir, cacheFile), n, sum) {
+		// Loading them takes a fraction of the time of making the
+		// fingerprints-only postings that answer filters meanwhile: those
+		// are made only if a filter is asked for first (see filedFor).
+		x.mem.Store(counted(n, sum))
+	} else {
+		x.fileOnly()
+	}
 	x.building.Add(1)
 	go func() {
 		defer x.building.Done()
@@ -190,6 +157,7 @@ func (x *Index) startBuild(papers []paper.Paper) {
 		if err == nil {
 			x.saved = checksum{n: n, sum: sum}
 		} else {
+			x.fileOnly()
 			docs, err := analyseAll(ctx, x.papers, papers)
 			if err != nil {
 				return // closed meanwhile
@@ -207,9 +175,53 @@ func (x *Index) startBuild(papers []paper.Paper) {
 		}
 		x.backlog = nil
 		x.mem.Store(full)
+		select {
+		case <-x.filed:
+		default:
+			close(x.filed)
+		}
+		x.toFile = nil
 		close(x.ready)
 		x.writeMu.Unlock()
 	}()
+}
+
+// fileOnly puts in place postings that hold the fingerprints and filter
+// fields of the papers Open took and the writes made since, without words,
+// unless filters can be answered already.
+func (x *Index) fileOnly() {
+	x.writeMu.Lock()
+	defer x.writeMu.Unlock()
+	select {
+	case <-x.filed:
+		return
+	default:
+	}
+	mem := newPostings()
+	mem.add(filedAll(x.toFile))
+	for _, w := range x.backlog {
+		if w.deleted != nil {
+			mem.remove(w.deleted)
+		} else {
+			mem.add(w.docs)
+		}
+	}
+	x.mem.Store(mem)
+	close(x.filed)
+}
+
+// filedFor is the postings to filter with, made from what Open took when
+// the saved postings are still loading.
+func (x *Index) filedFor(ctx context.Context) (*postings, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	select {
+	case <-x.filed:
+	default:
+		x.fileOnly()
+	}
+	return x.mem.Load(), nil
 }
 
 // buildHook, when set (by tests), runs at the start of every background
@@ -291,7 +303,11 @@ func (x *Index) Close() error {
 
 // Count is the number of papers indexed.
 func (x *Index) Count() int {
-	n, _ := x.mem.Load().checksum()
+	mem, err := x.filedFor(context.Background())
+	if err != nil {
+		return 0
+	}
+	n, _ := mem.checksum()
 	return n
 }
 
@@ -310,14 +326,6 @@ func (x *Index) Upsert(ctx context.Context, papers []paper.Paper) error {
 	}
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
-	// The filter fields first: a paper the postings rank is one filters
-	// know.
-	x.filedMu.Lock()
-	for i := range papers {
-		x.filed[papers[i].ID] = fileOf(&papers[i])
-	}
-	x.gen.Add(1)
-	x.filedMu.Unlock()
 	x.mem.Load().add(docs)
 	if x.backlog != nil {
 		x.backlog = append(x.backlog, write{docs: docs})
@@ -336,12 +344,6 @@ func (x *Index) Delete(ctx context.Context, ids ...string) error {
 	if x.backlog != nil {
 		x.backlog = append(x.backlog, write{deleted: slices.Clone(ids)})
 	}
-	x.filedMu.Lock()
-	for _, id := range ids {
-		delete(x.filed, id)
-	}
-	x.gen.Add(1)
-	x.filedMu.Unlock()
 	return nil
 }
 
@@ -380,6 +382,12 @@ func keyTermsOf(mem *postings, freq map[string]int) []keyTerm {
 		topic := mem.topicality(t)
 		terms = append(terms, keyTerm{term: t, freq: n, score: float64(n) * idf * topic, topic: topic})
 	}
+	return topKeyTerms(terms)
+}
+
+// topKeyTerms is the words.MaxQueryTerms best of terms, by score and then
+// word.
+func topKeyTerms(terms []keyTerm) []keyTerm {
 	sort.Slice(terms, func(i, j int) bool {
 		if terms[i].score != terms[j].score {
 			return terms[i].score > terms[j].score
@@ -408,9 +416,9 @@ func (x *Index) SearchLike(ctx context.Context, id, text string, n int, f paper.
 	return x.searchLike(ctx, id, text, n, f, true)
 }
 
-// RankLike is SearchLike without the count: it leaves out of its tests
-// the papers that cannot reach the top n, which a ranking that need not
-// say how many papers match can skip.
+// RankLike is SearchLike without the count of the papers that match, which
+// lets a short query skip the papers that cannot reach the top n: several
+// times faster over a million papers (docs/performance.md).
 func (x *Index) RankLike(ctx context.Context, id, text string, n int, f paper.Filter) ([]paper.Scored, error) {
 	hits, _, err := x.searchLike(ctx, id, text, n, f, false)
 	return hits, err
@@ -422,21 +430,18 @@ func (x *Index) searchLike(ctx context.Context, id, text string, n int, f paper.
 		return nil, 0, err
 	}
 	var clauses []clause
-	if freq, ok := mem.wordsOf(id); ok && id != "" && len(freq) > words.MaxQueryTerms {
-		clauses = clausesOf(keyTermsOf(mem, freq))
+	if terms, ok := mem.keyTermsOfPaper(id); ok && id != "" && terms != nil {
+		clauses = clausesOf(terms)
 	} else {
 		clauses = x.clauses(mem, text)
 	}
-	var allow func(int32, string) bool
+	sc := scope{exclude: f.Exclude, uncounted: !count}
 	if f.HasConditions() {
-		set, err := x.passing(ctx, f)
-		if err != nil {
+		if sc.pass, err = x.passing(ctx, f); err != nil {
 			return nil, 0, err
 		}
-		docs := set.docsOf(mem)
-		allow = func(doc int32, _ string) bool { return docs.has(doc) }
 	}
-	hits, total := mem.searchWith(x.Ranking(), clauses, n, allow, f.Exclude, count)
+	hits, total := mem.searchWith(x.Ranking(), clauses, n, sc)
 	return hits, total, nil
 }
 
@@ -481,138 +486,40 @@ func (x *Index) Passing(ctx context.Context, f paper.Filter) (func(id string) bo
 	if err != nil {
 		return nil, err
 	}
-	return func(id string) bool {
-		_, ok := set.ids[id]
-		return ok
-	}, nil
+	return set.passes, nil
 }
 
 // PassingIDs is the papers that pass the field tests of f (its excluded
 // ids play no part), in no particular order, when there are at most most
 // of them (few is true); when there are more it returns few false and no
 // ids. A filter few papers pass is cheaper to rank by scoring just those
-// papers than by testing every paper a scan meets. Like Passing, it works
-// the set out once per filter until the next write and stops when ctx is
-// done. The slice is the same for every request until the next write
-// (the store keeps what it worked out from it meanwhile): it must not be
-// changed.
+// papers (see store.NearestAmong) than by testing every paper a scan
+// meets. Like Passing, it works the set out once per filter until the next
+// write and stops when ctx is done. The slice is the same for every
+// request until the next write (the store keeps what it worked out from
+// it meanwhile): it must not be changed.
 func (x *Index) PassingIDs(ctx context.Context, f paper.Filter, most int) (ids []string, few bool, err error) {
 	set, err := x.passing(ctx, f)
-	if err != nil || len(set.ids) > most {
+	if err != nil || set.count > most {
 		return nil, false, err
 	}
-	return set.list, true, nil
+	return set.ids(), true, nil
 }
-
-// passChunk is how many papers passing tests between two looks at its
-// context, holding the read lock on the filter fields: about 0.1 ms.
-const passChunk = 4096
-
-// passing is the set of papers that pass the field tests of f. The
-// requests that ask for one filter at once share one pass over the papers
-// (the parts of a query ask at once); requests for other filters do not
-// wait for it, and a write waits at most for one chunk of it. When the
-// request doing the pass leaves, the pass stops and a request still
-// waiting for it does its own.
-func (x *Index) passing(ctx context.Context, f paper.Filter) (*passSet, error) {
-	f = f.Fields()
-	key := f.Key()
-	for {
-		x.passMu.Lock()
-		c := x.passed
-		x.passMu.Unlock()
-		if c != nil && c.key == key && c.gen == x.gen.Load() {
-			return c, nil
-		}
-		// The pass runs under the context of the request that starts it.
-		done := x.passFlight.DoChan(key, func() (any, error) { return x.pass(ctx, f, key) })
-		select {
-		case r := <-done:
-			switch {
-			case r.Err == nil:
-				return r.Val.(*passSet), nil
-			case ctx.Err() != nil:
-				return nil, ctx.Err()
-			}
-			// The request that ran the pass left: run one for this one.
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-// pass tests every paper against f, passChunk papers at a time under the
-// read lock, and keeps the set for the next request with this key unless
-// a write came in meanwhile.
-func (x *Index) pass(ctx context.Context, f paper.Filter, key string) (*passSet, error) {
-	match := f.Matcher()
-	ids := map[string]struct{}{}
-	x.filedMu.RLock()
-	gen := x.gen.Load()
-	n := 0
-	// A write between two chunks changes the map during the range, which
-	// Go allows: a paper added meanwhile may or may not be seen, as a
-	// write in flight may or may not be.
-	for id, p := range x.filed {
-		if match(p) {
-			ids[id] = struct{}{}
-		}
-		if n++; n%passChunk == 0 {
-			x.filedMu.RUnlock()
-			if passHook != nil {
-				passHook(ctx, key)
-			}
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			x.filedMu.RLock()
-		}
-	}
-	x.filedMu.RUnlock()
-	set := &passSet{key: key, gen: gen, ids: ids, list: make([]string, 0, len(ids))}
-	for id := range ids {
-		set.list = append(set.list, id)
-	}
-	if x.gen.Load() == gen {
-		x.passMu.Lock()
-		x.passed = set
-		x.passMu.Unlock()
-	}
-	return set, nil
-}
-
-// passHook, when set (by tests), runs between two chunks of a pass, with
-// the pass's context and its filter's key.
-var passHook func(ctx context.Context, key string)
 
 // CountMatching is how many papers pass f.
 func (x *Index) CountMatching(ctx context.Context, f paper.Filter) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	var ids map[string]struct{}
-	if f.HasConditions() {
-		set, err := x.passing(ctx, f)
+	if !f.HasConditions() {
+		mem, err := x.filedFor(ctx)
 		if err != nil {
 			return 0, err
 		}
-		ids = set.ids
+		return mem.countExcept(nil, f.Exclude), nil
 	}
-	exclude := f.Exclude
-	x.filedMu.RLock()
-	defer x.filedMu.RUnlock()
-	pass := func(id string) bool { return x.filed[id] != nil }
-	n := len(x.filed)
-	if ids != nil {
-		pass = func(id string) bool { _, ok := ids[id]; return ok }
-		n = len(ids)
+	set, err := x.passing(ctx, f)
+	if err != nil {
+		return 0, err
 	}
-	for i, id := range exclude {
-		if pass(id) && !slices.Contains(exclude[:i], id) {
-			n--
-		}
-	}
-	return n, nil
+	return set.in.countExcept(set, f.Exclude), nil
 }
 
 // Highlights returns, for each of papers whose abstract contains a word of
@@ -646,11 +553,7 @@ func (x *Index) Scores(ctx context.Context, text string, ids []string) (map[stri
 	if err != nil {
 		return nil, err
 	}
-	want := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		want[id] = true
-	}
-	hits, _ := mem.searchWith(x.Ranking(), x.clauses(mem, text), len(ids), func(_ int32, id string) bool { return want[id] }, nil, true)
+	hits, _ := mem.searchWith(x.Ranking(), x.clauses(mem, text), len(ids), scope{only: ids})
 	out := make(map[string]float64, len(hits))
 	for _, h := range hits {
 		out[h.ID] = h.Score

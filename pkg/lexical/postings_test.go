@@ -3,14 +3,21 @@ package lexical
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/paperlens/paperlens/pkg/eval"
 	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
+	"github.com/paperlens/paperlens/pkg/words"
 )
 
 // indexOf is a new index holding papers, written as ingest writes them.
@@ -238,5 +245,183 @@ func TestSciFactLexicalQuality(t *testing.T) {
 		t.Errorf("nDCG@10 = %.4f over %d queries, want at least 0.69", s.NDCG10, s.Judged)
 	} else {
 		t.Logf("nDCG@10 = %.4f over %d queries", s.NDCG10, s.Judged)
+	}
+}
+
+func TestRankingWithoutCountingFindsTheSameTopPapers(t *testing.T) {
+	ctx := context.Background()
+	var papers []paper.Paper
+	enough := errors.New("enough")
+	if _, err := loader.LoadFile("../../../shared/data/arxiv-2026q2/papers.jsonl", loader.Options{}, func(p paper.Paper) error {
+		if len(papers) == 4000 {
+			return enough
+		}
+		papers = append(papers, p)
+		return nil
+	}); err != nil && !errors.Is(err, enough) {
+		t.Fatal(err)
+	}
+	x := indexOf(t, papers)
+	if err := x.Delete(ctx, papers[3].ID, papers[4].ID); err != nil { // dead papers in the lists
+		t.Fatal(err)
+	}
+	type query struct {
+		name, like, text string
+		n                int
+		f                paper.Filter
+	}
+	var queries []query
+	for _, q := range []string{"graph neural networks for molecules", "diffusion models for video generation",
+		"efficient attention for long context transformers", "a survey of large language models", "model", "learning learning models"} {
+		for _, n := range []int{1, 10, 100} {
+			queries = append(queries, query{name: q, text: q, n: n})
+		}
+	}
+	for i := 0; i < len(papers); i += 97 {
+		p := papers[i]
+		queries = append(queries,
+			query{name: "papers like " + p.ID, like: p.ID, text: p.Text(), n: 100, f: paper.Filter{Exclude: []string{p.ID}}},
+			query{name: "papers like " + p.ID + ", top 10, in cs.CV", like: p.ID, text: p.Text(), n: 10, f: paper.Filter{Categories: []string{"cs.CV"}, Exclude: []string{p.ID}}})
+	}
+	wants := make([][]paper.Scored, len(queries))
+	for i, q := range queries {
+		want, _, err := x.SearchLike(ctx, q.like, q.text, q.n, q.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wants[i] = want
+	}
+	defer func(size, words int, block int32) {
+		partedSize, maxPrunedWords, rankedBlock = size, words, block
+	}(partedSize, maxPrunedWords, rankedBlock)
+	maxPrunedWords = words.MaxQueryTerms // long queries pruned too
+	for _, parted := range []bool{false, true} {
+		name := "on one core"
+		if parted {
+			name = "in parts, one per core, by blocks of papers"
+			partedSize, rankedBlock = 1, 97
+		}
+		t.Run(name, func(t *testing.T) {
+			for i, q := range queries {
+				got, err := x.RankLike(ctx, q.like, q.text, q.n, q.f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				counted, _, err := x.SearchLike(ctx, q.like, q.text, q.n, q.f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range []struct {
+					how  string
+					hits []paper.Scored
+				}{{"without counting", got}, {"counting", counted}} {
+					want := wants[i]
+					if len(c.hits) != len(want) {
+						t.Fatalf("%s: %d hits %s, %d counting on one core", q.name, len(c.hits), c.how, len(want))
+					}
+					for j := range want {
+						if c.hits[j].ID != want[j].ID || math.Abs(c.hits[j].Score-want[j].Score) > 1e-9*want[j].Score {
+							t.Fatalf("%s, hit %d: %v %s, %v counting on one core", q.name, j, c.hits[j], c.how, want[j])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRankLike ranks over the 20,426 arXiv papers (analysed once, not
+// timed) the top 100 for fusion, as the hybrid ranking asks for them:
+// "papers like this one" for a method paper, whose key words are rare,
+// and for a survey, whose key words include common ones, and a short
+// query. "counting" is the same ranking counting every paper that
+// matches, as the lexical mode does: the baseline of the same run.
+//
+//	go test ./pkg/lexical -run '^$' -bench RankLike
+func BenchmarkRankLike(b *testing.B) {
+	var papers []paper.Paper
+	if _, err := loader.LoadFile("../../../shared/data/arxiv-2026q2/papers.jsonl", loader.Options{}, func(p paper.Paper) error {
+		papers = append(papers, p)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	x := indexOf(b, papers)
+	text := map[string]string{"query": "diffusion models for video generation"}
+	for _, p := range papers {
+		text[p.ID] = p.Text()
+	}
+	ctx := context.Background()
+	for _, c := range []struct{ name, id string }{{"method", "2604.21330"}, {"survey", "2604.15911"}, {"query", ""}} {
+		t, like := text[c.id], c.id
+		if c.id == "" {
+			t = text["query"]
+		}
+		if t == "" {
+			b.Fatalf("no paper %s in the sample", c.id)
+		}
+		b.Run(c.name+"/pruned", func(b *testing.B) {
+			defer threadCPU(b)()
+			for b.Loop() {
+				if _, err := x.RankLike(ctx, like, t, 100, paper.Filter{Exclude: []string{like}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(c.name+"/counting", func(b *testing.B) {
+			defer threadCPU(b)()
+			for b.Loop() {
+				if _, _, err := x.SearchLike(ctx, like, t, 100, paper.Filter{Exclude: []string{like}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// threadCPU reports, when the returned function is called, the processor
+// time the benchmark's thread spent per operation as cpu-ns/op: on a
+// machine shared with other work it leaves out the time spent waiting for
+// a core, which ns/op counts. It measures single-threaded work only.
+func threadCPU(b *testing.B) func() {
+	runtime.LockOSThread()
+	start := threadTime()
+	return func() {
+		b.ReportMetric(float64((threadTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
+		runtime.UnlockOSThread()
+	}
+}
+
+func threadTime() time.Duration {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_THREAD, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func TestNthBestIsTheNthLargestScore(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, size := range []int{1, 2, 3, 10, 100, 1000} {
+		for _, n := range []int{1, 2, 7, 100} {
+			t.Run(fmt.Sprintf("the %dth of %d scores", n, size), func(t *testing.T) {
+				score := make([]float64, size)
+				touched := make([]int32, size)
+				for i := range score {
+					score[i] = float64(rng.IntN(20)) // with ties
+					touched[i] = int32(i)
+				}
+				got, _ := nthBest(score, [][]int32{touched[:size/2], touched[size/2:]}, n, nil)
+				want := 0.0
+				if n <= size {
+					sorted := slices.Clone(score)
+					slices.Sort(sorted)
+					want = sorted[size-n]
+				}
+				if got != want {
+					t.Errorf("nthBest = %v, want %v", got, want)
+				}
+			})
+		}
 	}
 }

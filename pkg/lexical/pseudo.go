@@ -23,7 +23,7 @@ func (x *Index) ScorePaper(ctx context.Context, text string, p paper.Paper) (flo
 func (x *postings) scoreOne(r Ranking, clauses []clause, d analysed) float64 {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	total := len(x.byID)
+	total := x.nlive
 	if total == 0 {
 		return 0
 	}
@@ -31,7 +31,7 @@ func (x *postings) scoreOne(r Ranking, clauses []clause, d analysed) float64 {
 	abstractNorm := newLengthNorm(r.B, x.abstractWords, total).of(d.abstractLen)
 	var score float64
 	for _, c := range clauses {
-		t, ok := x.terms[c.term]
+		t, ok := x.termOf(c.term)
 		f := d.freq[c.term]
 		if !ok || x.df[t] == 0 || f == (fieldFreq{}) {
 			continue
@@ -56,6 +56,6 @@ func (x *Index) SearchTerms(ctx context.Context, weights map[string]float64, n i
 	for w, b := range weights {
 		cs = append(cs, clause{term: w, boost: b, count: 1})
 	}
-	hits, _ := mem.searchWith(x.Ranking(), cs, n, nil, exclude, true)
+	hits, _ := mem.searchWith(x.Ranking(), cs, n, scope{exclude: exclude})
 	return hits, nil
 }

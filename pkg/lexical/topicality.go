@@ -33,8 +33,16 @@ type titleStats struct {
 // capped at 1. 1 when the word is unknown or no paper has a title. The
 // caller holds x.mu.
 func (x *postings) topicalityLocked(word string) float64 {
-	t, ok := x.terms[word]
-	if !ok || x.sumTDF == 0 || x.sumDF == 0 {
+	t, ok := x.termOf(word)
+	if !ok {
+		return 1
+	}
+	return x.topicalityOf(t)
+}
+
+// topicalityOf is topicalityLocked of the term t. The caller holds x.mu.
+func (x *postings) topicalityOf(t int32) float64 {
+	if x.sumTDF == 0 || x.sumDF == 0 || int(t) >= len(x.tdf) {
 		return 1
 	}
 	mean := float64(x.sumTDF) / float64(x.sumDF)
@@ -77,7 +85,7 @@ func (x *postings) recountTitlesLocked() {
 	x.titleStats = titleStats{tdf: make([]int32, len(x.lists))}
 	for t, l := range x.lists {
 		for _, p := range l {
-			if x.docs[p.doc].live {
+			if x.lens[p.doc].title >= 0 {
 				x.countTitled(int32(t), p.title > 0, 1)
 			}
 		}
