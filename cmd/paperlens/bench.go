@@ -429,7 +429,7 @@ func benchOpen(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	opened := time.Since(start)
-	lx, err := lexical.Open(ctx, st.Dir(), st.All(ctx))
+	lx, err := lexical.Open(ctx, st.Dir(), st.Papers(ctx))
 	if err != nil {
 		st.Close()
 		return err

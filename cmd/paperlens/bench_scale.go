@@ -166,7 +166,7 @@ func benchScale(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	storeOpened := time.Since(start)
-	lx, err := lexical.Open(ctx, dir, st.All(ctx))
+	lx, err := lexical.Open(ctx, dir, st.Papers(ctx))
 	if err != nil {
 		st.Close()
 		return err

@@ -63,7 +63,7 @@ func openEmbedded(ctx context.Context, dir string, info embeddings.Info) (*embed
 	if err != nil {
 		return nil, err
 	}
-	lx, err := lexical.Open(ctx, dir, st.All(ctx))
+	lx, err := lexical.Open(ctx, dir, st.Papers(ctx))
 	if err != nil {
 		st.Close()
 		return nil, err

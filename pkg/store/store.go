@@ -562,6 +562,27 @@ func (s *Store) All(ctx context.Context) iter.Seq2[paper.Record, error] {
 	}
 }
 
+// Papers yields every stored paper with its hash (no vector), in no
+// particular order, until the loop stops or ctx is done (then it yields
+// ctx's error). Unlike All it copies nothing, holding the store's read
+// lock throughout: the loop must not write to the store, nor keep or
+// change the papers' slices. It is how the word index reads a million
+// papers at open, where All's copies cost seconds and gigabytes.
+func (s *Store) Papers(ctx context.Context) iter.Seq2[paper.Record, error] {
+	return func(yield func(paper.Record, error) bool) {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		i := 0
+		s.idx.Each(func(_ string, _ []float32, e *entry) bool {
+			if i++; i%4096 == 0 && ctx.Err() != nil {
+				yield(paper.Record{}, ctx.Err())
+				return false
+			}
+			return yield(paper.Record{Paper: e.paper, Hash: e.hash}, nil)
+		})
+	}
+}
+
 // Nearest returns the n papers whose vectors are closest to v by cosine
 // similarity, best first (ties by id), that pass filter (nil: all). n
 // larger than the collection is fine: it returns what there is. It scans

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"iter"
 	"math"
 	"os"
 	"path/filepath"
@@ -113,24 +114,33 @@ func TestStoreNearest(t *testing.T) {
 	}
 }
 
-func TestStoreAllYieldsEveryRecord(t *testing.T) {
+func TestStoreAllAndPapersYieldEveryRecord(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, t.TempDir(), info3)
 	if err := s.Upsert(ctx, []paper.Record{rec("a", 1, 0, 0), rec("b", 0, 1, 0), rec("c", 0, 0, 1)}); err != nil {
 		t.Fatal(err)
 	}
-	seen := map[string]bool{}
-	for r, err := range s.All(ctx) {
-		if err != nil {
-			t.Fatal(err)
+	for _, tt := range []struct {
+		name    string
+		recs    iter.Seq2[paper.Record, error]
+		vectors int
+	}{
+		{"All", s.All(ctx), 3},
+		{"Papers", s.Papers(ctx), 0},
+	} {
+		seen := map[string]bool{}
+		for r, err := range tt.recs {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Vector) != tt.vectors || r.Paper.Title == "" || r.Hash == "" {
+				t.Errorf("%s: incomplete record %+v", tt.name, r)
+			}
+			seen[r.Paper.ID] = true
 		}
-		if len(r.Vector) != 3 || r.Paper.Title == "" || r.Hash == "" {
-			t.Errorf("incomplete record %+v", r)
+		if len(seen) != 3 {
+			t.Errorf("%s yielded %v; want a, b and c", tt.name, seen)
 		}
-		seen[r.Paper.ID] = true
-	}
-	if len(seen) != 3 {
-		t.Errorf("All yielded %v; want a, b and c", seen)
 	}
 }
 
