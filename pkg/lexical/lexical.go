@@ -259,7 +259,7 @@ func (x *Index) rankerFor(ctx context.Context) (*postings, error) {
 // analyseAll analyses papers on every core.
 func analyseAll(ctx context.Context, an analysis.Analyzer, papers []paper.Paper) ([]analysed, error) {
 	docs := make([]analysed, len(papers))
-	workers := runtime.GOMAXPROCS(0)
+	workers := min(runtime.GOMAXPROCS(0), (len(papers)+7)/8)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -320,9 +320,12 @@ func (x *Index) Upsert(ctx context.Context, papers []paper.Paper) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	docs := make([]analysed, len(papers))
-	for i := range papers {
-		docs[i] = analyse(x.papers, &papers[i])
+	// Analysing is most of a write's time, and an ingest writes one batch
+	// at a time: on every core, the writes no longer hold up the
+	// embedding of the next batch (docs/performance.md).
+	docs, err := analyseAll(ctx, x.papers, papers)
+	if err != nil {
+		return err
 	}
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
