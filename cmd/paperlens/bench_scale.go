@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -264,6 +265,11 @@ func benchScale(ctx context.Context, e *env, args []string) error {
 	r.set("recommend_p50_ms", ms(percentile(recommended, 50)))
 	r.set("recommend_p99_ms", ms(percentile(recommended, 99)))
 	r.set("cpus", runtime.NumCPU())
+	// The Go runtime's soft memory limit (GOMEMLIMIT), which bounds the
+	// peak RSS at the cost of more collections; absent when there is none.
+	if limit := debug.SetMemoryLimit(-1); limit != math.MaxInt64 {
+		r.set("memory_limit_bytes", limit)
+	}
 	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
 		if f := strings.Fields(string(l)); len(f) >= 3 {
 			r.set("load_average", strings.Join(f[:3], " "))

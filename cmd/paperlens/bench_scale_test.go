@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -18,12 +19,20 @@ func TestBenchScaleMeasuresTheWholeEngine(t *testing.T) {
 		{"with model-sized random vectors", 768, []string{"--dim", "768"}},
 	} {
 		t.Run(tt.name+", on 2,000 generated papers", func(t *testing.T) {
+			const limit = 6 << 30
+			if tt.dim == 768 { // and under a soft memory limit, which it reports
+				before := debug.SetMemoryLimit(limit)
+				defer debug.SetMemoryLimit(before)
+			}
 			got := benchJSON(t, append([]string{"scale", "--papers", "2000", "--queries", "20", "--source", arxivPapers}, tt.args...)...)
 			for _, k := range []string{"papers", "ingest_papers_per_s", "folder_bytes", "open_s", "peak_rss_bytes",
 				"search_p50_ms", "search_p99_ms", "similar_p50_ms", "similar_p99_ms", "filtered_p50_ms", "recommend_p50_ms"} {
 				if _, ok := got[k]; !ok {
 					t.Errorf("no %s in %v", k, got)
 				}
+			}
+			if tt.dim == 768 && got["memory_limit_bytes"] != limit {
+				t.Errorf("memory_limit_bytes = %v, want %v (GOMEMLIMIT as set)", got["memory_limit_bytes"], limit)
 			}
 			if got["papers"] != 2000 || got["added"] != 2000 || got["dim"] != tt.dim {
 				t.Errorf("papers %v, added %v, dim %v; want 2000, 2000, %v", got["papers"], got["added"], got["dim"], tt.dim)
