@@ -78,16 +78,3 @@ func (x *postings) inTitleLocked(t, doc int32) bool {
 	i, ok := slices.BinarySearchFunc(l, doc, func(p posting, d int32) int { return int(p.doc - d) })
 	return ok && l[i].title > 0
 }
-
-// recountTitlesLocked computes the title counts from the postings, as
-// loadPostings leaves them without. The caller holds x.mu or owns x.
-func (x *postings) recountTitlesLocked() {
-	x.titleStats = titleStats{tdf: make([]int32, len(x.lists))}
-	for t, l := range x.lists {
-		for _, p := range l {
-			if x.lens[p.doc].title >= 0 {
-				x.countTitled(int32(t), p.title > 0, 1)
-			}
-		}
-	}
-}
