@@ -21,13 +21,7 @@ import (
 // few, so the postings hold dead papers too.
 func seedPostings(t *testing.T) *postings {
 	t.Helper()
-	var papers []paper.Paper
-	if _, err := loader.LoadFile("../../testdata/papers.jsonl", loader.Options{}, func(p paper.Paper) error {
-		papers = append(papers, p)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	papers := LoadPapers(t, "../../testdata/papers.jsonl", -1, loader.Options{})
 	an, err := words.Analyzer()
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package lexical
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/paperlens/paperlens/embeddings/builtin"
+	"github.com/paperlens/paperlens/pkg/loader"
 	"github.com/paperlens/paperlens/pkg/paper"
 	"github.com/paperlens/paperlens/pkg/store"
 	"github.com/paperlens/paperlens/pkg/words"
@@ -101,3 +103,24 @@ func EmptyStore(t testing.TB) (*builtin.Embedder, *store.Store) {
 	}
 	return emb, st
 }
+
+// LoadPapers is the first n papers of the file at path (all of them for n
+// < 0), in its format as the loader detects it.
+func LoadPapers(t testing.TB, path string, n int, o loader.Options) []paper.Paper {
+	t.Helper()
+	var papers []paper.Paper
+	enough := errors.New("enough")
+	if _, err := loader.LoadFile(path, o, func(p paper.Paper) error {
+		if len(papers) == n {
+			return enough
+		}
+		papers = append(papers, p)
+		return nil
+	}); err != nil && !errors.Is(err, enough) {
+		t.Fatal(err)
+	}
+	return papers
+}
+
+// arxivSample is the path of the arXiv sample from this package.
+const arxivSample = "../../../shared/data/arxiv-2026q2/papers.jsonl"

@@ -2,7 +2,6 @@ package lexical
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"testing"
 
@@ -12,17 +11,7 @@ import (
 
 func TestPassingIDsAreThePapersThatPass(t *testing.T) {
 	ctx := context.Background()
-	var papers []paper.Paper
-	enough := errors.New("enough")
-	if _, err := loader.LoadFile("../../../shared/data/arxiv-2026q2/papers.jsonl", loader.Options{}, func(p paper.Paper) error {
-		if len(papers) == 2000 {
-			return enough
-		}
-		papers = append(papers, p)
-		return nil
-	}); err != nil && !errors.Is(err, enough) {
-		t.Fatal(err)
-	}
+	papers := LoadPapers(t, arxivSample, 2000, loader.Options{})
 	papers[0].Published, papers[1].Categories = "", nil // no date, no category
 	x := indexOf(t, papers)
 	if err := x.Delete(ctx, papers[2].ID); err != nil {

@@ -29,25 +29,7 @@ const (
 // data folder and returns its store (the index is closed).
 func folder(t *testing.T, n int) (*store.Store, []paper.Paper) {
 	t.Helper()
-	var papers []paper.Paper
-	if _, err := loader.LoadFile(seeds, loader.Options{}, func(p paper.Paper) error {
-		papers = append(papers, p)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	enough := errors.New("enough")
-	count := 0
-	if _, err := loader.LoadFile(arxiv, loader.Options{}, func(p paper.Paper) error {
-		if count == n {
-			return enough
-		}
-		count++
-		papers = append(papers, p)
-		return nil
-	}); err != nil && !errors.Is(err, enough) {
-		t.Fatal(err)
-	}
+	papers := append(lexical.LoadPapers(t, seeds, -1, loader.Options{}), lexical.LoadPapers(t, arxiv, n, loader.Options{})...)
 	emb, st := lexical.EmptyStore(t)
 	lx := open(t, st)
 	if _, err := ingest.NewTo(emb, backend.Local(st, lx)).Upsert(context.Background(), papers); err != nil {
@@ -415,15 +397,7 @@ func TestQueriesWhileThePostingsAreBuilt(t *testing.T) {
 // Filters read what every write before them wrote: papers added in
 // batches, changed and deleted.
 func TestFiltersSeeEveryWrite(t *testing.T) {
-	var papers []paper.Paper
-	if _, err := loader.LoadFile(arxiv, loader.Options{}, func(p paper.Paper) error {
-		if len(papers) < 1500 {
-			papers = append(papers, p)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	papers := lexical.LoadPapers(t, arxiv, 1500, loader.Options{})
 	_, st := lexical.EmptyStore(t)
 	defer st.Close()
 	lx := open(t, st)

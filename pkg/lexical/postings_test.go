@@ -2,7 +2,6 @@ package lexical
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -126,17 +125,7 @@ func TestRepeatedWordsSaturate(t *testing.T) {
 // replaced and deleted ranks exactly as one built from the papers left.
 func TestWritesKeepTheStatisticsOfTheLivePapers(t *testing.T) {
 	ctx := context.Background()
-	var papers []paper.Paper
-	enough := errors.New("enough")
-	if _, err := loader.LoadFile("../../../shared/data/arxiv-2026q2/papers.jsonl", loader.Options{}, func(p paper.Paper) error {
-		if len(papers) == 3000 {
-			return enough
-		}
-		papers = append(papers, p)
-		return nil
-	}); err != nil && !errors.Is(err, enough) {
-		t.Fatal(err)
-	}
+	papers := LoadPapers(t, arxivSample, 3000, loader.Options{})
 	written := indexOf(t, papers)
 	changed := papers[7]
 	changed.Abstract = "A protein folding model for graph neural networks."
@@ -211,13 +200,7 @@ func TestWritesKeepTheStatisticsOfTheLivePapers(t *testing.T) {
 // bleve's own BM25 scored 0.6796.
 func TestSciFactLexicalQuality(t *testing.T) {
 	const dir = "../../../shared/data/scifact/"
-	var papers []paper.Paper
-	if _, err := loader.LoadFile(dir+"corpus.jsonl", loader.Options{Format: loader.BEIR}, func(p paper.Paper) error {
-		papers = append(papers, p)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	papers := LoadPapers(t, dir+"corpus.jsonl", -1, loader.Options{Format: loader.BEIR})
 	x := memIndex(t, papers)
 	qrels, err := eval.ReadQrels(dir + "qrels/train.tsv")
 	if err != nil {
@@ -250,17 +233,7 @@ func TestSciFactLexicalQuality(t *testing.T) {
 
 func TestRankingWithoutCountingFindsTheSameTopPapers(t *testing.T) {
 	ctx := context.Background()
-	var papers []paper.Paper
-	enough := errors.New("enough")
-	if _, err := loader.LoadFile("../../../shared/data/arxiv-2026q2/papers.jsonl", loader.Options{}, func(p paper.Paper) error {
-		if len(papers) == 4000 {
-			return enough
-		}
-		papers = append(papers, p)
-		return nil
-	}); err != nil && !errors.Is(err, enough) {
-		t.Fatal(err)
-	}
+	papers := LoadPapers(t, arxivSample, 4000, loader.Options{})
 	x := indexOf(t, papers)
 	if err := x.Delete(ctx, papers[3].ID, papers[4].ID); err != nil { // dead papers in the lists
 		t.Fatal(err)
@@ -339,13 +312,7 @@ func TestRankingWithoutCountingFindsTheSameTopPapers(t *testing.T) {
 //
 //	go test ./pkg/lexical -run '^$' -bench RankLike
 func BenchmarkRankLike(b *testing.B) {
-	var papers []paper.Paper
-	if _, err := loader.LoadFile("../../../shared/data/arxiv-2026q2/papers.jsonl", loader.Options{}, func(p paper.Paper) error {
-		papers = append(papers, p)
-		return nil
-	}); err != nil {
-		b.Fatal(err)
-	}
+	papers := LoadPapers(b, arxivSample, -1, loader.Options{})
 	x := indexOf(b, papers)
 	text := map[string]string{"query": "diffusion models for video generation"}
 	for _, p := range papers {

@@ -60,13 +60,7 @@ func TestASurveysSimilarPapersShareItsTopic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("analyses 20,426 papers")
 	}
-	var papers []paper.Paper
-	if _, err := loader.LoadFile("../../../shared/data/arxiv-2026q2/papers.jsonl", loader.Options{}, func(p paper.Paper) error {
-		papers = append(papers, p)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	papers := LoadPapers(t, arxivSample, -1, loader.Options{})
 	x := memIndex(t, papers)
 	const survey = "2604.15911"
 	i := slices.IndexFunc(papers, func(p paper.Paper) bool { return p.ID == survey })
