@@ -2,6 +2,7 @@ package lexical
 
 import (
 	"context"
+	"fmt"
 	"math/bits"
 	"slices"
 	"strings"
@@ -42,6 +43,28 @@ type filterSet struct {
 
 	listOnce sync.Once
 	list     []string // the same papers by id (see ids)
+
+	// again is the same papers worked out again for in's current epoch,
+	// once, when in was renumbered after the pass; againMu guards it.
+	againMu    sync.Mutex
+	again      bitset
+	againEpoch uint64
+}
+
+// bitsLocked is the papers of s numbered as s.in is now: its bits, or
+// after a renumbering the same filter worked out again, once per epoch.
+// The caller holds s.in.mu.
+func (s *filterSet) bitsLocked() bitset {
+	if s.in.epoch == s.epoch {
+		return s.bits
+	}
+	s.againMu.Lock()
+	defer s.againMu.Unlock()
+	if s.again == nil || s.againEpoch != s.in.epoch {
+		s.again, _ = s.in.passAllLocked(s.filter)
+		s.againEpoch = s.in.epoch
+	}
+	return s.again
 }
 
 // passes reports whether the paper id is in s.
@@ -49,13 +72,7 @@ func (s *filterSet) passes(id string) bool {
 	s.in.mu.RLock()
 	defer s.in.mu.RUnlock()
 	d, ok := s.in.docOf(id)
-	switch {
-	case !ok:
-		return false
-	case s.in.epoch != s.epoch: // renumbered since
-		return s.in.matcherLocked(s.filter).passes(d)
-	}
-	return s.bits.has(d)
+	return ok && s.bitsLocked().has(d)
 }
 
 // ids is the papers of s by id, worked out once: one slice for every
@@ -64,13 +81,7 @@ func (s *filterSet) ids() []string {
 	s.listOnce.Do(func() {
 		s.in.mu.RLock()
 		defer s.in.mu.RUnlock()
-		s.list = make([]string, 0, s.count)
-		if s.in.epoch != s.epoch { // renumbered since: test again
-			bits, _ := s.in.passAllLocked(s.filter)
-			s.list = s.in.idsOf(bits, s.list)
-			return
-		}
-		s.list = s.in.idsOf(s.bits, s.list)
+		s.list = s.in.idsOf(s.bitsLocked(), make([]string, 0, s.count))
 	})
 	return s.list
 }
@@ -119,7 +130,9 @@ func (x *Index) passing(ctx context.Context, f paper.Filter) (*filterSet, error)
 			return c, nil
 		}
 		// The pass runs under the context of the request that starts it.
-		done := x.passFlight.DoChan(key, func() (any, error) {
+		// One pass per filter and postings: a request must not take a
+		// set made on the postings the background build replaced.
+		done := x.passFlight.DoChan(fmt.Sprintf("%p %s", mem, key), func() (any, error) {
 			set, err := mem.pass(ctx, f, key)
 			if err == nil && set.gen == mem.generation() {
 				x.passMu.Lock()
@@ -164,7 +177,7 @@ func (x *postings) pass(ctx context.Context, f paper.Filter, key string) (*filte
 			x.mu.RUnlock()
 		}
 	}()
-	set := &filterSet{key: key, filter: f, in: x, gen: x.gen, epoch: x.epoch}
+	set := &filterSet{key: key, filter: f, in: x, gen: x.gen, epoch: x.epoch, bits: bitset{}} // not nil: nil allows every paper
 	m := x.matcherLocked(f)
 	for d := 0; ; {
 		end := min(d+passChunk, len(x.ids))
@@ -189,7 +202,7 @@ func (x *postings) pass(ctx context.Context, f paper.Filter, key string) (*filte
 		x.mu.RLock()
 		locked = true
 		if x.epoch != set.epoch {
-			set = &filterSet{key: key, filter: f, in: x, gen: x.gen, epoch: x.epoch}
+			set = &filterSet{key: key, filter: f, in: x, gen: x.gen, epoch: x.epoch, bits: bitset{}}
 			d = 0
 		}
 		m = x.matcherLocked(f) // categories may have been added
@@ -209,7 +222,7 @@ func growBits(b bitset, n int) bitset {
 // many, in one go. The caller holds x.mu.
 func (x *postings) passAllLocked(f paper.Filter) (bitset, int) {
 	m := x.matcherLocked(f)
-	b, n := make(bitset, (len(x.ids)+63)/64), 0
+	b, n := make(bitset, (len(x.ids)+63)/64, (len(x.ids)+63)/64+1), 0 // not nil, even for no papers
 	for d := range x.ids {
 		if m.passes(int32(d)) {
 			b.set(int32(d))
@@ -223,8 +236,8 @@ func (x *postings) passAllLocked(f paper.Filter) (bitset, int) {
 // are numbered now: s's bits, unless s was made on other postings or
 // before a renumbering. The caller holds x.mu.
 func (x *postings) allowLocked(s *filterSet) bitset {
-	if s.in == x && s.epoch == x.epoch {
-		return s.bits
+	if s.in == x {
+		return s.bitsLocked()
 	}
 	b, _ := x.passAllLocked(s.filter)
 	return b
@@ -308,10 +321,16 @@ func (x *postings) countExcept(s *filterSet, exclude []string) int {
 	var allow bitset
 	if s != nil {
 		n, allow = s.count, x.allowLocked(s)
-		if s.in != x || s.epoch != x.epoch {
+		if s.in != x || s.epoch != x.epoch || s.gen != x.gen {
+			// Written since the pass: count the papers still live (a
+			// paper replaced meanwhile was seen dead and alive).
 			n = 0
-			for _, w := range allow {
-				n += bits.OnesCount64(w)
+			for i, w := range allow {
+				for ; w != 0; w &= w - 1 {
+					if d := i*64 + bits.TrailingZeros64(w); d < len(x.lens) && x.lens[d].title >= 0 {
+						n++
+					}
+				}
 			}
 		}
 	}

@@ -658,3 +658,48 @@ func TestRankLikeRanksAsSearchLike(t *testing.T) {
 		}
 	}
 }
+
+// TestACountIsExactWhenAPaperIsReplacedDuringItsPass parks a filter's pass
+// after its first chunk, replaces a paper that chunk counted (the paper
+// gets a new number, after the chunks left to test), and checks that the
+// count holds it once.
+func TestACountIsExactWhenAPaperIsReplacedDuringItsPass(t *testing.T) {
+	ctx := context.Background()
+	_, st := lexical.EmptyStore(t)
+	defer st.Close()
+	lx := open(t, st)
+	n := 3 * lexical.PassChunk
+	papers := make([]paper.Paper, n)
+	for i := range papers {
+		cat := []string{"cs.LG", "cs.CV", "math.ST"}[i%3]
+		papers[i] = paper.Paper{ID: "p" + strconv.Itoa(i), Abstract: "a paper", Categories: []string{cat}, Published: "2026-05-01"}
+	}
+	if err := lx.Upsert(ctx, papers); err != nil {
+		t.Fatal(err)
+	}
+	f := paper.Filter{Categories: []string{"cs.LG"}}
+	reached, release := lexical.HoldPass(t, f)
+	got := make(chan int, 1)
+	go func() {
+		n, err := lx.CountMatching(ctx, f)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- n
+	}()
+	<-reached
+	replaced := papers[0] // cs.LG, counted by the first chunk
+	replaced.Abstract = "a paper, revised"
+	if err := lx.Upsert(ctx, []paper.Paper{replaced}); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	select {
+	case c := <-got:
+		if want := n / 3; c != want {
+			t.Errorf("CountMatching = %d, want %d (the replaced paper once)", c, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("CountMatching never answered")
+	}
+}
