@@ -538,18 +538,8 @@ func TestHighlights(t *testing.T) {
 // and it went on after its client left.
 func TestFilterPassesDoNotHoldUpOtherRequestsAndStopWhenTheirClientLeaves(t *testing.T) {
 	ctx := context.Background()
-	_, st := lexical.EmptyStore(t)
-	defer st.Close()
-	lx := open(t, st)
-	n := 3 * lexical.PassChunk
-	papers := make([]paper.Paper, n)
-	for i := range papers {
-		cat := []string{"cs.LG", "cs.CV", "math.ST"}[i%3]
-		papers[i] = paper.Paper{ID: "p" + strconv.Itoa(i), Abstract: "a paper", Categories: []string{cat}, Published: "2026-05-01"}
-	}
-	if err := lx.Upsert(ctx, papers); err != nil {
-		t.Fatal(err)
-	}
+	lx, papers := threeChunks(t)
+	n := len(papers)
 	slow := paper.Filter{Categories: []string{"cs.LG"}}
 	other := paper.Filter{Categories: []string{"cs.CV"}, YearFrom: 2026}
 	reached, _ := lexical.HoldPass(t, slow)
@@ -665,18 +655,8 @@ func TestRankLikeRanksAsSearchLike(t *testing.T) {
 // count holds it once.
 func TestACountIsExactWhenAPaperIsReplacedDuringItsPass(t *testing.T) {
 	ctx := context.Background()
-	_, st := lexical.EmptyStore(t)
-	defer st.Close()
-	lx := open(t, st)
-	n := 3 * lexical.PassChunk
-	papers := make([]paper.Paper, n)
-	for i := range papers {
-		cat := []string{"cs.LG", "cs.CV", "math.ST"}[i%3]
-		papers[i] = paper.Paper{ID: "p" + strconv.Itoa(i), Abstract: "a paper", Categories: []string{cat}, Published: "2026-05-01"}
-	}
-	if err := lx.Upsert(ctx, papers); err != nil {
-		t.Fatal(err)
-	}
+	lx, papers := threeChunks(t)
+	n := len(papers)
 	f := paper.Filter{Categories: []string{"cs.LG"}}
 	reached, release := lexical.HoldPass(t, f)
 	got := make(chan int, 1)
@@ -702,4 +682,23 @@ func TestACountIsExactWhenAPaperIsReplacedDuringItsPass(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("CountMatching never answered")
 	}
+}
+
+// threeChunks is a word index of three chunks' worth of papers (see
+// lexical.PassChunk), a third each in cs.LG, cs.CV and math.ST, and the
+// papers.
+func threeChunks(t *testing.T) (*lexical.Index, []paper.Paper) {
+	t.Helper()
+	_, st := lexical.EmptyStore(t)
+	t.Cleanup(func() { st.Close() })
+	lx := open(t, st)
+	papers := make([]paper.Paper, 3*lexical.PassChunk)
+	for i := range papers {
+		cat := []string{"cs.LG", "cs.CV", "math.ST"}[i%3]
+		papers[i] = paper.Paper{ID: "p" + strconv.Itoa(i), Abstract: "a paper", Categories: []string{cat}, Published: "2026-05-01"}
+	}
+	if err := lx.Upsert(context.Background(), papers); err != nil {
+		t.Fatal(err)
+	}
+	return lx, papers
 }
