@@ -373,12 +373,7 @@ func TestServeRanksWithTheFusionFittedToTheFolder(t *testing.T) {
 		t.Fatalf("ingest: exit %d, stderr %q; want the fusion fitted", code, stderr)
 	}
 	base, _ := serveWithEnv(t, nil, "--data", data, "--addr", "127.0.0.1:0")
-	status, _, body := call(t, "GET", base+"/v1/search?q=diffusion+models&explain=true&limit=1", "", "")
-	var page paper.Page
-	if status != http.StatusOK || json.Unmarshal([]byte(body), &page) != nil || len(page.Results) != 1 {
-		t.Fatalf("status %d: %.300s", status, body)
-	}
-	if x := page.Results[0].Explain; x == nil || !x.Fitted {
+	if x := explainTop(t, base); !x.Fitted {
 		t.Errorf("explain %+v; want the fusion fitted to the folder, as the CLI ranks with", x)
 	}
 }
@@ -456,12 +451,19 @@ func TestServeFitsTheFusionAgainWhenThePapersChangeEnough(t *testing.T) {
 	if strings.Contains(stderr.String(), "to 500 papers") {
 		t.Errorf("serve fitted the ranking to 500 papers, a change too small: %s", stderr)
 	}
-	status, _, body := call(t, "GET", base+"/v1/search?q=diffusion+models&explain=true&limit=1", "", "")
-	var page paper.Page
-	if status != http.StatusOK || json.Unmarshal([]byte(body), &page) != nil || len(page.Results) != 1 {
-		t.Fatalf("status %d: %.300s", status, body)
-	}
-	if x := page.Results[0].Explain; x == nil || !x.Fitted {
+	if x := explainTop(t, base); !x.Fitted {
 		t.Errorf("explain %+v; want a fitted fusion", x)
 	}
+}
+
+// explainTop is the explanation of the best hit for "diffusion models" on
+// the server at base.
+func explainTop(t *testing.T, base string) *paper.Explanation {
+	t.Helper()
+	status, _, body := call(t, "GET", base+"/v1/search?q=diffusion+models&explain=true&limit=1", "", "")
+	var page paper.Page
+	if status != http.StatusOK || json.Unmarshal([]byte(body), &page) != nil || len(page.Results) != 1 || page.Results[0].Explain == nil {
+		t.Fatalf("status %d: %.300s", status, body)
+	}
+	return page.Results[0].Explain
 }

@@ -61,7 +61,7 @@ func (s *filterSet) bitsLocked() bitset {
 	s.againMu.Lock()
 	defer s.againMu.Unlock()
 	if s.again == nil || s.againEpoch != s.in.epoch {
-		s.again, _ = s.in.passAllLocked(s.filter)
+		s.again = s.in.passAllLocked(s.filter)
 		s.againEpoch = s.in.epoch
 	}
 	return s.again
@@ -218,18 +218,17 @@ func growBits(b bitset, n int) bitset {
 	return append(b, make(bitset, words-len(b))...)
 }
 
-// passAllLocked is the papers that pass f (as Fields made it) and how
-// many, in one go. The caller holds x.mu.
-func (x *postings) passAllLocked(f paper.Filter) (bitset, int) {
+// passAllLocked is the papers that pass f (as Fields made it), in one go.
+// The caller holds x.mu.
+func (x *postings) passAllLocked(f paper.Filter) bitset {
 	m := x.matcherLocked(f)
-	b, n := make(bitset, (len(x.ids)+63)/64, (len(x.ids)+63)/64+1), 0 // not nil, even for no papers
+	b := make(bitset, (len(x.ids)+63)/64, (len(x.ids)+63)/64+1) // not nil, even for no papers
 	for d := range x.ids {
 		if m.passes(int32(d)) {
 			b.set(int32(d))
-			n++
 		}
 	}
-	return b, n
+	return b
 }
 
 // allowLocked is the papers of the postings that pass s, as the postings
@@ -239,8 +238,7 @@ func (x *postings) allowLocked(s *filterSet) bitset {
 	if s.in == x {
 		return s.bitsLocked()
 	}
-	b, _ := x.passAllLocked(s.filter)
-	return b
+	return x.passAllLocked(s.filter)
 }
 
 // columnMatcher tests what paper.Filter's Matcher tests, on the postings'

@@ -59,9 +59,11 @@ type Index struct {
 	mem   atomic.Pointer[postings]
 	ready chan struct{} // closed once mem holds the words
 	filed chan struct{} // closed once mem holds the filter fields
-	// toFile is the papers Open took, until ready, in case a filter is
-	// asked for before the saved postings are loaded. Guarded by writeMu.
-	toFile []paper.Paper
+	// toFile is the papers Open took and their fingerprints, until ready,
+	// in case a filter is asked for before the saved postings are loaded.
+	// Guarded by writeMu.
+	toFile    []paper.Paper
+	toFileFPs []uint64
 	// backlog is the writes made while the postings are built, replayed
 	// into them once built; nil when there is no build. Guarded by writeMu.
 	backlog []write
@@ -134,8 +136,9 @@ func (x *Index) startBuild(papers []paper.Paper) {
 	x.stopBuild = cancel
 	x.writeMu.Unlock()
 	hook := buildHook
-	n, sum := checksumOf(papers)
-	x.toFile = papers
+	fps, sum := fingerprintsOf(papers)
+	n := len(papers)
+	x.toFile, x.toFileFPs = papers, fps
 	if savedFor(filepath.Join(x.dir, cacheFile), n, sum) {
 		// Loading them takes a fraction of the time of making the
 		// fingerprints-only postings that answer filters meanwhile: those
@@ -166,13 +169,7 @@ func (x *Index) startBuild(papers []paper.Paper) {
 			full.add(docs)
 		}
 		x.writeMu.Lock()
-		for _, w := range x.backlog {
-			if w.deleted != nil {
-				full.remove(w.deleted)
-			} else {
-				full.add(w.docs)
-			}
-		}
+		full.replay(x.backlog)
 		x.backlog = nil
 		x.mem.Store(full)
 		select {
@@ -180,7 +177,7 @@ func (x *Index) startBuild(papers []paper.Paper) {
 		default:
 			close(x.filed)
 		}
-		x.toFile = nil
+		x.toFile, x.toFileFPs = nil, nil
 		close(x.ready)
 		x.writeMu.Unlock()
 	}()
@@ -198,14 +195,8 @@ func (x *Index) fileOnly() {
 	default:
 	}
 	mem := newPostings()
-	mem.add(filedAll(x.toFile))
-	for _, w := range x.backlog {
-		if w.deleted != nil {
-			mem.remove(w.deleted)
-		} else {
-			mem.add(w.docs)
-		}
-	}
+	mem.add(filedAll(x.toFile, x.toFileFPs))
+	mem.replay(x.backlog)
 	x.mem.Store(mem)
 	close(x.filed)
 }
@@ -222,6 +213,17 @@ func (x *Index) filedFor(ctx context.Context) (*postings, error) {
 		x.fileOnly()
 	}
 	return x.mem.Load(), nil
+}
+
+// replay applies to x the writes made while it was built.
+func (x *postings) replay(backlog []write) {
+	for _, w := range backlog {
+		if w.deleted != nil {
+			x.remove(w.deleted)
+		} else {
+			x.add(w.docs)
+		}
+	}
 }
 
 // buildHook, when set (by tests), runs at the start of every background

@@ -188,9 +188,9 @@ type analysed struct {
 type fieldFreq struct{ title, abstract uint16 }
 
 // filedOnly is what the index holds of p before its words are analysed:
-// its fingerprint and filter fields.
-func filedOnly(p *paper.Paper) analysed {
-	return analysed{id: p.ID, fp: fingerprint(p), day: dayOf(p.Published), categories: p.Categories, authors: p.Authors}
+// its fingerprint fp and filter fields.
+func filedOnly(p *paper.Paper, fp uint64) analysed {
+	return analysed{id: p.ID, fp: fp, day: dayOf(p.Published), categories: p.Categories, authors: p.Authors}
 }
 
 // dayOf is a YYYY-MM-DD date as the number YYYYMMDD, which orders as the
@@ -227,7 +227,7 @@ func analyse(an analysis.Analyzer, p *paper.Paper) analysed {
 // analysedFrom counts p's words from the analysed words of its title and
 // of its abstract, each analysed on its own.
 func analysedFrom(p *paper.Paper, title, abstract analysis.TokenStream) analysed {
-	a := filedOnly(p)
+	a := filedOnly(p, fingerprint(p))
 	a.freq = make(map[string]fieldFreq, len(title)+len(abstract))
 	a.titleLen, a.abstractLen = int32(len(title)), int32(len(abstract))
 	for _, t := range title {
@@ -1066,42 +1066,35 @@ func better(a, b paper.Scored) bool {
 	return cmp.Less(a.ID, b.ID)
 }
 
-// filedAll is filedOnly of every paper, worked out on every core: the
-// fingerprints read all the text.
-func filedAll(papers []paper.Paper) []analysed {
+// filedAll is filedOnly of every paper, with its fingerprint in fps.
+func filedAll(papers []paper.Paper, fps []uint64) []analysed {
 	out := make([]analysed, len(papers))
-	workers := min(runtime.GOMAXPROCS(0), len(papers)/1024+1)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w * len(papers) / workers; i < (w+1)*len(papers)/workers; i++ {
-				out[i] = filedOnly(&papers[i])
-			}
-		})
+	for i := range papers {
+		out[i] = filedOnly(&papers[i], fps[i])
 	}
-	wg.Wait()
 	return out
 }
 
-// checksumOf is the checksum of postings holding papers, each once,
-// worked out on every core.
-func checksumOf(papers []paper.Paper) (int, uint64) {
+// fingerprintsOf is every paper's fingerprint, worked out on every core
+// (they read all the text), and their sum: the checksum of postings
+// holding papers, each once.
+func fingerprintsOf(papers []paper.Paper) ([]uint64, uint64) {
+	fps := make([]uint64, len(papers))
 	workers := min(runtime.GOMAXPROCS(0), len(papers)/1024+1)
-	sums := make([]uint64, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for i := w * len(papers) / workers; i < (w+1)*len(papers)/workers; i++ {
-				sums[w] += fingerprint(&papers[i])
+				fps[i] = fingerprint(&papers[i])
 			}
 		})
 	}
 	wg.Wait()
 	var sum uint64
-	for _, s := range sums {
-		sum += s
+	for _, fp := range fps {
+		sum += fp
 	}
-	return len(papers), sum
+	return fps, sum
 }
 
 // counted is postings that hold nothing but the count and checksum of
